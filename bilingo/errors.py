@@ -1,0 +1,30 @@
+"""One exception family for expected failures: a one-line message for the user and an exit code."""
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    OK = 0
+    FAILED = 1  # something bilingo did not expect; a bug report is welcome
+    BAD_INPUT = 2  # the recording, a path or an argument is unusable
+    NEEDS_NETWORK = 3  # transcript and source captions saved; translation needs the network
+    NO_SPEECH = 4  # the recording has no speech to caption
+    TOOL_MISSING = 5  # ffmpeg, a model or a font is missing or broken
+    RENDER_FAILED = 6  # ffmpeg failed while encoding
+    LINT_FAILED = 7  # reserved for caption-rule violations reported by `bilingo lint`
+
+
+class BilingoError(Exception):
+    """An expected failure: `str(err)` is the whole message the user sees."""
+
+    def __init__(self, message: str, code: ExitCode = ExitCode.FAILED):
+        super().__init__(message)
+        self.code = code
+
+
+class TranslatorUnavailable(BilingoError):
+    """The translator could not be reached (offline, rate-limited, timed out)."""
+
+    def __init__(self, message: str):
+        super().__init__(message, ExitCode.NEEDS_NETWORK)

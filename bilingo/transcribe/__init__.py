@@ -1,0 +1,65 @@
+"""Speech → `Transcript`, whichever Whisper engine runs it.
+
+Engines return raw words; what every engine needs afterwards (Simplified characters, Chinese words
+regrouped from per-character timings) happens here once.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from ..model import Transcript, Word
+from . import chinese
+from .models import resolve
+
+SAMPLE_RATE = 16000
+ENGINES = ("faster-whisper", "openai-whisper")
+
+Progress = Callable[[float], None]  # fraction of the audio done, 0..1
+
+
+@dataclass(frozen=True)
+class TranscribeOptions:
+    model: str = "base"
+    engine: str = "faster-whisper"
+    language: str | None = None  # None: detect
+    beam_size: int = 5
+    vad: bool = True
+    threads: int = 0  # 0: one per core
+
+    @property
+    def cpu_threads(self) -> int:
+        return self.threads or (os.cpu_count() or 1)
+
+
+@dataclass(frozen=True)
+class RawResult:
+    language: str
+    language_probability: float
+    words: list[Word]
+
+
+def transcribe(audio: np.ndarray, opts: TranscribeOptions, progress: Progress | None = None) -> Transcript:
+    """Transcribe 16 kHz mono float32 `audio` with the engine and model in `opts`."""
+    ref = resolve(opts.model)
+    if opts.engine == "faster-whisper":
+        from . import faster as engine
+    elif opts.engine == "openai-whisper":
+        from . import openai as engine  # type: ignore[no-redef]
+    else:
+        raise ValueError(f"unknown engine {opts.engine}")
+    raw = engine.run(audio, ref, opts, progress or (lambda _f: None))
+    words = raw.words
+    if raw.language == "zh":
+        words = chinese.regroup(chinese.to_simplified(words))
+    return Transcript(
+        language=raw.language,
+        language_probability=round(raw.language_probability, 4),
+        words=tuple(w for w in words if w.text),
+        duration_ms=round(len(audio) * 1000 / SAMPLE_RATE),
+        engine=opts.engine,
+        model=opts.model,
+    )
