@@ -1,0 +1,136 @@
+"""Command line: arguments → stage calls → progress on stderr and an exit code.
+
+Expected failures print one line (`bilingo: error: …`) and exit with their own code; a traceback
+appears only for bugs, and only with BILINGO_DEBUG=1.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from . import __version__
+from .errors import BilingoError, ExitCode
+
+DEMO_OUT = "bilingo-demo"
+
+
+def _run_args(p: argparse.ArgumentParser) -> None:
+    from .transcribe import ENGINES
+
+    p.add_argument("--to", dest="presets", action="append", metavar="PRESET",
+                   help="output preset, repeatable (default: linkedin); see `bilingo presets`")
+    p.add_argument("--out", type=Path, metavar="DIR", help="output folder")
+    p.add_argument("--model", default="base", help="tiny.en, base (bundled), a model folder, or a hub name such as "
+                   "small or large-v3 (downloads; needs the internet) [default: base]")
+    p.add_argument("--engine", default="faster-whisper", choices=ENGINES, help="[default: faster-whisper]")
+    p.add_argument("--language", choices=("en", "zh"), help="spoken language (default: detect)")
+    p.add_argument("--translator", default="google", choices=("google", "mymemory", "none"),
+                   help="online translator for the other language; none: source captions only [default: google]")
+    p.add_argument("--memory", type=Path, action="append", default=[], metavar="FILE",
+                   help="translation memory to consult first, repeatable")
+    p.add_argument("--presets-file", type=Path, metavar="FILE", help="extra or overriding presets (JSON)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress")
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="bilingo", description="Recorded talk in; bilingual captioned videos out.")
+    p.add_argument("--version", action="version", version=f"bilingo {__version__}")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    run = sub.add_parser("run", help="caption and render one recording")
+    run.add_argument("clip", type=Path, metavar="CLIP", help="a video or audio recording")
+    _run_args(run)
+    demo = sub.add_parser("demo", help="run the whole pipeline on the bundled demo recording (offline)")
+    _run_args(demo)
+    sub.add_parser("doctor", help="check ffmpeg, libass, fonts, models and translator reachability")
+    sub.add_parser("models", help="list the Whisper models and where they live")
+    sub.add_parser("presets", help="list the output presets")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except BilingoError as err:
+        print(f"bilingo: error: {err}", file=sys.stderr)
+        return int(err.code)
+    except KeyboardInterrupt:
+        print("bilingo: interrupted; finished outputs and saved documents are kept", file=sys.stderr)
+        return 130
+    except Exception as exc:  # a bug: say so in one line unless asked for the traceback
+        if os.environ.get("BILINGO_DEBUG"):
+            raise
+        print(f"bilingo: internal error: {type(exc).__name__}: {exc} (rerun with BILINGO_DEBUG=1 and report it)",
+              file=sys.stderr)
+        return int(ExitCode.FAILED)
+
+
+def cmd_run(args: argparse.Namespace, clip: Path | None = None, memory: tuple[Path, ...] = ()) -> int:
+    from . import pipeline
+    from .media import check_input
+    from .progress import Reporter
+    from .transcribe import TranscribeOptions
+
+    clip = clip or args.clip
+    check_input(clip)  # a bad path fails before any folder is made
+    out = args.out or (clip.resolve().parent / "bilingo-out")
+    opts = pipeline.RunOptions(
+        out_dir=out,
+        presets=tuple(args.presets or ("linkedin",)),
+        transcribe=TranscribeOptions(model=args.model, engine=args.engine, language=args.language),
+        translator=args.translator,
+        memory_files=(*memory, *args.memory),
+        presets_file=args.presets_file,
+    )
+    report = Reporter(quiet=args.quiet)
+    report.say(f"bilingo {__version__}: {clip.name} → {out}")
+    result = pipeline.run(clip, opts, report)
+    for path in [*result.outputs, *result.captions, result.document]:
+        print(path)
+    if report.timings:
+        report.say(f"done in {sum(report.timings.values()):.1f} s")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from .assets_path import assets_dir
+
+    demo = assets_dir() / "demo"
+    args.out = args.out or Path(DEMO_OUT)
+    # the demo ships its human translation, so it needs no network
+    return cmd_run(args, clip=demo / "jfk.flac", memory=(demo / "jfk.memory.json",))
+
+
+def cmd_doctor(_args: argparse.Namespace) -> int:
+    from .doctor import checks
+
+    worst = 0
+    for ok, line in checks():
+        print(f"{'ok  ' if ok else 'FAIL'} {line}")
+        worst = worst if ok else int(ExitCode.TOOL_MISSING)
+    return worst
+
+
+def cmd_models(_args: argparse.Namespace) -> int:
+    from .transcribe.models import available
+
+    for name, where in available():
+        print(f"{name:<10} {where}")
+    print("other names (small, medium, large-v3, …) download from the Hugging Face hub on first use")
+    return 0
+
+
+def cmd_presets(_args: argparse.Namespace) -> int:
+    from .render.presets import load_all
+
+    for p in load_all().values():
+        print(f"{p.id:<16} {p.width}x{p.height}  {p.label}")
+    return 0
+
+
+COMMANDS = {"run": cmd_run, "demo": cmd_demo, "doctor": cmd_doctor, "models": cmd_models, "presets": cmd_presets}
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,74 @@
+"""`bilingo doctor`: one line per dependency, ok or what to do."""
+from __future__ import annotations
+
+import subprocess
+import tempfile
+from pathlib import Path
+
+from .assets_path import FONT_FILE, fonts_dir
+from .errors import BilingoError
+
+
+def checks() -> list[tuple[bool, str]]:
+    return [_ffmpeg(), _font(), *_models(), _translator()]
+
+
+def _ffmpeg() -> tuple[bool, str]:
+    from .media import find_ffmpeg
+
+    try:
+        exe = find_ffmpeg()
+    except BilingoError as err:
+        return False, f"ffmpeg: {err}"
+    version = subprocess.run([exe, "-hide_banner", "-version"], capture_output=True, text=True).stdout.split("\n")[0]
+    return True, f"ffmpeg with libass: {exe} ({version.split(' Copyright')[0]})"
+
+
+def _font() -> tuple[bool, str]:
+    """Render Chinese and English through libass and look for its missing-glyph warning."""
+    from .media import MediaInfo
+    from .model import Cue
+    from .render import ass, presets, video
+
+    font = fonts_dir() / FONT_FILE
+    if not font.is_file():
+        return False, f"font: {font} is missing; reinstall bilingo"
+    preset = presets.get("linkedin")
+    cue = Cue(0, 500, en="Font check", zh="字体检查")
+    subs = ass.build([cue], preset, [ass.caption_lines(cue, preset)])
+    with tempfile.TemporaryDirectory() as tmp:
+        silent = Path(tmp) / "silence.wav"
+        _silence(silent)
+        info = MediaInfo(path=silent, duration_ms=500, has_audio=True, has_video=False)
+        try:
+            _, log = video.render(info, preset, subs.to_string("ass"), Path(tmp))
+        except BilingoError as err:
+            return False, f"font: test render failed: {err}"
+    if video.TOFU in log:
+        return False, "font: libass could not find glyphs in the caption font (tofu); reinstall bilingo"
+    return True, f"font: {font.name} renders Chinese and English"
+
+
+def _silence(path: Path) -> None:
+    import wave
+
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(16000)
+        w.writeframes(b"\0\0" * 8000)
+
+
+def _models() -> list[tuple[bool, str]]:
+    from .transcribe.models import available
+
+    return [(not where.startswith("missing"), f"model {name}: {where}") for name, where in available()]
+
+
+def _translator() -> tuple[bool, str]:
+    from .translate.providers import reachable
+
+    why = reachable("google")
+    if why is None:
+        return True, "translator google: reachable"
+    return False, f"translator google: {why}"

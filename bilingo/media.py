@@ -1,0 +1,134 @@
+"""Every external media call lives here: finding ffmpeg, probing recordings, extracting audio."""
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from .errors import BilingoError, ExitCode
+
+SAMPLE_RATE = 16000
+
+
+@dataclass(frozen=True)
+class MediaInfo:
+    path: Path
+    duration_ms: int
+    has_audio: bool
+    has_video: bool
+    width: int = 0
+    height: int = 0
+    fps: float = 0.0
+
+
+@lru_cache(maxsize=None)
+def _has_libass(exe: str) -> bool:
+    try:
+        out = subprocess.run([exe, "-hide_banner", "-filters"], capture_output=True, text=True, timeout=30).stdout
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return any(line.split()[1:2] == ["subtitles"] for line in out.splitlines() if line.strip())
+
+
+@lru_cache(maxsize=1)
+def find_ffmpeg() -> str:
+    """BILINGO_FFMPEG, else a system ffmpeg with libass, else the static build imageio-ffmpeg ships."""
+    override = os.environ.get("BILINGO_FFMPEG")
+    if override:
+        if not _has_libass(override):
+            raise BilingoError(
+                f"BILINGO_FFMPEG={override} is not an ffmpeg with the subtitles filter (libass); unset it or fix it",
+                ExitCode.TOOL_MISSING,
+            )
+        return override
+    system = shutil.which("ffmpeg")
+    if system and _has_libass(system):
+        return system
+    try:
+        import imageio_ffmpeg
+
+        bundled = imageio_ffmpeg.get_ffmpeg_exe()
+    except (ImportError, RuntimeError) as exc:
+        raise BilingoError(f"no ffmpeg found ({exc}): pip install imageio-ffmpeg", ExitCode.TOOL_MISSING) from exc
+    if not _has_libass(bundled):
+        raise BilingoError(f"{bundled} has no subtitles filter: install an ffmpeg built with libass", ExitCode.TOOL_MISSING)
+    return bundled
+
+
+def check_input(path: Path) -> Path:
+    """The recording as an absolute path (so a leading dash is never read as an option)."""
+    if not path.exists():
+        raise BilingoError(f"{path}: no such file; check the path", ExitCode.BAD_INPUT)
+    if not path.is_file():
+        raise BilingoError(f"{path}: not a file; give one recording (use `bilingo batch` for folders)", ExitCode.BAD_INPUT)
+    return path.resolve()
+
+
+def probe(path: Path) -> MediaInfo:
+    """Streams and duration, read with PyAV (no ffprobe needed)."""
+    import av
+
+    path = check_input(path)
+    try:
+        with av.open(str(path), metadata_errors="ignore") as container:
+            audio = container.streams.audio
+            video = [s for s in container.streams.video if not _is_cover_art(s)]
+            duration = _duration_s(container, audio, video)
+            info = MediaInfo(
+                path=path,
+                duration_ms=round(duration * 1000),
+                has_audio=bool(audio),
+                has_video=bool(video),
+                width=video[0].codec_context.width if video else 0,
+                height=video[0].codec_context.height if video else 0,
+                fps=float(video[0].average_rate or 0) if video else 0.0,
+            )
+    except av.FFmpegError as exc:
+        raise BilingoError(
+            f"{path.name}: not a media file ffmpeg can read ({exc.strerror or type(exc).__name__}); "
+            "check that it is a complete audio or video recording",
+            ExitCode.BAD_INPUT,
+        ) from exc
+    if not info.has_audio:
+        raise BilingoError(f"{path.name}: has no audio stream; there is no speech to caption", ExitCode.BAD_INPUT)
+    if info.duration_ms <= 0:
+        raise BilingoError(f"{path.name}: has no readable duration; the file may be truncated", ExitCode.BAD_INPUT)
+    return info
+
+
+def _is_cover_art(stream) -> bool:
+    # an MP3's or M4A's embedded cover is a one-frame "video" stream; it is not a video
+    return bool(stream.disposition & getattr(stream.disposition, "attached_pic", 0)) if hasattr(stream, "disposition") else False
+
+
+def _duration_s(container, audio, video) -> float:
+    if container.duration:
+        return container.duration / 1_000_000
+    for s in list(audio) + list(video):
+        if s.duration and s.time_base:
+            return float(s.duration * s.time_base)
+    return 0.0
+
+
+def extract_audio(path: Path) -> np.ndarray:
+    """16 kHz mono float32 samples, decoded and resampled by ffmpeg."""
+    cmd = [find_ffmpeg(), "-nostdin", "-hide_banner", "-loglevel", "error", "-i", str(check_input(path)),
+           "-map", "0:a:0", "-vn", "-ac", "1", "-ar", str(SAMPLE_RATE), "-f", "s16le", "-"]
+    proc = subprocess.run(cmd, capture_output=True)
+    if proc.returncode != 0 or not proc.stdout:
+        reason = proc.stderr.decode(errors="replace").strip().splitlines()
+        raise BilingoError(
+            f"{path.name}: ffmpeg could not decode its audio ({reason[-1] if reason else 'no samples'})",
+            ExitCode.BAD_INPUT,
+        )
+    return np.frombuffer(proc.stdout, dtype=np.int16).astype(np.float32) / 32768.0
+
+
+def audio_sha256(samples: np.ndarray) -> str:
+    return hashlib.sha256(samples.tobytes()).hexdigest()

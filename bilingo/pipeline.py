@@ -1,0 +1,175 @@
+"""One recording through every stage: probe → audio → transcript → cues → translation → outputs.
+
+The clip document beside the outputs is the source of truth: when it exists for the same audio,
+a run reuses it (and any review edits in it) instead of transcribing again, and only renders
+what is missing or out of date. Outputs are staged in a hidden folder and renamed into place,
+so a failed run leaves the output folder as it found it.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from . import __version__, media, segment, subtitles
+from .errors import BilingoError, ExitCode, TranslatorUnavailable
+from .fsutil import atomic_write_text, staging_dir
+from .model import ClipDocument, Source, Transcript, Word
+from .progress import Reporter
+from .render import ass, presets, video
+from .transcribe import TranscribeOptions, transcribe
+from .transcribe.models import cache_dir
+from .translate import translate_cues
+from .translate.memory import TranslationMemory
+from .translate.providers import Translator
+
+RENDER_VERSION = 1  # bump when a change to rendering should redo finished outputs
+
+
+@dataclass
+class RunOptions:
+    out_dir: Path
+    presets: tuple[str, ...] = ("linkedin",)
+    transcribe: TranscribeOptions = field(default_factory=TranscribeOptions)
+    translator: str = "google"
+    memory_files: tuple[Path, ...] = ()
+    presets_file: Path | None = None
+
+
+@dataclass
+class RunResult:
+    document: Path
+    outputs: list[Path] = field(default_factory=list)
+    captions: list[Path] = field(default_factory=list)
+    transcript_cached: bool = False
+    reused_document: bool = False
+    render_log: dict[str, str] = field(default_factory=dict)
+
+
+def output_stem(clip: Path) -> str:
+    return clip.stem or clip.name
+
+
+def run(clip: Path, opts: RunOptions, report: Reporter) -> RunResult:
+    chosen = [presets.get(p, opts.presets_file) for p in opts.presets]  # fail on a typo before any work
+    with report.stage("probe"):
+        info = media.probe(clip)
+    stem = output_stem(info.path)
+    out = opts.out_dir
+    doc_path = out / f"{stem}.bilingo.json"
+    with report.stage("extract audio"):
+        audio = media.extract_audio(info.path)
+    sha = media.audio_sha256(audio)
+    decoded_ms = len(audio) * 1000 // media.SAMPLE_RATE
+    if decoded_ms < 0.9 * info.duration_ms:
+        report.say(f"warning: only {decoded_ms / 1000:.1f} s of {info.duration_ms / 1000:.1f} s of audio could be "
+                   "decoded; the file may be truncated")
+    result = RunResult(document=doc_path)
+
+    doc = _existing_document(doc_path, sha)
+    if doc is not None:
+        result.reused_document = True
+        report.say(f"using {doc_path.name} (with any review edits); delete it to transcribe again")
+    else:
+        transcript, result.transcript_cached = _transcript(audio, sha, opts.transcribe, report)
+        if not transcript.words:
+            raise BilingoError(f"{info.path.name}: no speech found (silence, noise or music); nothing to caption",
+                               ExitCode.NO_SPEECH)
+        with report.stage("segment"):
+            cues = segment.segment(transcript)
+        source = Source(path=str(info.path), audio_sha256=sha, duration_ms=info.duration_ms,
+                        has_video=info.has_video, width=info.width, height=info.height)
+        doc = ClipDocument(source=source, transcript=transcript, cues=cues)
+        doc.save(doc_path)
+
+    error = _translate(doc, opts, report)
+    doc.save(doc_path)
+    result.captions = _write_captions(doc, out, stem)
+    if error is not None:
+        raise error  # transcript, source captions and document are saved: nothing is lost
+
+    for preset in chosen:
+        path = out / f"{stem}.{preset.id}.mp4"
+        key = _render_key(doc, preset)
+        if doc.renders.get(preset.id, {}).get("key") == key and path.is_file():
+            report.say(f"{path.name} is up to date")
+        else:
+            result.render_log[preset.id] = _render(info, doc, preset, path, report)
+            doc.renders[preset.id] = {"file": path.name, "key": key}
+            doc.save(doc_path)
+        result.outputs.append(path)
+    return result
+
+
+def _existing_document(path: Path, audio_sha: str) -> ClipDocument | None:
+    if not path.exists():
+        return None
+    doc = ClipDocument.load(path)
+    if doc.source.audio_sha256 != audio_sha:
+        raise BilingoError(
+            f"{path} belongs to a different recording with the same name; "
+            "choose another --out folder or move that file aside (it may hold review edits)",
+            ExitCode.BAD_INPUT,
+        )
+    return doc
+
+
+def _transcript(audio, sha: str, topts: TranscribeOptions, report: Reporter) -> tuple[Transcript, bool]:
+    """Transcribe, or reuse the cached transcript of the same audio with the same settings."""
+    key = hashlib.sha256(json.dumps([sha, asdict(topts), __version__], sort_keys=True).encode()).hexdigest()[:32]
+    cached = cache_dir() / "transcripts" / f"{key}.json"
+    if cached.is_file():
+        try:
+            data = json.loads(cached.read_text(encoding="utf-8"))
+            words = tuple(Word(**w) for w in data.pop("words"))
+            report.say("transcript found in the cache: not transcribing again")
+            return Transcript(**data, words=words), True
+        except (OSError, ValueError, TypeError):
+            cached.unlink(missing_ok=True)  # a damaged cache entry is only a cache miss
+    with report.stage(f"transcribe ({topts.model})") as progress:
+        transcript = transcribe(audio, topts, progress)
+    report.say(f"language: {transcript.language} (p={transcript.language_probability:.2f}), "
+               f"{len(transcript.words)} words")
+    atomic_write_text(cached, json.dumps(asdict(transcript), ensure_ascii=False))
+    return transcript, False
+
+
+def _translate(doc: ClipDocument, opts: RunOptions, report: Reporter) -> TranslatorUnavailable | None:
+    if doc.translated:
+        return None
+    memory = TranslationMemory.open(cache_dir() / "memory.json", list(opts.memory_files))
+    translator = None if opts.translator == "none" else Translator(opts.translator, doc.language, doc.target_language)
+    with report.stage("translate") as progress:
+        doc.cues, error = translate_cues(doc.cues, doc.language, memory, translator, progress)
+    if translator is not None:
+        doc.translator = opts.translator
+    return error
+
+
+def _write_captions(doc: ClipDocument, out: Path, stem: str) -> list[Path]:
+    written = []
+    for lang in ("en", "zh"):
+        if any(c.text(lang).strip() for c in doc.cues):
+            path = out / f"{stem}.{lang}.srt"
+            subtitles.write_srt(doc.cues, lang, path)
+            written.append(path)
+    return written
+
+
+def _render_key(doc: ClipDocument, preset: presets.Preset) -> str:
+    blob = json.dumps([RENDER_VERSION, doc.source.audio_sha256, [asdict(c) for c in doc.cues], asdict(preset)],
+                      sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(blob.encode()).hexdigest()[:32]
+
+
+def _render(info: media.MediaInfo, doc: ClipDocument, preset: presets.Preset, path: Path, report: Reporter) -> str:
+    lines = [ass.caption_lines(c, preset) for c in doc.cues]
+    subs = ass.build(doc.cues, preset, lines)
+    with staging_dir(path.parent) as work, report.stage(f"render {preset.id}") as progress:
+        rendered, log = video.render(info, preset, subs.to_string("ass"), work, progress)
+        if video.TOFU in log:
+            report.say(f"warning: some characters have no glyph in the caption font ({preset.id})")
+        os.replace(rendered, path)
+    return log

@@ -1,0 +1,40 @@
+"""Progress on stderr: a live bar on a terminal, one line per finished stage elsewhere (logs, CI)."""
+from __future__ import annotations
+
+import sys
+import time
+from contextlib import contextmanager
+from typing import Callable, Iterator
+
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+
+class Reporter:
+    def __init__(self, quiet: bool = False):
+        self.console = Console(stderr=True, highlight=False)
+        self.quiet = quiet
+        self.timings: dict[str, float] = {}
+
+    def say(self, message: str) -> None:
+        if not self.quiet:
+            self.console.print(message, markup=False)
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[Callable[[float], None]]:
+        """Time a stage; yields a callback taking the fraction done (0..1)."""
+        start = time.perf_counter()
+        if self.quiet or not self.console.is_terminal:
+            yield lambda _fraction: None
+        else:
+            with Progress(TextColumn("{task.description:<24}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
+                          TimeElapsedColumn(), console=self.console, transient=True) as bar:
+                task = bar.add_task(name, total=1.0)
+                yield lambda fraction: bar.update(task, completed=fraction)
+        elapsed = time.perf_counter() - start
+        self.timings[name] = self.timings.get(name, 0.0) + elapsed
+        self.say(f"  {name:<24} {elapsed:6.1f} s")
+
+
+def stderr_is_terminal() -> bool:
+    return sys.stderr.isatty()

@@ -1,0 +1,81 @@
+"""ASS subtitles for one output: PlayRes = the frame, two styles, lines broken by bilingo.
+
+libass wraps only at spaces (so never inside Chinese), hence WrapStyle 2 (no automatic wrapping)
+and explicit `\\N` breaks from lines that were measured to fit the frame.
+"""
+from __future__ import annotations
+
+import pysubs2
+
+from ..assets_path import FONT_FAMILY
+from ..model import Cue
+from ..segment import wrap
+from .presets import Preset
+
+LINE_HEIGHT = 1.0  # libass sizes a font so that ascender + descender = Fontsize
+
+
+def escape(text: str) -> str:
+    """Make speech or translator text inert: `{`…`}` would open override tags and `\\N`, `\\h`
+    would become breaks or spaces. libass reads `\\{` and `\\}` as literal braces; a backslash is
+    replaced by its full-width form, which looks the same and escapes nothing."""
+    return text.replace("\\", "＼").replace("{", "\\{").replace("}", "\\}")
+
+
+def _style(size: int, layout_margin: int, sides: int, outline: float) -> pysubs2.SSAStyle:
+    return pysubs2.SSAStyle(
+        fontname=FONT_FAMILY,
+        fontsize=size,
+        primarycolor=pysubs2.Color(255, 255, 255, 0),
+        outlinecolor=pysubs2.Color(0, 0, 0, 0),
+        backcolor=pysubs2.Color(0, 0, 0, 128),
+        outline=outline,
+        shadow=1,
+        alignment=pysubs2.Alignment.BOTTOM_CENTER,
+        marginl=sides,
+        marginr=sides,
+        marginv=layout_margin,
+    )
+
+
+def build(cues: list[Cue], preset: Preset, line_lists: list[dict[str, list[str]]]) -> pysubs2.SSAFile:
+    """One event per language per cue. Each event's vertical margin is computed from the lines
+    below it, so the stacking never depends on libass's collision handling."""
+    lay = preset.captions
+    subs = pysubs2.SSAFile()
+    subs.info.update({"PlayResX": str(preset.width), "PlayResY": str(preset.height),
+                      "WrapStyle": "2", "ScaledBorderAndShadow": "yes", "YCbCr Matrix": "TV.709"})
+    size = {"zh": lay.zh_size, "en": lay.en_size}
+    for lang in ("zh", "en"):
+        subs.styles[lang.upper()] = _style(size[lang], lay.margin_bottom, lay.margin_sides, max(2.0, size[lang] / 20))
+    bottom, top = ("en", "zh") if lay.order == "zh-top" else ("zh", "en")
+    for cue, lines in zip(cues, line_lists):
+        margin = lay.margin_bottom
+        for lang in (bottom, top):
+            if not lines.get(lang):
+                continue
+            subs.events.append(pysubs2.SSAEvent(
+                start=cue.start, end=cue.end, style=lang.upper(), marginv=margin,
+                text="\\N".join(escape(line) for line in lines[lang])))
+            margin += round(len(lines[lang]) * size[lang] * LINE_HEIGHT) + lay.line_gap
+    return subs
+
+
+def caption_lines(cue: Cue, preset: Preset) -> dict[str, list[str]]:
+    """The lines each language of a cue gets in this frame."""
+    lay = preset.captions
+    width = preset.width - 2 * lay.margin_sides
+    out = {}
+    for lang, size in (("zh", lay.zh_size), ("en", lay.en_size)):
+        text = cue.text(lang).strip()
+        if text:
+            # a Chinese glyph is one em wide; Latin averages under 0.55 em in Noto Sans SC
+            per_char = size if lang == "zh" else size * 0.55
+            out[lang] = wrap(text, lang, max_chars=min(_limit(lang), int(width // per_char)))
+    return out
+
+
+def _limit(lang: str) -> int:
+    from ..segment import MAX_LINE
+
+    return MAX_LINE.get(lang, 42)

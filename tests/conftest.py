@@ -1,0 +1,42 @@
+"""Shared fixtures: real clips, a private cache, and a helper that runs the real CLI."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+MEDIA = Path(__file__).parent / "media"
+REPO = Path(__file__).resolve().parent.parent
+DEMO_MEMORY = REPO / "assets" / "demo" / "jfk.memory.json"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def private_cache(tmp_path_factory):
+    """Joined models and cached transcripts go to a folder of this run, not the user's cache."""
+    cache = tmp_path_factory.mktemp("cache")
+    os.environ["BILINGO_CACHE"] = str(cache)
+    yield cache
+
+
+def bilingo(*args: str | Path, cwd: Path | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """Run the real command line in a child process, as a user would."""
+    return subprocess.run([sys.executable, "-m", "bilingo", *map(str, args)], capture_output=True, text=True,
+                          cwd=cwd, env={**os.environ, **(env or {})}, timeout=600)
+
+
+def error_lines(proc: subprocess.CompletedProcess) -> list[str]:
+    return [ln for ln in proc.stderr.splitlines() if ln.startswith("bilingo: error:")]
+
+
+def assert_clean_failure(proc: subprocess.CompletedProcess, out: Path | None = None) -> str:
+    """Non-zero exit, exactly one error line, no traceback, nothing left in the output folder."""
+    assert proc.returncode not in (0, 1), proc.stderr  # 1 is reserved for bugs
+    assert "Traceback" not in proc.stderr, proc.stderr
+    lines = error_lines(proc)
+    assert len(lines) == 1, proc.stderr
+    if out is not None and out.exists():
+        assert sorted(p.name for p in out.iterdir()) == [], "a failed run left files behind"
+    return lines[0]

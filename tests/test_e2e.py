@@ -1,0 +1,118 @@
+"""The whole pipeline on real speech: real Whisper weights, real ffmpeg, real libass."""
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bilingo import media, pipeline
+from bilingo.model import ClipDocument
+from bilingo.progress import Reporter
+from bilingo.render import ass, presets, video
+
+from .conftest import DEMO_MEMORY, MEDIA, bilingo
+from .mp4 import describe, frame_at, top_level_boxes
+
+
+def words_only(text: str) -> str:
+    return " ".join(re.sub(r"[^\w\s]", " ", text.lower()).split())
+
+
+@pytest.fixture(scope="module")
+def jfk_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("jfk")
+    opts = pipeline.RunOptions(out_dir=out, memory_files=(DEMO_MEMORY,))
+    result = pipeline.run(MEDIA / "jfk.flac", opts, Reporter(quiet=True))
+    return result, ClipDocument.load(result.document)
+
+
+def test_transcript_has_the_sentence(jfk_run):
+    _, doc = jfk_run
+    assert doc.language == "en"
+    assert "ask not what your country can do for you" in words_only(doc.transcript.text)
+    starts = [w.start for w in doc.transcript.words]
+    assert starts == sorted(starts) and all(0 <= w.start <= w.end <= 11000 for w in doc.transcript.words)
+
+
+def test_every_cue_has_both_languages(jfk_run):
+    result, doc = jfk_run
+    assert doc.cues and all(c.en.strip() and c.zh.strip() for c in doc.cues)
+    names = sorted(p.name for p in result.document.parent.iterdir())
+    assert names == ["jfk.bilingo.json", "jfk.en.srt", "jfk.linkedin.mp4", "jfk.zh.srt"]
+
+
+def test_mp4_fits_linkedin(jfk_run):
+    result, _ = jfk_run
+    mp4 = result.outputs[0]
+    info = describe(mp4)
+    assert (info["width"], info["height"]) == (1920, 1080)
+    assert (info["vcodec"], info["profile"], info["pix_fmt"]) == ("h264", "High", "yuv420p")
+    assert (info["acodec"], info["sample_rate"]) == ("aac", 48000)
+    assert abs(info["duration"] - 11.0) <= 0.1
+    boxes = top_level_boxes(mp4)
+    assert boxes.index("moov") < boxes.index("mdat"), boxes
+
+
+def test_captions_are_burned_without_tofu(jfk_run, tmp_path):
+    result, doc = jfk_run
+    assert video.TOFU not in result.render_log["linkedin"]
+    preset = presets.get("linkedin")
+    plain, _ = video.render(media.probe(MEDIA / "jfk.flac"), preset, None, tmp_path)
+    band = slice(int(preset.height * 0.6), preset.height)  # where captions sit
+    for cue in doc.cues:
+        mid = (cue.start + cue.end) / 2000
+        captioned, bare = frame_at(result.outputs[0], mid), frame_at(plain, mid)
+        diff = np.abs(captioned.astype(int) - bare.astype(int)).max(axis=2)
+        assert (diff[band] > 64).sum() > 2000, f"no caption pixels at {mid:.2f}s"
+        assert (diff[: int(preset.height * 0.4)] > 64).sum() == 0, "caption pixels outside the band"
+
+
+def test_srt_sidecars_match_the_cues(jfk_run):
+    import srt
+
+    result, doc = jfk_run
+    for lang in ("en", "zh"):
+        path = result.document.parent / f"jfk.{lang}.srt"
+        subs = list(srt.parse(path.read_text(encoding="utf-8")))
+        assert [round(s.start.total_seconds() * 1000) for s in subs] == [c.start for c in doc.cues]
+        sep = "" if lang == "zh" else " "
+        assert [sep.join(s.content.split("\n")) for s in subs] == [c.text(lang) for c in doc.cues]
+
+
+def test_repeat_run_keeps_outputs_and_edits(jfk_run, tmp_path):
+    result, _ = jfk_run
+    out = tmp_path / "again"
+    shutil.copytree(result.document.parent, out)
+    mp4 = out / "jfk.linkedin.mp4"
+    before = mp4.stat().st_mtime_ns
+    opts = pipeline.RunOptions(out_dir=out, memory_files=(DEMO_MEMORY,))
+    again = pipeline.run(MEDIA / "jfk.flac", opts, Reporter(quiet=True))
+    assert again.reused_document and mp4.stat().st_mtime_ns == before  # nothing redone
+
+    # a reviewer's edit survives the next run and reaches the render
+    data = json.loads((out / "jfk.bilingo.json").read_text())
+    data["cues"][0]["zh"] = "审校后的译文"
+    (out / "jfk.bilingo.json").write_text(json.dumps(data, ensure_ascii=False))
+    pipeline.run(MEDIA / "jfk.flac", opts, Reporter(quiet=True))
+    kept = ClipDocument.load(out / "jfk.bilingo.json")
+    assert kept.cues[0].zh == "审校后的译文"
+    assert mp4.stat().st_mtime_ns != before
+    assert "审校后的译文" in (out / "jfk.zh.srt").read_text()
+    assert not [p for p in out.iterdir() if p.name.startswith(".")], "scratch files left behind"
+
+
+def test_escaped_text_cannot_become_override_tags():
+    assert ass.escape("{\\an8}hi\\N") == "\\{＼an8\\}hi＼N"
+
+
+def test_demo_runs_offline(tmp_path):
+    proc = bilingo("demo", "--out", tmp_path / "demo", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    names = sorted(p.name for p in (tmp_path / "demo").iterdir())
+    assert names == ["jfk.bilingo.json", "jfk.en.srt", "jfk.linkedin.mp4", "jfk.zh.srt"]
+    doc = ClipDocument.load(tmp_path / "demo" / "jfk.bilingo.json")
+    assert doc.translated and not any("machine-translation" in c.flags for c in doc.cues)
