@@ -30,6 +30,8 @@ def _run_args(p: argparse.ArgumentParser) -> None:
                    help="online translator for the other language; none: source captions only [default: google]")
     p.add_argument("--memory", type=Path, action="append", default=[], metavar="FILE",
                    help="translation memory to consult first, repeatable")
+    p.add_argument("--background", metavar="COLOUR|IMAGE",
+                   help="what an audio-only recording is shown over: a colour (e.g. 0x1b2430) or an image file")
     p.add_argument("--presets-file", type=Path, metavar="FILE", help="extra or overriding presets (JSON)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress")
 
@@ -83,6 +85,7 @@ def cmd_run(args: argparse.Namespace, clip: Path | None = None, memory: tuple[Pa
         translator=args.translator,
         memory_files=(*memory, *args.memory),
         presets_file=args.presets_file,
+        background=args.background,
     )
     report = Reporter(quiet=args.quiet)
     report.say(f"bilingo {__version__}: {clip.name} → {out}")

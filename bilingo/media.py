@@ -104,7 +104,9 @@ def probe(path: Path) -> MediaInfo:
 
 def _is_cover_art(stream) -> bool:
     # an MP3's or M4A's embedded cover is a one-frame "video" stream; it is not a video
-    return bool(stream.disposition & getattr(stream.disposition, "attached_pic", 0)) if hasattr(stream, "disposition") else False
+    from av.stream import Disposition
+
+    return bool(stream.disposition & Disposition.attached_pic)
 
 
 def _duration_s(container, audio, video) -> float:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from . import __version__, media, segment, subtitles
@@ -36,6 +36,7 @@ class RunOptions:
     translator: str = "google"
     memory_files: tuple[Path, ...] = ()
     presets_file: Path | None = None
+    background: str | None = None  # colour or image for audio-only recordings; None: the preset's
 
 
 @dataclass
@@ -54,6 +55,8 @@ def output_stem(clip: Path) -> str:
 
 def run(clip: Path, opts: RunOptions, report: Reporter) -> RunResult:
     chosen = [presets.get(p, opts.presets_file) for p in opts.presets]  # fail on a typo before any work
+    if opts.background:
+        chosen = [replace(p, background=_background(opts.background)) for p in chosen]
     with report.stage("probe"):
         info = media.probe(clip)
     stem = output_stem(info.path)
@@ -101,6 +104,16 @@ def run(clip: Path, opts: RunOptions, report: Reporter) -> RunResult:
             doc.save(doc_path)
         result.outputs.append(path)
     return result
+
+
+def _background(value: str) -> str:
+    """A colour name or 0xRRGGBB as it is; anything that looks like a file must be a readable image."""
+    if "." in value or "/" in value:
+        path = Path(value).expanduser()
+        if not path.is_file():
+            raise BilingoError(f"background image {value} not found", ExitCode.BAD_INPUT)
+        return str(path.resolve())
+    return value
 
 
 def _existing_document(path: Path, audio_sha: str) -> ClipDocument | None:

@@ -1,7 +1,6 @@
 """Progress on stderr: a live bar on a terminal, one line per finished stage elsewhere (logs, CI)."""
 from __future__ import annotations
 
-import sys
 import time
 from contextlib import contextmanager
 from typing import Callable, Iterator
@@ -24,8 +23,10 @@ class Reporter:
     def stage(self, name: str) -> Iterator[Callable[[float], None]]:
         """Time a stage; yields a callback taking the fraction done (0..1)."""
         start = time.perf_counter()
-        if self.quiet or not self.console.is_terminal:
+        if self.quiet:
             yield lambda _fraction: None
+        elif not self.console.is_terminal:
+            yield self._line_progress(name, start)
         else:
             with Progress(TextColumn("{task.description:<24}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
                           TimeElapsedColumn(), console=self.console, transient=True) as bar:
@@ -36,5 +37,18 @@ class Reporter:
         self.say(f"  {name:<24} {elapsed:6.1f} s")
 
 
-def stderr_is_terminal() -> bool:
-    return sys.stderr.isatty()
+    def _line_progress(self, name: str, start: float) -> Callable[[float], None]:
+        """For logs and pipes: a percentage line at most every few seconds, none for quick stages."""
+        last = [start]
+
+        def update(fraction: float) -> None:
+            now = time.perf_counter()
+            if now - last[0] >= LOG_EVERY_S and fraction < 1.0:
+                last[0] = now
+                self.say(f"  {name:<24} {fraction:6.0%}")
+
+        return update
+
+
+LOG_EVERY_S = 3.0
+

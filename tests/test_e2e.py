@@ -116,3 +116,46 @@ def test_demo_runs_offline(tmp_path):
     assert names == ["jfk.bilingo.json", "jfk.en.srt", "jfk.linkedin.mp4", "jfk.zh.srt"]
     doc = ClipDocument.load(tmp_path / "demo" / "jfk.bilingo.json")
     assert doc.translated and not any("machine-translation" in c.flags for c in doc.cues)
+
+
+def _ffmpeg(*args: str) -> None:
+    import subprocess
+
+    subprocess.run([media.find_ffmpeg(), "-v", "error", "-y", *args], check=True)
+
+
+def test_vertical_video_is_fitted_into_16x9(tmp_path):
+    clip = tmp_path / "phone.mp4"
+    _ffmpeg("-f", "lavfi", "-i", "testsrc=s=360x640:r=25:d=11", "-i", str(MEDIA / "jfk.flac"),
+            "-shortest", "-c:v", "libx264", "-c:a", "aac", str(clip))
+    proc = bilingo("run", clip, "--out", tmp_path / "out", "--memory", DEMO_MEMORY)
+    assert proc.returncode == 0, proc.stderr
+    mp4 = tmp_path / "out" / "phone.linkedin.mp4"
+    info = describe(mp4)
+    assert (info["width"], info["height"]) == (1920, 1080)
+    assert abs(info["duration"] - media.probe(clip).duration_ms / 1000) <= 0.1
+    frame = frame_at(mp4, 1.0)
+    # the 9:16 picture sits in the middle; the sides are the preset's background, not stretched video
+    assert frame[:400, :300].std(axis=(0, 1)).max() < 3 and frame[:400, 900:1000].std() > 20
+
+
+def test_audio_over_an_image(tmp_path):
+    image = tmp_path / "slide.png"
+    _ffmpeg("-f", "lavfi", "-i", "testsrc2=s=800x600", "-frames:v", "1", str(image))
+    proc = bilingo("run", MEDIA / "jfk.flac", "--out", tmp_path / "out", "--model", "tiny.en",
+                   "--translator", "none", "--background", image)
+    assert proc.returncode == 0, proc.stderr
+    frame = frame_at(tmp_path / "out" / "jfk.linkedin.mp4", 1.0)
+    assert frame[:500].std() > 20  # the picture, not a plain colour
+
+
+def test_doctor_and_models():
+    proc = bilingo("doctor", env={"HTTPS_PROXY": "http://127.0.0.1:9"})
+    lines = proc.stdout.splitlines()
+    assert any(ln.startswith("ok   ffmpeg with libass") for ln in lines), proc.stdout
+    assert any(ln.startswith("ok   font:") for ln in lines), proc.stdout
+    assert any(ln.startswith("ok   model base") for ln in lines), proc.stdout
+    assert any(ln.startswith("FAIL translator google") for ln in lines), proc.stdout  # no network here
+    assert proc.returncode == 5 and "Traceback" not in proc.stderr
+    models = bilingo("models")
+    assert models.returncode == 0 and "tiny.en" in models.stdout and "base" in models.stdout

@@ -25,17 +25,16 @@ ASS_NAME = "captions.ass"
 def graph(info: MediaInfo, preset: Preset, output: str, captions: bool = True):
     w, h = preset.width, preset.height
     src = ffmpeg.input(str(info.path))
+    image = Path(preset.background) if Path(preset.background).suffix else None
     if info.has_video:
         video = (src.video
                  .filter("scale", w, h, force_original_aspect_ratio="decrease")
-                 .filter("pad", w, h, "(ow-iw)/2", "(oh-ih)/2", color=preset.background)
+                 .filter("pad", w, h, "(ow-iw)/2", "(oh-ih)/2", color="black" if image else preset.background)
                  .filter("setsar", 1))
         if not info.fps or info.fps > preset.max_fps:
             video = video.filter("fps", preset.max_fps)
     else:
-        # an audio-only recording becomes a video over a plain background of exactly its length
-        seconds = info.duration_ms / 1000
-        video = ffmpeg.input(f"color=c={preset.background}:s={w}x{h}:r={preset.max_fps}:d={seconds:.3f}", f="lavfi").video
+        video = _background(preset, image, info.duration_ms / 1000)
     if captions:
         video = video.filter("subtitles", ASS_NAME, fontsdir="fonts")
     video = video.filter("format", "yuv420p")
@@ -47,6 +46,16 @@ def graph(info: MediaInfo, preset: Preset, output: str, captions: bool = True):
         acodec=a["codec"], ar=a["sample_rate"], ac=2, movflags="+faststart",
         **{"profile:v": v["profile"], "b:a": a["bitrate"]},
     ).global_args("-hide_banner", "-nostdin", "-y", "-loglevel", "warning", "-progress", "pipe:1", "-nostats")
+
+
+def _background(preset: Preset, image: Path | None, seconds: float):
+    """An audio-only recording becomes a video of exactly its length over a still image or a colour."""
+    w, h, fps = preset.width, preset.height, preset.max_fps
+    if image is not None:
+        still = ffmpeg.input(str(image.resolve()), loop=1, framerate=fps, t=f"{seconds:.3f}").video
+        return (still.filter("scale", w, h, force_original_aspect_ratio="increase")
+                .filter("crop", w, h).filter("setsar", 1))
+    return ffmpeg.input(f"color=c={preset.background}:s={w}x{h}:r={fps}:d={seconds:.3f}", f="lavfi").video
 
 
 def _link_fonts(folder: Path) -> None:

