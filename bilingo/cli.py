@@ -26,8 +26,10 @@ def _run_args(p: argparse.ArgumentParser) -> None:
                    "small or large-v3 (downloads; needs the internet) [default: base]")
     p.add_argument("--engine", default="faster-whisper", choices=ENGINES, help="[default: faster-whisper]")
     p.add_argument("--language", choices=("en", "zh"), help="spoken language (default: detect)")
-    p.add_argument("--translator", default="google", choices=("google", "mymemory", "none"),
-                   help="online translator for the other language; none: source captions only [default: google]")
+    p.add_argument("--translator", default="google", choices=("google", "mymemory", "whisper", "none"),
+                   help="translator for the other language: google or mymemory (online); whisper (offline, "
+                   "Chinese speech to English only; also the fallback for Chinese speech when offline); "
+                   "none: source captions only [default: google]")
     p.add_argument("--memory", type=Path, action="append", default=[], metavar="FILE",
                    help="translation memory to consult first, repeatable")
     p.add_argument("--background", metavar="COLOUR|IMAGE",

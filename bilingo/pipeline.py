@@ -24,6 +24,8 @@ from .transcribe.models import cache_dir
 from .translate import translate_cues
 from .translate.memory import TranslationMemory
 from .translate.providers import Translator
+from .translate.whisper import WhisperTranslator
+from .transcribe.models import resolve
 
 RENDER_VERSION = 1  # bump when a change to rendering should redo finished outputs
 
@@ -87,7 +89,7 @@ def run(clip: Path, opts: RunOptions, report: Reporter) -> RunResult:
         doc = ClipDocument(source=source, transcript=transcript, cues=cues)
         doc.save(doc_path)
 
-    error = _translate(doc, opts, report)
+    error = _translate(doc, audio, opts, report)
     doc.save(doc_path)
     result.captions = _write_captions(doc, out, stem)
     if error is not None:
@@ -149,16 +151,32 @@ def _transcript(audio, sha: str, topts: TranscribeOptions, report: Reporter) -> 
     return transcript, False
 
 
-def _translate(doc: ClipDocument, opts: RunOptions, report: Reporter) -> TranslatorUnavailable | None:
-    if doc.translated:
+def _translate(doc: ClipDocument, audio, opts: RunOptions, report: Reporter) -> TranslatorUnavailable | None:
+    if doc.translated or opts.translator == "none":
         return None
     memory = TranslationMemory.open(cache_dir() / "memory.json", list(opts.memory_files))
-    translator = None if opts.translator == "none" else Translator(opts.translator, doc.language, doc.target_language)
     with report.stage("translate") as progress:
-        doc.cues, error = translate_cues(doc.cues, doc.language, memory, translator, progress)
-    if translator is not None:
-        doc.translator = opts.translator
+        doc.cues, error = translate_cues(doc.cues, doc.language, memory, _translators(doc, audio, opts),
+                                         progress, notice=report.say)
+    doc.translator = opts.translator
+    missing = sum(1 for c in doc.cues if not c.text(doc.target_language).strip())
+    if error is None and missing:
+        error = TranslatorUnavailable(f"{missing} of {len(doc.cues)} cues got no translation; add them to the clip "
+                                      "document or a --memory file and rerun, or rerun when online")
     return error
+
+
+def _translators(doc: ClipDocument, audio, opts: RunOptions) -> list:
+    """The chosen translator, then (for Chinese speech) Whisper's offline translate task."""
+    chain: list = []
+    if opts.translator != "whisper":
+        chain.append(Translator(opts.translator, doc.language, doc.target_language))
+    if doc.language == "zh" and resolve(opts.transcribe.model).multilingual:
+        chain.append(WhisperTranslator(audio, opts.transcribe.model, opts.transcribe.threads))
+    elif opts.translator == "whisper":
+        raise BilingoError("--translator whisper turns Chinese speech into English; this recording is English",
+                           ExitCode.BAD_INPUT)
+    return chain
 
 
 def _write_captions(doc: ClipDocument, out: Path, stem: str) -> list[Path]:

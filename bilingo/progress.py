@@ -17,7 +17,7 @@ class Reporter:
 
     def say(self, message: str) -> None:
         if not self.quiet:
-            self.console.print(message, markup=False)
+            self.console.print(message, markup=False, soft_wrap=True)
 
     @contextmanager
     def stage(self, name: str) -> Iterator[Callable[[float], None]]:

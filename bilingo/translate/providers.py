@@ -50,11 +50,16 @@ def with_timeout(fn: Callable[[], str], seconds: float) -> str:
 
 
 class Translator:
+    remember = True
+
     def __init__(self, name: str, source: str, target: str, timeout: float = TIMEOUT_S):
         if name not in PROVIDERS or name == "none":
             raise BilingoError(f"unknown translator {name}; choose one of: {', '.join(PROVIDERS)}", ExitCode.BAD_INPUT)
         self.name, self.source, self.target, self.timeout = name, source, target, timeout
         self._client = _client(name, source, target)
+
+    def translate_cue(self, cue, source: str) -> str:
+        return self.translate(cue.text(source))
 
     def translate(self, text: str) -> str:
         import requests

@@ -1,0 +1,35 @@
+"""Chinese speech → English text offline, with Whisper's own translate task on each cue's audio.
+
+The translator of last resort: it needs no network, but its English is rougher than an online
+translator's, so every cue it fills is flagged for review.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..model import Cue
+
+SAMPLE_RATE = 16000
+PAD_MS = 150  # a little context either side of the cue helps the first and last word
+
+
+class WhisperTranslator:
+    name = "whisper"
+    remember = False  # audio-based output is not a text translation worth reusing
+
+    def __init__(self, audio: np.ndarray, model: str = "base", threads: int = 0):
+        self.audio, self.model, self.threads = audio, model, threads
+
+    def translate_cue(self, cue: Cue, source: str) -> str:
+        from ..transcribe import TranscribeOptions
+        from ..transcribe.faster import load
+        from ..transcribe.models import resolve
+
+        ref = resolve(self.model)
+        model = load(ref, TranscribeOptions(threads=self.threads).cpu_threads)
+        lo = max(0, (cue.start - PAD_MS) * SAMPLE_RATE // 1000)
+        hi = min(len(self.audio), (cue.end + PAD_MS) * SAMPLE_RATE // 1000)
+        segments, _ = model.transcribe(self.audio[lo:hi], task="translate", language=source, beam_size=5,
+                                       vad_filter=False, condition_on_previous_text=False,
+                                       temperature=(0.0, 0.2, 0.4), no_repeat_ngram_size=3)
+        return " ".join(s.text.strip() for s in segments).strip()
