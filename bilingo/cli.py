@@ -47,6 +47,11 @@ def parser() -> argparse.ArgumentParser:
     _run_args(run)
     demo = sub.add_parser("demo", help="run the whole pipeline on the bundled demo recording (offline)")
     _run_args(demo)
+    lint = sub.add_parser("lint", help="check every cue against the caption rules (exit 1 if any is broken)")
+    lint.add_argument("clip", type=Path, metavar="CLIP", help="a recording (its clip document is found in --out) "
+                      "or a clip document (NAME.bilingo.json)")
+    lint.add_argument("--out", type=Path, metavar="DIR", help="where the clip document is (default: bilingo-out/ "
+                      "beside the recording)")
     sub.add_parser("doctor", help="check ffmpeg, libass, fonts, models and translator reachability")
     sub.add_parser("models", help="list the Whisper models and where they live")
     sub.add_parser("presets", help="list the output presets")
@@ -108,6 +113,33 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return cmd_run(args, clip=demo / "jfk.flac", memory=(demo / "jfk.memory.json",))
 
 
+def clip_document(clip: Path, out: Path | None) -> Path:
+    """The clip document of a recording, or the document itself when given one."""
+    from .media import check_input
+    from .pipeline import output_stem
+
+    clip = check_input(clip)
+    if clip.name.endswith(".bilingo.json"):
+        return clip
+    doc = (out or clip.parent / "bilingo-out") / f"{output_stem(clip)}.bilingo.json"
+    if not doc.is_file():
+        raise BilingoError(f"{doc} not found: run `bilingo run {clip.name}` first, or pass --out", ExitCode.BAD_INPUT)
+    return doc
+
+
+def cmd_lint(args: argparse.Namespace) -> int:
+    from .model import ClipDocument
+    from .rules import lint
+
+    doc = ClipDocument.load(clip_document(args.clip, args.out))
+    problems = lint(doc.cues)
+    for problem in problems:
+        print(problem)
+    broken = len({p.cue for p in problems})
+    print(f"{len(doc.cues)} cues, {broken} breaking a rule, {len(problems)} violations", file=sys.stderr)
+    return 1 if problems else 0
+
+
 def cmd_doctor(_args: argparse.Namespace) -> int:
     from .doctor import checks
 
@@ -135,7 +167,7 @@ def cmd_presets(_args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"run": cmd_run, "demo": cmd_demo, "doctor": cmd_doctor, "models": cmd_models, "presets": cmd_presets}
+COMMANDS = {"run": cmd_run, "lint": cmd_lint, "demo": cmd_demo, "doctor": cmd_doctor, "models": cmd_models, "presets": cmd_presets}
 
 if __name__ == "__main__":
     sys.exit(main())

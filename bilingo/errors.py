@@ -6,13 +6,12 @@ from enum import IntEnum
 
 class ExitCode(IntEnum):
     OK = 0
-    FAILED = 1  # something bilingo did not expect; a bug report is welcome
+    FAILED = 1  # something bilingo did not expect (a bug report is welcome); `lint`: rules broken
     BAD_INPUT = 2  # the recording, a path or an argument is unusable
     NEEDS_NETWORK = 3  # transcript and source captions saved; translation needs the network
     NO_SPEECH = 4  # the recording has no speech to caption
     TOOL_MISSING = 5  # ffmpeg, a model or a font is missing or broken
     RENDER_FAILED = 6  # ffmpeg failed while encoding
-    LINT_FAILED = 7  # reserved for caption-rule violations reported by `bilingo lint`
 
 
 class BilingoError(Exception):

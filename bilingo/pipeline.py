@@ -158,6 +158,8 @@ def _translate(doc: ClipDocument, audio, opts: RunOptions, report: Reporter) -> 
     with report.stage("translate") as progress:
         doc.cues, error = translate_cues(doc.cues, doc.language, memory, _translators(doc, audio, opts),
                                          progress, notice=report.say)
+    if error is None:
+        doc.cues = segment.fit_pair(doc.cues, doc.language)  # a long translation splits its cue, or is flagged
     doc.translator = opts.translator
     missing = sum(1 for c in doc.cues if not c.text(doc.target_language).strip())
     if error is None and missing:

@@ -8,13 +8,13 @@ import srt
 
 from .fsutil import atomic_write_text
 from .model import Cue
-from .segment import wrap
+from .segment import caption_text, wrap
 
 
 def to_srt(cues: list[Cue], lang: str) -> str:
     items = [
         srt.Subtitle(index=i, start=timedelta(milliseconds=c.start), end=timedelta(milliseconds=c.end),
-                     content="\n".join(wrap(c.text(lang).strip(), lang)))
+                     content="\n".join(wrap(caption_text(c.text(lang).strip(), lang), lang)))
         for i, c in enumerate((c for c in cues if c.text(lang).strip()), start=1)
     ]
     return srt.compose(items, reindex=False)

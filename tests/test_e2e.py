@@ -13,6 +13,7 @@ from bilingo import media, pipeline
 from bilingo.model import ClipDocument
 from bilingo.progress import Reporter
 from bilingo.render import ass, presets, video
+from bilingo.segment import caption_text
 
 from .conftest import DEMO_MEMORY, MEDIA, bilingo
 from .mp4 import describe, frame_at, top_level_boxes
@@ -79,8 +80,8 @@ def test_srt_sidecars_match_the_cues(jfk_run):
         path = result.document.parent / f"jfk.{lang}.srt"
         subs = list(srt.parse(path.read_text(encoding="utf-8")))
         assert [round(s.start.total_seconds() * 1000) for s in subs] == [c.start for c in doc.cues]
-        sep = "" if lang == "zh" else " "
-        assert [sep.join(s.content.split("\n")) for s in subs] == [c.text(lang) for c in doc.cues]
+        flat = (lambda t: "".join(t.split())) if lang == "zh" else (lambda t: " ".join(t.split()))
+        assert [flat(s.content) for s in subs] == [flat(caption_text(c.text(lang), lang)) for c in doc.cues]
 
 
 def test_repeat_run_keeps_outputs_and_edits(jfk_run, tmp_path):
@@ -159,3 +160,17 @@ def test_doctor_and_models():
     assert proc.returncode == 5 and "Traceback" not in proc.stderr
     models = bilingo("models")
     assert models.returncode == 0 and "tiny.en" in models.stdout and "base" in models.stdout
+
+
+def test_lint_passes_real_cues_and_reports_broken_ones(jfk_run, tmp_path):
+    result, _ = jfk_run
+    clean = bilingo("lint", result.document)
+    assert clean.returncode == 0, clean.stdout + clean.stderr
+    data = json.loads(result.document.read_text())
+    data["cues"][0]["zh"] = "这是一句特别特别长而且根本来不及读完的中文字幕用来检查规则" * 2
+    edited = tmp_path / "jfk.bilingo.json"
+    edited.write_text(json.dumps(data, ensure_ascii=False))
+    broken = bilingo("lint", edited)
+    assert broken.returncode == 1
+    assert "cue 1 [zh]: cps" in broken.stdout and "cue 1 [zh]: lines" in broken.stdout
+    assert "Traceback" not in broken.stderr

@@ -9,7 +9,7 @@ import pysubs2
 
 from ..assets_path import FONT_FAMILY
 from ..model import Cue
-from ..segment import wrap
+from ..segment import ass_em_px, caption_text, wrap_px
 from .presets import Preset
 
 LINE_HEIGHT = 1.0  # libass sizes a font so that ascender + descender = Fontsize
@@ -62,20 +62,13 @@ def build(cues: list[Cue], preset: Preset, line_lists: list[dict[str, list[str]]
 
 
 def caption_lines(cue: Cue, preset: Preset) -> dict[str, list[str]]:
-    """The lines each language of a cue gets in this frame."""
+    """The lines each language of a cue gets in this frame: caption punctuation, then lines
+    measured in the caption font to fit between the side margins (libass would not wrap Chinese)."""
     lay = preset.captions
     width = preset.width - 2 * lay.margin_sides
     out = {}
     for lang, size in (("zh", lay.zh_size), ("en", lay.en_size)):
-        text = cue.text(lang).strip()
+        text = caption_text(cue.text(lang).strip(), lang)
         if text:
-            # a Chinese glyph is one em wide; Latin averages under 0.55 em in Noto Sans SC
-            per_char = size if lang == "zh" else size * 0.55
-            out[lang] = wrap(text, lang, max_chars=min(_limit(lang), int(width // per_char)))
+            out[lang] = wrap_px(text, lang, width, round(ass_em_px(size)))
     return out
-
-
-def _limit(lang: str) -> int:
-    from ..segment import MAX_LINE
-
-    return MAX_LINE.get(lang, 42)

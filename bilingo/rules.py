@@ -1,0 +1,151 @@
+"""The caption rules in one place, and a linter that reports every cue that breaks one.
+
+Numbers from the Netflix Timed Text Style Guides (English, Simplified Chinese) and the BBC subtitle
+guidelines (see docs/subtitle-rules.md):
+
+| rule                | English   | Simplified Chinese |
+|---------------------|-----------|--------------------|
+| characters per line | 42        | 16                 |
+| lines per cue       | 2         | 2                  |
+| reading speed       | 20 char/s | 9 char/s           |
+| duration            | 833 – 7000 ms          |
+| gap between cues    | ≥ 2 frames; gaps ≤ 500 ms are closed to exactly 2 frames |
+
+Frames: bilingo times cues in integer milliseconds independent of the video's frame rate, so the
+gap rule needs one frame rate to be concrete. We use 25 fps (PAL, and what the presets render),
+where 2 frames are exactly 80 ms. `min_gap_ms(fps)` gives the gap for other rates (rounded up to
+whole milliseconds, e.g. 84 ms at 24 fps), and `lint(..., fps=24)` checks against that.
+
+How characters are counted: without line breaks; every character, CJK or Latin, letter, space or
+punctuation, counts as one. Chinese text is counted as it is shown, after `caption_text` has
+replaced commas and full stops with spaces (see segment.caption_text).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from .model import LANGS, Cue
+
+FPS = 25
+MAX_CHARS = {"en": 42, "zh": 16}  # per line
+MAX_LINES = 2
+MAX_CPS = {"en": 20.0, "zh": 9.0}  # reading speed, characters per second (adult content)
+MIN_DURATION_MS = 833  # 5/6 s
+MAX_DURATION_MS = 7000
+MIN_GAP_FRAMES = 2
+CLOSE_GAP_MS = 500  # 12 frames at 24-25 fps: gaps up to this are closed to the minimum gap
+
+RULES = (
+    "empty",         # a cue with no text in any language
+    "line-length",   # a wrapped line longer than MAX_CHARS
+    "lines",         # more than MAX_LINES lines after wrapping
+    "cps",           # reading speed above MAX_CPS
+    "min-duration",  # shorter than MIN_DURATION_MS
+    "max-duration",  # longer than MAX_DURATION_MS
+    "gap",           # gap to the previous cue shorter than 2 frames
+    "gap-close",     # gap to the previous cue above 2 frames but ≤ CLOSE_GAP_MS: should be closed
+    "overlap",       # starts before the previous cue ends
+    "order",         # ends before it starts
+)
+
+
+def min_gap_ms(fps: float = FPS) -> int:
+    """Two frames at `fps`, in whole milliseconds (rounded up so the gap is never under 2 frames)."""
+    return math.ceil(MIN_GAP_FRAMES * 1000 / fps - 1e-9)
+
+
+def max_chars(lang: str) -> int:
+    return MAX_CHARS.get(lang, MAX_CHARS["en"])
+
+
+def max_cps(lang: str) -> float:
+    return MAX_CPS.get(lang, MAX_CPS["en"])
+
+
+def reading_length(text: str, lang: str) -> int:
+    """The characters a viewer reads in `text`, as the rules count them."""
+    from .segment import caption_text, text_length
+
+    return text_length(caption_text(text, lang))
+
+
+def cps(text: str, lang: str, duration_ms: int) -> float:
+    """Reading speed of `text` shown for `duration_ms` (infinite for a cue of no duration)."""
+    n = reading_length(text, lang)
+    if duration_ms <= 0:
+        return math.inf if n else 0.0
+    return n * 1000 / duration_ms
+
+
+@dataclass(frozen=True)
+class Violation:
+    cue: int  # 1-based, as SRT numbers cues
+    language: str  # "en" / "zh", or "" for rules about timing that hold for both languages
+    rule: str  # one of RULES
+    value: float  # what was measured
+    limit: float  # what the rule allows (a maximum, or a minimum for min-duration and gap)
+
+    def __str__(self) -> str:
+        lang = f" [{self.language}]" if self.language else ""
+        unit = {"cps": " char/s", "line-length": " chars", "lines": " lines"}.get(self.rule, " ms")
+        op = ">" if self.rule in _MAXIMA else "<"
+        return f"cue {self.cue}{lang}: {self.rule} {_fmt(self.value)}{unit} {op} {_fmt(self.limit)}{unit}"
+
+
+_MAXIMA = {"line-length", "lines", "cps", "max-duration", "gap-close", "overlap"}
+
+
+def _fmt(x: float) -> str:
+    return f"{x:.1f}" if isinstance(x, float) and not x.is_integer() else f"{x:g}"
+
+
+def lint(cues: list[Cue], fps: float = FPS) -> list[Violation]:
+    """Every rule every cue breaks, in cue order. Text rules are checked for each language the cue
+    has text in; line lengths are measured on the lines `segment.wrap` makes of the caption text."""
+    out: list[Violation] = []
+    gap_min = min_gap_ms(fps)
+    for n, cue in enumerate(cues, 1):
+        out += _lint_timing(n, cue, cues[n - 2] if n > 1 else None, gap_min)
+        texts = [(lang, cue.text(lang)) for lang in LANGS if cue.text(lang).strip()]
+        if not texts:
+            out.append(Violation(n, "", "empty", 0, 1))
+        for lang, text in texts:
+            out += lint_text(n, text, lang, cue.duration)
+    return out
+
+
+def lint_text(n: int, text: str, lang: str, duration_ms: int) -> list[Violation]:
+    """The text rules (line length, line count, reading speed) for one language of cue `n`."""
+    from .segment import caption_text, text_length, wrap
+
+    out = []
+    lines = wrap(caption_text(text, lang), lang)
+    for line in lines:
+        if text_length(line) > max_chars(lang):
+            out.append(Violation(n, lang, "line-length", text_length(line), max_chars(lang)))
+    if len(lines) > MAX_LINES:
+        out.append(Violation(n, lang, "lines", len(lines), MAX_LINES))
+    speed = cps(text, lang, duration_ms)
+    if speed > max_cps(lang) + 1e-9:
+        out.append(Violation(n, lang, "cps", round(speed, 2), max_cps(lang)))
+    return out
+
+
+def _lint_timing(n: int, cue: Cue, prev: Cue | None, gap_min: int) -> list[Violation]:
+    out = []
+    if cue.end < cue.start:
+        out.append(Violation(n, "", "order", cue.duration, 0))
+    if cue.duration < MIN_DURATION_MS:
+        out.append(Violation(n, "", "min-duration", cue.duration, MIN_DURATION_MS))
+    if cue.duration > MAX_DURATION_MS:
+        out.append(Violation(n, "", "max-duration", cue.duration, MAX_DURATION_MS))
+    if prev is not None:
+        gap = cue.start - prev.end
+        if gap < 0:
+            out.append(Violation(n, "", "overlap", -gap, 0))
+        elif gap < gap_min:
+            out.append(Violation(n, "", "gap", gap, gap_min))
+        elif gap_min < gap <= CLOSE_GAP_MS:
+            out.append(Violation(n, "", "gap-close", gap, gap_min))
+    return out
