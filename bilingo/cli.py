@@ -26,6 +26,9 @@ def _run_args(p: argparse.ArgumentParser) -> None:
                    "small or large-v3 (downloads; needs the internet) [default: base]")
     p.add_argument("--engine", default="faster-whisper", choices=ENGINES, help="[default: faster-whisper]")
     p.add_argument("--language", choices=("en", "zh"), help="spoken language (default: detect)")
+    p.add_argument("--beam-size", type=int, default=5, metavar="N", help="beam search width [default: 5]")
+    p.add_argument("--batch-size", type=int, default=0, metavar="N",
+                   help="decode N VAD chunks at once (faster-whisper; helps long recordings) [default: off]")
     p.add_argument("--translator", default="google", choices=("google", "mymemory", "whisper", "none"),
                    help="translator for the other language: google or mymemory (online); whisper (offline, "
                    "Chinese speech to English only; also the fallback for Chinese speech when offline); "
@@ -88,7 +91,8 @@ def cmd_run(args: argparse.Namespace, clip: Path | None = None, memory: tuple[Pa
     opts = pipeline.RunOptions(
         out_dir=out,
         presets=tuple(args.presets or ("linkedin",)),
-        transcribe=TranscribeOptions(model=args.model, engine=args.engine, language=args.language),
+        transcribe=TranscribeOptions(model=args.model, engine=args.engine, language=args.language,
+                                     beam_size=args.beam_size, batch_size=args.batch_size),
         translator=args.translator,
         memory_files=(*memory, *args.memory),
         presets_file=args.presets_file,

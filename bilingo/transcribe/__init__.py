@@ -29,6 +29,7 @@ class TranscribeOptions:
     beam_size: int = 5
     vad: bool = True
     threads: int = 0  # 0: one per core
+    batch_size: int = 0  # >0: faster-whisper's batched pipeline (long recordings; VAD chunks decoded together)
 
     @property
     def cpu_threads(self) -> int:

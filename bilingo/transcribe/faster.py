@@ -33,16 +33,20 @@ def load(ref: ModelRef, threads: int):
 def run(audio: np.ndarray, ref: ModelRef, opts: TranscribeOptions, progress: Progress) -> RawResult:
     model = load(ref, opts.cpu_threads)
     language = opts.language if ref.multilingual else "en"
-    segments, info = model.transcribe(
-        audio,
+    settings = dict(
         language=language,
         beam_size=opts.beam_size,
         word_timestamps=True,
-        vad_filter=opts.vad,
         condition_on_previous_text=False,  # stops one bad window from seeding loops in the next
         temperature=(0.0, 0.2, 0.4),  # bounded fallback: noise must not cost minutes
-        hallucination_silence_threshold=2.0,
     )
+    if opts.batch_size > 0:
+        from faster_whisper import BatchedInferencePipeline
+
+        # the batched pipeline always cuts the audio at VAD pauses, then decodes chunks together
+        segments, info = BatchedInferencePipeline(model).transcribe(audio, batch_size=opts.batch_size, **settings)
+    else:
+        segments, info = model.transcribe(audio, vad_filter=opts.vad, hallucination_silence_threshold=2.0, **settings)
     total = max(len(audio) / SAMPLE_RATE, 1e-6)
     words: list[Word] = []
     for seg in segments:

@@ -1,0 +1,42 @@
+"""faster-whisper on real speech: word timings, batching, the transcript cache, the language override."""
+from __future__ import annotations
+
+import re
+
+from bilingo import media, pipeline
+from bilingo.progress import Reporter
+from bilingo.transcribe import TranscribeOptions, transcribe
+
+from .conftest import MEDIA
+
+SENTENCE = "ask not what your country can do for you"
+
+
+def normalised(text: str) -> str:
+    return " ".join(re.sub(r"[^\w\s]", " ", text.lower()).split())
+
+
+def test_batched_inference_gives_the_same_sentence():
+    audio = media.extract_audio(MEDIA / "jfk.flac")
+    t = transcribe(audio, TranscribeOptions(model="tiny.en", batch_size=4))
+    assert SENTENCE in normalised(t.text)
+    assert all(a.start <= b.start for a, b in zip(t.words, t.words[1:]))
+    assert all(0 <= w.start <= w.end <= t.duration_ms for w in t.words)
+
+
+def test_language_override_is_obeyed():
+    audio = media.extract_audio(MEDIA / "BAC009S0764W0121.wav")
+    t = transcribe(audio, TranscribeOptions(model="base", language="zh"))
+    assert t.language == "zh" and t.language_probability == 1.0
+
+
+def test_second_run_of_the_same_audio_is_not_transcribed(tmp_path, monkeypatch):
+    monkeypatch.setenv("BILINGO_CACHE", str(tmp_path / "cache"))  # empty: other tests' transcripts don't count
+    opts = dict(transcribe=TranscribeOptions(model="tiny.en"), translator="none")
+    first = pipeline.run(MEDIA / "jfk.flac", pipeline.RunOptions(out_dir=tmp_path / "a", **opts), Reporter(quiet=True))
+    second = pipeline.run(MEDIA / "jfk.flac", pipeline.RunOptions(out_dir=tmp_path / "b", **opts), Reporter(quiet=True))
+    assert not first.transcript_cached and second.transcript_cached
+    assert (tmp_path / "a" / "jfk.en.srt").read_text() == (tmp_path / "b" / "jfk.en.srt").read_text()
+    other = pipeline.RunOptions(out_dir=tmp_path / "c", transcribe=TranscribeOptions(model="tiny.en", beam_size=1),
+                                translator="none")
+    assert not pipeline.run(MEDIA / "jfk.flac", other, Reporter(quiet=True)).transcript_cached  # settings are in the key
