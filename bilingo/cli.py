@@ -57,6 +57,9 @@ def parser() -> argparse.ArgumentParser:
                       "beside the recording)")
     sub.add_parser("doctor", help="check ffmpeg, libass, fonts, models and translator reachability")
     sub.add_parser("models", help="list the Whisper models and where they live")
+    install = sub.add_parser("install", help="install an optional engine")
+    install.add_argument("what", choices=("openai-whisper",),
+                         help="openai-whisper on a CPU build of torch, without triton")
     sub.add_parser("presets", help="list the output presets")
     return p
 
@@ -163,6 +166,13 @@ def cmd_models(_args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_install(_args: argparse.Namespace) -> int:
+    from .transcribe.install import install_openai_whisper
+
+    install_openai_whisper(lambda m: print(m, file=sys.stderr))
+    return 0
+
+
 def cmd_presets(_args: argparse.Namespace) -> int:
     from .render.presets import load_all
 
@@ -171,7 +181,8 @@ def cmd_presets(_args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"run": cmd_run, "lint": cmd_lint, "demo": cmd_demo, "doctor": cmd_doctor, "models": cmd_models, "presets": cmd_presets}
+COMMANDS = {"run": cmd_run, "lint": cmd_lint, "demo": cmd_demo, "doctor": cmd_doctor, "models": cmd_models, "presets": cmd_presets,
+            "install": cmd_install}
 
 if __name__ == "__main__":
     sys.exit(main())

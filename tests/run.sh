@@ -7,5 +7,5 @@ cd "$(dirname "$0")/.."
 python3 -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -e '.[test]'
-PIP=".venv/bin/python -m pip" sh bench/install-openai-whisper.sh >/dev/null
+.venv/bin/bilingo install openai-whisper
 exec .venv/bin/python -m pytest "$@"
