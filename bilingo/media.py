@@ -5,15 +5,18 @@ import hashlib
 import os
 import shutil
 import subprocess
+import threading
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
 from .errors import BilingoError, ExitCode
 
 SAMPLE_RATE = 16000
+CHUNK_BYTES = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -118,19 +121,37 @@ def _duration_s(container, audio, video) -> float:
     return 0.0
 
 
-def extract_audio(path: Path) -> np.ndarray:
-    """16 kHz mono float32 samples, decoded and resampled by ffmpeg."""
+def extract_audio(path: Path, duration_ms: int = 0, progress: Callable[[float], None] = lambda _f: None) -> np.ndarray:
+    """16 kHz mono float32 samples, decoded and resampled by ffmpeg.
+
+    Samples are converted chunk by chunk into one array sized from the probed duration, so an
+    hour of audio (230 MB as float32) is never held twice."""
     cmd = [find_ffmpeg(), "-nostdin", "-hide_banner", "-loglevel", "error", "-i", str(check_input(path)),
            "-map", "0:a:0", "-vn", "-ac", "1", "-ar", str(SAMPLE_RATE), "-f", "s16le", "-"]
-    proc = subprocess.run(cmd, capture_output=True)
-    if proc.returncode != 0 or not proc.stdout:
-        reason = proc.stderr.decode(errors="replace").strip().splitlines()
+    expected = max(duration_ms * SAMPLE_RATE // 1000, SAMPLE_RATE)
+    out = np.empty(expected + SAMPLE_RATE, dtype=np.float32)
+    filled = 0
+    with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as proc:
+        errors: list[bytes] = []
+        reader = threading.Thread(target=lambda: errors.append(proc.stderr.read()), daemon=True)
+        reader.start()
+        while chunk := proc.stdout.read(CHUNK_BYTES):
+            samples = np.frombuffer(chunk[: len(chunk) // 2 * 2], dtype=np.int16)
+            if filled + len(samples) > len(out):
+                out = np.resize(out, max(len(out) * 5 // 4, filled + len(samples)))  # longer than probed
+            out[filled:filled + len(samples)] = samples / np.float32(32768.0)
+            filled += len(samples)
+            progress(min(filled / expected, 1.0))
+        proc.wait()
+        reader.join()
+    if proc.returncode != 0 or filled == 0:
+        reason = b"".join(errors).decode(errors="replace").strip().splitlines()
         raise BilingoError(
             f"{path.name}: ffmpeg could not decode its audio ({reason[-1] if reason else 'no samples'})",
             ExitCode.BAD_INPUT,
         )
-    return np.frombuffer(proc.stdout, dtype=np.int16).astype(np.float32) / 32768.0
+    return out[:filled]
 
 
 def audio_sha256(samples: np.ndarray) -> str:
-    return hashlib.sha256(samples.tobytes()).hexdigest()
+    return hashlib.sha256(np.ascontiguousarray(samples).data).hexdigest()  # no copy of an hour of audio

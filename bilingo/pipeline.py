@@ -64,8 +64,8 @@ def run(clip: Path, opts: RunOptions, report: Reporter) -> RunResult:
     stem = output_stem(info.path)
     out = opts.out_dir
     doc_path = out / f"{stem}.bilingo.json"
-    with report.stage("extract audio"):
-        audio = media.extract_audio(info.path)
+    with report.stage("extract audio") as progress:
+        audio = media.extract_audio(info.path, info.duration_ms, progress)
     sha = media.audio_sha256(audio)
     decoded_ms = len(audio) * 1000 // media.SAMPLE_RATE
     if decoded_ms < 0.9 * info.duration_ms:

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bilingo import media, pipeline
 from bilingo.model import ClipDocument
@@ -174,3 +176,11 @@ def test_lint_passes_real_cues_and_reports_broken_ones(jfk_run, tmp_path):
     assert broken.returncode == 1
     assert "cue 1 [zh]: cps" in broken.stdout and "cue 1 [zh]: lines" in broken.stdout
     assert "Traceback" not in broken.stderr
+
+
+@given(st.text())
+def test_override_tags_never_survive_escaping(text):
+    escaped = ass.escape(text)
+    assert re.search(r"(?<!\\)[{}]", escaped) is None  # every brace is a literal \{ or \}
+    assert re.search(r"\\[^{}]", escaped) is None  # no \N, \n, \h or any other tag
+    assert escaped.replace("\\{", "{").replace("\\}", "}") == text.replace("\\", "＼")  # nothing lost
