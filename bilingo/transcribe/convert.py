@@ -122,6 +122,11 @@ def to_openai(var: dict[str, np.ndarray]) -> tuple[dict[str, int], dict[str, np.
             else:
                 sd[f"{dst}.{name}.bias"] = b.copy()
 
+    def self_attn(dst: str, src: str) -> None:
+        split(f"{dst}.attn", f"{src}/self_attention/linear_0", ("query", "key", "value"))
+        linear(f"{dst}.attn.out", f"{src}/self_attention/linear_1")
+        ln(f"{dst}.attn_ln", f"{src}/self_attention/layer_norm")
+
     def mlp(dst: str, src: str) -> None:
         linear(f"{dst}.mlp.0", f"{src}/ffn/linear_0")
         linear(f"{dst}.mlp.2", f"{src}/ffn/linear_1")
@@ -133,9 +138,7 @@ def to_openai(var: dict[str, np.ndarray]) -> tuple[dict[str, int], dict[str, np.
     sd["encoder.positional_embedding"] = var["encoder/position_encodings/encodings"]
     for i in range(n_audio_layer):
         dst, src = f"encoder.blocks.{i}", f"encoder/layer_{i}"
-        split(f"{dst}.attn", f"{src}/self_attention/linear_0", ("query", "key", "value"))
-        linear(f"{dst}.attn.out", f"{src}/self_attention/linear_1")
-        ln(f"{dst}.attn_ln", f"{src}/self_attention/layer_norm")
+        self_attn(dst, src)
         mlp(dst, src)
     ln("encoder.ln_post", "encoder/layer_norm")
 
@@ -143,9 +146,7 @@ def to_openai(var: dict[str, np.ndarray]) -> tuple[dict[str, int], dict[str, np.
     sd["decoder.positional_embedding"] = var["decoder/position_encodings/encodings"]
     for i in range(n_text_layer):
         dst, src = f"decoder.blocks.{i}", f"decoder/layer_{i}"
-        split(f"{dst}.attn", f"{src}/self_attention/linear_0", ("query", "key", "value"))
-        linear(f"{dst}.attn.out", f"{src}/self_attention/linear_1")
-        ln(f"{dst}.attn_ln", f"{src}/self_attention/layer_norm")
+        self_attn(dst, src)
         linear(f"{dst}.cross_attn.query", f"{src}/attention/linear_0")
         split(f"{dst}.cross_attn", f"{src}/attention/linear_1", ("key", "value"))
         linear(f"{dst}.cross_attn.out", f"{src}/attention/linear_2")
