@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -42,10 +43,12 @@ def _run_args(p: argparse.ArgumentParser) -> None:
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="bilingo", description="Recorded talk in; bilingual captioned videos out.")
+    p = argparse.ArgumentParser(prog="bilingo", description="Recorded talk in; bilingual captioned videos out.",
+                                epilog="A file name that starts with a dash: write ./-name.mp4, or put -- before it.")
     p.add_argument("--version", action="version", version=f"bilingo {__version__}")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    run = sub.add_parser("run", help="caption and render one recording")
+    run = sub.add_parser("run", help="caption and render one recording",
+                         epilog="A file name that starts with a dash: write ./-name.mp4, or put -- before it.")
     run.add_argument("clip", type=Path, metavar="CLIP", help="a video or audio recording")
     _run_args(run)
     demo = sub.add_parser("demo", help="run the whole pipeline on the bundled demo recording (offline)")
@@ -64,7 +67,13 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+def _interrupted(_signum, _frame) -> None:
+    raise KeyboardInterrupt  # SIGTERM / SIGHUP clean up exactly like Ctrl-C
+
+
 def main(argv: list[str] | None = None) -> int:
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, _interrupted)
     args = parser().parse_args(argv)
     try:
         return COMMANDS[args.command](args)
@@ -151,9 +160,9 @@ def cmd_doctor(_args: argparse.Namespace) -> int:
     from .doctor import checks
 
     worst = 0
-    for ok, line in checks():
-        print(f"{'ok  ' if ok else 'FAIL'} {line}")
-        worst = worst if ok else int(ExitCode.TOOL_MISSING)
+    for status, line in checks():
+        print(f"{status:<4} {line}")
+        worst = worst if status != "FAIL" else int(ExitCode.TOOL_MISSING)
     return worst
 
 

@@ -9,8 +9,13 @@ from .assets_path import FONT_FILE, fonts_dir
 from .errors import BilingoError
 
 
-def checks() -> list[tuple[bool, str]]:
-    return [_ffmpeg(), _font(), *_models(), _translator()]
+def checks() -> list[tuple[str, str]]:
+    """(status, line): "ok", "FAIL" (bilingo cannot work) or "warn" (only translation needs the network)."""
+    return [_ok(_ffmpeg()), _ok(_font()), *map(_ok, _models()), _translator()]
+
+
+def _ok(check: tuple[bool, str]) -> tuple[str, str]:
+    return ("ok" if check[0] else "FAIL", check[1])
 
 
 def _ffmpeg() -> tuple[bool, str]:
@@ -65,10 +70,10 @@ def _models() -> list[tuple[bool, str]]:
     return [(not where.startswith("missing"), f"model {name}: {where}") for name, where in available()]
 
 
-def _translator() -> tuple[bool, str]:
+def _translator() -> tuple[str, str]:
     from .translate.providers import reachable
 
     why = reachable("google")
     if why is None:
-        return True, "translator google: reachable"
-    return False, f"translator google: {why}"
+        return "ok", "translator google: reachable"
+    return "warn", f"translator google: {why} (translation memories and --translator whisper still work)"

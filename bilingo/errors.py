@@ -23,7 +23,9 @@ class BilingoError(Exception):
 
 
 class TranslatorUnavailable(BilingoError):
-    """The translator could not be reached (offline, rate-limited, timed out)."""
+    """The translator could not be reached (offline, rate-limited, timed out).
+    `reason` is the what-happened part alone, for a notice when another translator takes over."""
 
-    def __init__(self, message: str):
+    def __init__(self, message: str, reason: str = ""):
         super().__init__(message, ExitCode.NEEDS_NETWORK)
+        self.reason = reason or message

@@ -69,7 +69,7 @@ def check_input(path: Path) -> Path:
     if not path.exists():
         raise BilingoError(f"{path}: no such file; check the path", ExitCode.BAD_INPUT)
     if not path.is_file():
-        raise BilingoError(f"{path}: not a file; give one recording (use `bilingo batch` for folders)", ExitCode.BAD_INPUT)
+        raise BilingoError(f"{path}: not a file; give one recording", ExitCode.BAD_INPUT)
     return path.resolve()
 
 
@@ -126,7 +126,7 @@ def extract_audio(path: Path, duration_ms: int = 0, progress: Callable[[float], 
 
     Samples are converted chunk by chunk into one array sized from the probed duration, so an
     hour of audio (230 MB as float32) is never held twice."""
-    cmd = [find_ffmpeg(), "-nostdin", "-hide_banner", "-loglevel", "error", "-i", str(check_input(path)),
+    cmd = [find_ffmpeg(), "-nostdin", "-hide_banner", "-loglevel", "error", "-i", str(path.resolve()),
            "-map", "0:a:0", "-vn", "-ac", "1", "-ar", str(SAMPLE_RATE), "-f", "s16le", "-"]
     expected = max(duration_ms * SAMPLE_RATE // 1000, SAMPLE_RATE)
     out = np.empty(expected + SAMPLE_RATE, dtype=np.float32)

@@ -114,7 +114,12 @@ class ClipDocument:
             raise ValueError(f"clip document version {data.get('version')} is not {SCHEMA_VERSION}")
         t = data["transcript"]
         transcript = Transcript(**{**_known(Transcript, t), "words": tuple(Word(**_known(Word, w)) for w in t["words"])})
-        cues = [Cue(**{**_known(Cue, c), "flags": tuple(c.get("flags", ()))}) for c in data["cues"]]
+        if not isinstance(data["cues"], list):
+            raise ValueError("cues must be a list")
+        cues = [_cue(n, c) for n, c in enumerate(data["cues"], start=1)]
+        for n, (a, b) in enumerate(zip(cues, cues[1:]), start=2):
+            if b.start < a.end:
+                raise ValueError(f"cue {n} starts ({b.start} ms) before cue {n - 1} ends ({a.end} ms)")
         return cls(
             source=Source(**_known(Source, data["source"])),
             transcript=transcript,
@@ -132,6 +137,24 @@ class ClipDocument:
                 f"cannot read clip document {path}: {exc}; fix or move it aside to start over",
                 ExitCode.BAD_INPUT,
             ) from exc
+
+
+def _cue(n: int, data: Any) -> Cue:
+    """A cue from JSON, checked the way a reviewer's hand edit can go wrong."""
+    if not isinstance(data, dict):
+        raise ValueError(f"cue {n} is not an object")
+    for key in ("start", "end"):
+        if type(data.get(key)) is not int:
+            raise ValueError(f"cue {n}: {key} must be whole milliseconds, not {data.get(key)!r}")
+    if data["start"] < 0 or data["end"] <= data["start"]:
+        raise ValueError(f"cue {n}: end ({data['end']} ms) must come after start ({data['start']} ms)")
+    for key in ("en", "zh"):
+        if not isinstance(data.get(key, ""), str):
+            raise ValueError(f"cue {n}: {key} must be text, not {data[key]!r}")
+    flags = data.get("flags", [])
+    if not isinstance(flags, list) or not all(isinstance(f, str) for f in flags):
+        raise ValueError(f"cue {n}: flags must be a list of words, not {flags!r}")
+    return Cue(**{**_known(Cue, data), "flags": tuple(flags)})
 
 
 def _known(kind: type, data: dict[str, Any]) -> dict[str, Any]:

@@ -15,17 +15,16 @@ from pathlib import Path
 
 from . import __version__, media, segment, subtitles
 from .errors import BilingoError, ExitCode, TranslatorUnavailable
-from .fsutil import atomic_write_text, staging_dir
+from .fsutil import atomic_write_text, staging_dir, sweep_leftovers
 from .model import ClipDocument, Source, Transcript, Word
 from .progress import Reporter
 from .render import ass, presets, video
 from .transcribe import TranscribeOptions, transcribe
-from .transcribe.models import cache_dir
+from .transcribe.models import cache_dir, resolve
 from .translate import translate_cues
 from .translate.memory import TranslationMemory
 from .translate.providers import Translator
 from .translate.whisper import WhisperTranslator
-from .transcribe.models import resolve
 
 RENDER_VERSION = 1  # bump when a change to rendering should redo finished outputs
 
@@ -56,41 +55,20 @@ def output_stem(clip: Path) -> str:
 
 
 def run(clip: Path, opts: RunOptions, report: Reporter) -> RunResult:
-    chosen = [presets.get(p, opts.presets_file) for p in opts.presets]  # fail on a typo before any work
-    if opts.background:
-        chosen = [replace(p, background=_background(opts.background)) for p in chosen]
+    chosen = _presets(opts)  # a typo fails before any work
     with report.stage("probe"):
         info = media.probe(clip)
+    _check_durations(info, chosen)
     stem = output_stem(info.path)
-    out = opts.out_dir
-    doc_path = out / f"{stem}.bilingo.json"
+    out = _output_folder(opts.out_dir, stem, chosen)
     with report.stage("extract audio") as progress:
         audio = media.extract_audio(info.path, info.duration_ms, progress)
-    sha = media.audio_sha256(audio)
-    decoded_ms = len(audio) * 1000 // media.SAMPLE_RATE
-    if decoded_ms < 0.9 * info.duration_ms:
-        report.say(f"warning: only {decoded_ms / 1000:.1f} s of {info.duration_ms / 1000:.1f} s of audio could be "
-                   "decoded; the file may be truncated")
-    result = RunResult(document=doc_path)
-
-    doc = _existing_document(doc_path, sha)
-    if doc is not None:
-        result.reused_document = True
-        report.say(f"using {doc_path.name} (with any review edits); delete it to transcribe again")
-    else:
-        transcript, result.transcript_cached = _transcript(audio, sha, opts.transcribe, report)
-        if not transcript.words:
-            raise BilingoError(f"{info.path.name}: no speech found (silence, noise or music); nothing to caption",
-                               ExitCode.NO_SPEECH)
-        with report.stage("segment"):
-            cues = segment.segment(transcript)
-        source = Source(path=str(info.path), audio_sha256=sha, duration_ms=info.duration_ms,
-                        has_video=info.has_video, width=info.width, height=info.height)
-        doc = ClipDocument(source=source, transcript=transcript, cues=cues)
-        doc.save(doc_path)
+    info = _decoded(info, audio, report)
+    result = RunResult(document=out / f"{stem}.bilingo.json")
+    doc = _document(info, audio, result, opts, report)
 
     error = _translate(doc, audio, opts, report)
-    doc.save(doc_path)
+    doc.save(result.document)
     result.captions = _write_captions(doc, out, stem)
     if error is not None:
         raise error  # transcript, source captions and document are saved: nothing is lost
@@ -103,9 +81,73 @@ def run(clip: Path, opts: RunOptions, report: Reporter) -> RunResult:
         else:
             result.render_log[preset.id] = _render(info, doc, preset, path, report)
             doc.renders[preset.id] = {"file": path.name, "key": key}
-            doc.save(doc_path)
+            doc.save(result.document)
         result.outputs.append(path)
     return result
+
+
+def _presets(opts: RunOptions) -> list[presets.Preset]:
+    chosen = [presets.get(p, opts.presets_file) for p in opts.presets]
+    if opts.background:
+        chosen = [replace(p, background=_background(opts.background)) for p in chosen]
+    return chosen
+
+
+def _check_durations(info: media.MediaInfo, chosen: list[presets.Preset]) -> None:
+    """Refuse outputs the platform would refuse, before any work."""
+    seconds = info.duration_ms / 1000
+    for p in chosen:
+        if p.min_duration_s and seconds < p.min_duration_s or p.max_duration_s and seconds > p.max_duration_s:
+            raise BilingoError(f"{info.path.name} lasts {seconds:.1f} s but {p.id} takes {p.min_duration_s:g} s to "
+                               f"{p.max_duration_s:g} s; trim it or choose another preset", ExitCode.BAD_INPUT)
+
+
+def _output_folder(out: Path, stem: str, chosen: list[presets.Preset]) -> Path:
+    """The output folder, made and checked before any work is done for it."""
+    if out.exists() and not out.is_dir():
+        raise BilingoError(f"{out} is a file; --out needs a folder", ExitCode.BAD_INPUT)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        name_max = os.pathconf(out, "PC_NAME_MAX")
+    except OSError as exc:
+        raise BilingoError(f"cannot use {out} as the output folder: {exc.strerror}", ExitCode.BAD_INPUT) from exc
+    longest = max([f"{stem}.bilingo.json", *(f"{stem}.{p.id}.mp4" for p in chosen)], key=lambda n: len(os.fsencode(n)))
+    if len(os.fsencode(longest)) > name_max:
+        raise BilingoError(f"the output name {longest[:40]}… is longer than this file system allows ({name_max} "
+                           "bytes); rename the recording", ExitCode.BAD_INPUT)
+    sweep_leftovers(out)
+    return out
+
+
+def _decoded(info: media.MediaInfo, audio, report: Reporter) -> media.MediaInfo:
+    """A truncated file is rendered as long as its audio, not as its header claims."""
+    decoded_ms = len(audio) * 1000 // media.SAMPLE_RATE
+    if decoded_ms < 0.9 * info.duration_ms:
+        report.say(f"warning: only {decoded_ms / 1000:.1f} s of {info.duration_ms / 1000:.1f} s of audio could be "
+                   "decoded; the file may be truncated")
+        return replace(info, duration_ms=decoded_ms)
+    return info
+
+
+def _document(info: media.MediaInfo, audio, result: RunResult, opts: RunOptions, report: Reporter) -> ClipDocument:
+    """The recording's clip document: the existing one (with its review edits), or a new one."""
+    sha = media.audio_sha256(audio)
+    doc = _existing_document(result.document, sha)
+    if doc is not None:
+        result.reused_document = True
+        report.say(f"using {result.document.name} (with any review edits); delete it to transcribe again")
+        return doc
+    transcript, result.transcript_cached = _transcript(audio, sha, opts.transcribe, report)
+    if not transcript.words:
+        raise BilingoError(f"{info.path.name}: no speech found (silence, noise or music); nothing to caption",
+                           ExitCode.NO_SPEECH)
+    with report.stage("segment"):
+        cues = segment.segment(transcript)
+    source = Source(path=str(info.path), audio_sha256=sha, duration_ms=info.duration_ms,
+                    has_video=info.has_video, width=info.width, height=info.height)
+    doc = ClipDocument(source=source, transcript=transcript, cues=cues)
+    doc.save(result.document)
+    return doc
 
 
 def _background(value: str) -> str:
@@ -182,12 +224,15 @@ def _translators(doc: ClipDocument, audio, opts: RunOptions) -> list:
 
 
 def _write_captions(doc: ClipDocument, out: Path, stem: str) -> list[Path]:
+    """One SRT per language with text; a language edited away loses its stale file."""
     written = []
     for lang in ("en", "zh"):
+        path = out / f"{stem}.{lang}.srt"
         if any(c.text(lang).strip() for c in doc.cues):
-            path = out / f"{stem}.{lang}.srt"
             subtitles.write_srt(doc.cues, lang, path)
             written.append(path)
+        else:
+            path.unlink(missing_ok=True)
     return written
 
 

@@ -63,7 +63,7 @@ def test_chinese_speech_falls_back_to_whisper_offline(tmp_path):
     out = tmp_path / "out"
     proc = bilingo("run", MEDIA / "BAC009S0764W0121.wav", "--out", out, env=OFFLINE)
     assert proc.returncode == 0, proc.stderr
-    assert "using whisper instead" in proc.stderr
+    assert "google could not be reached (ProxyError): translating with whisper instead" in proc.stderr
     doc = ClipDocument.load(out / "BAC009S0764W0121.bilingo.json")
     assert doc.language == "zh" and doc.translated
     for cue in doc.cues:

@@ -33,7 +33,6 @@ class Preset:
     audio: dict[str, Any]
     captions: CaptionLayout
     background: str
-    sidecars: tuple[str, ...]
 
 
 def load_all(extra: Path | None = None) -> dict[str, Preset]:
@@ -60,7 +59,6 @@ def _preset(pid: str, p: dict[str, Any]) -> Preset:
             audio=dict(p["audio"]),
             captions=CaptionLayout(**p["captions"]),
             background=p.get("background", "black"),
-            sidecars=tuple(p.get("sidecars", ())),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise BilingoError(f"preset {pid} is malformed: {exc}", ExitCode.BAD_INPUT) from exc

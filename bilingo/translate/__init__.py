@@ -52,7 +52,7 @@ def translate_cues(cues: list[Cue], source: str, memory: TranslationMemory, tran
                         chain.pop(0)
                         if not chain:
                             return out, err
-                        notice(f"{err}; using {chain[0].name} instead (marked for review)")
+                        notice(f"{err.reason}: translating with {chain[0].name} instead (marked for review)")
             progress((i + 1) / len(cues))
     finally:
         memory.save()

@@ -11,7 +11,7 @@ from typing import Callable
 
 from ..errors import BilingoError, ExitCode, TranslatorUnavailable
 
-PROVIDERS = ("google", "mymemory", "none")
+PROVIDERS = ("google", "mymemory")
 # deep-translator's language codes per provider
 _CODES = {
     "google": {"en": "en", "zh": "zh-CN"},
@@ -53,7 +53,7 @@ class Translator:
     remember = True
 
     def __init__(self, name: str, source: str, target: str, timeout: float = TIMEOUT_S):
-        if name not in PROVIDERS or name == "none":
+        if name not in PROVIDERS:
             raise BilingoError(f"unknown translator {name}; choose one of: {', '.join(PROVIDERS)}", ExitCode.BAD_INPUT)
         self.name, self.source, self.target, self.timeout = name, source, target, timeout
         self._client = _client(name, source, target)
@@ -73,16 +73,18 @@ class Translator:
                 return result.strip()
             except dt.TooManyRequests as exc:
                 if attempt == RETRIES:
-                    raise TranslatorUnavailable(
-                        f"translator {self.name} is rate-limiting requests; wait a few minutes and rerun "
-                        "(finished translations are kept)") from exc
+                    why = f"translator {self.name} is rate-limiting requests"
+                    raise TranslatorUnavailable(f"{why}; wait a few minutes and rerun (finished translations are kept)",
+                                                why) from exc
                 time.sleep(2 ** attempt)
             except (requests.RequestException, TimeoutError, OSError, dt.RequestError) as exc:
+                why = f"{self.name} could not be reached ({type(exc).__name__})"
                 raise TranslatorUnavailable(
-                    f"translation needs the network and {self.name} could not be reached ({type(exc).__name__}); "
-                    "rerun when online, or use --translator none for source-language captions only") from exc
+                    f"translation needs the network and {why}; "
+                    "rerun when online, or use --translator none for source-language captions only", why) from exc
             except (dt.BaseError, dt.ServerException) as exc:
-                raise TranslatorUnavailable(f"translator {self.name} failed ({exc}); rerun later or try --translator mymemory") from exc
+                why = f"translator {self.name} failed ({exc})"
+                raise TranslatorUnavailable(f"{why}; rerun later or try another --translator", why) from exc
         raise AssertionError("unreachable")
 
 

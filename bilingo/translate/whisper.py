@@ -5,6 +5,8 @@ translator's, so every cue it fills is flagged for review.
 """
 from __future__ import annotations
 
+from functools import cached_property
+
 import numpy as np
 
 from ..model import Cue
@@ -20,13 +22,16 @@ class WhisperTranslator:
     def __init__(self, audio: np.ndarray, model: str = "base", threads: int = 0):
         self.audio, self.model, self.threads = audio, model, threads
 
-    def translate_cue(self, cue: Cue, source: str) -> str:
+    @cached_property
+    def _model(self):
         from ..transcribe import TranscribeOptions
         from ..transcribe.faster import load
         from ..transcribe.models import resolve
 
-        ref = resolve(self.model)
-        model = load(ref, TranscribeOptions(threads=self.threads).cpu_threads)
+        return load(resolve(self.model), TranscribeOptions(threads=self.threads).cpu_threads)
+
+    def translate_cue(self, cue: Cue, source: str) -> str:
+        model = self._model
         lo = max(0, (cue.start - PAD_MS) * SAMPLE_RATE // 1000)
         hi = min(len(self.audio), (cue.end + PAD_MS) * SAMPLE_RATE // 1000)
         segments, _ = model.transcribe(self.audio[lo:hi], task="translate", language=source, beam_size=5,

@@ -1,0 +1,140 @@
+"""Runs that go wrong: hand-edited documents, unusable output folders, signals, truncated files."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from bilingo.media import find_ffmpeg
+
+from .conftest import MEDIA, assert_clean_failure, bilingo
+from .mp4 import describe
+
+FAST = ("--model", "tiny.en", "--translator", "none")
+
+
+def ffmpeg(*args: str) -> None:
+    subprocess.run([find_ffmpeg(), "-v", "error", "-y", *args], check=True)
+
+
+@pytest.fixture(scope="module")
+def done(tmp_path_factory):
+    """A finished run whose clip document the tests below edit by hand."""
+    out = tmp_path_factory.mktemp("done")
+    assert bilingo("run", MEDIA / "jfk.flac", "--out", out, *FAST).returncode == 0
+    return out
+
+
+@pytest.mark.parametrize("edit, words", [
+    (lambda d: d["cues"][0].update(end=d["cues"][0]["start"] - 500), "must come after start"),
+    (lambda d: d["cues"][0].update(start="abc"), "whole milliseconds"),
+    (lambda d: d["cues"][0].update(start=1.5), "whole milliseconds"),
+    (lambda d: d["cues"][0].update(en=None), "must be text"),
+    (lambda d: d["cues"][0].update(flags="too-fast"), "list of words"),
+    (lambda d: d.update(cues={}), "cues must be a list"),
+    (lambda d: d["cues"][1].update(start=d["cues"][0]["end"] - 100), "before cue 1 ends"),
+])
+def test_bad_hand_edits_are_refused_and_kept(done, tmp_path, edit, words):
+    out = tmp_path / "out"
+    shutil.copytree(done, out)
+    doc = out / "jfk.bilingo.json"
+    data = json.loads(doc.read_text())
+    edit(data)
+    doc.write_text(json.dumps(data))
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    proc = bilingo("run", MEDIA / "jfk.flac", "--out", out, *FAST)
+    assert words in assert_clean_failure(proc)
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before  # nothing touched, the edit included
+
+
+def test_output_folder_that_is_a_file(tmp_path):
+    (tmp_path / "afile").write_text("x")
+    proc = bilingo("run", MEDIA / "jfk.flac", "--out", tmp_path / "afile", *FAST)
+    assert "needs a folder" in assert_clean_failure(proc)
+
+
+def test_too_long_a_name_fails_before_any_work(tmp_path):
+    clip = tmp_path / ("a" * 245 + ".flac")
+    clip.write_bytes((MEDIA / "jfk.flac").read_bytes())
+    proc = bilingo("run", clip, "--out", tmp_path / "out", *FAST)
+    assert "longer than this file system allows" in assert_clean_failure(proc, tmp_path / "out")
+    assert "transcribe" not in proc.stderr
+
+
+def test_too_short_for_the_platform(tmp_path):
+    clip = tmp_path / "short.wav"
+    ffmpeg("-i", str(MEDIA / "jfk.flac"), "-t", "2", str(clip))
+    proc = bilingo("run", clip, "--out", tmp_path / "out", *FAST)
+    assert "linkedin takes 3 s to 600 s" in assert_clean_failure(proc, tmp_path / "out")
+
+
+def test_truncated_file_renders_what_it_holds(tmp_path):
+    long = tmp_path / "long.flac"
+    ffmpeg("-stream_loop", "3", "-i", str(MEDIA / "jfk.flac"), str(long))
+    cut = tmp_path / "cut.flac"
+    cut.write_bytes(long.read_bytes()[: long.stat().st_size // 2])
+    proc = bilingo("run", cut, "--out", tmp_path / "out", *FAST)
+    assert proc.returncode == 0 and "may be truncated" in proc.stderr, proc.stderr
+    assert describe(tmp_path / "out" / "cut.linkedin.mp4")["duration"] < 30  # not the 44 s the header claims
+
+
+def test_edited_away_language_loses_its_caption_file(done, tmp_path):
+    out = tmp_path / "out"
+    shutil.copytree(done, out)
+    doc = out / "jfk.bilingo.json"
+    data = json.loads(doc.read_text())
+    for cue in data["cues"]:
+        cue["zh"], cue["en"] = cue["en"], ""  # pretend a reviewer moved every line to the other language
+    doc.write_text(json.dumps(data))
+    assert bilingo("run", MEDIA / "jfk.flac", "--out", out, *FAST).returncode == 0
+    assert not (out / "jfk.en.srt").exists() and (out / "jfk.zh.srt").is_file()
+
+
+def _ffmpeg_running_on(path: Path) -> bool:
+    for proc in Path("/proc").iterdir():
+        try:
+            if str(path).encode() in (proc / "cmdline").read_bytes():
+                return True
+        except OSError:
+            continue
+    return False
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_a_signal_during_render_leaves_nothing_behind(tmp_path, sig):
+    clip = tmp_path / "long.flac"
+    ffmpeg("-stream_loop", "5", "-i", str(MEDIA / "jfk.flac"), str(clip))
+    out = tmp_path / "out"
+    child = subprocess.Popen([sys.executable, "-m", "bilingo", "run", str(clip), "--out", str(out), *FAST],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not list(out.glob(".bilingo-work-*")) and time.monotonic() < deadline:
+        time.sleep(0.05)  # wait for the render to start
+    time.sleep(0.5)
+    child.send_signal(sig)
+    _, err = child.communicate(timeout=60)
+    assert child.returncode == 130 and "interrupted" in err and "Traceback" not in err, err
+    assert not list(out.glob(".bilingo-*")) and not (out / "long.linkedin.mp4").exists()
+    assert (out / "long.bilingo.json").is_file()  # the work before the render is kept
+    time.sleep(0.5)
+    assert not _ffmpeg_running_on(clip), "ffmpeg outlived bilingo"
+
+
+def test_leftovers_of_a_killed_run_are_swept(done, tmp_path):
+    out = tmp_path / "out"
+    shutil.copytree(done, out)
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    stale = out / ".bilingo-work-stale"
+    stale.mkdir()
+    (stale / "pid").write_text(str(dead.pid))
+    (stale / "linkedin.mp4").write_bytes(b"half")
+    assert bilingo("run", MEDIA / "jfk.flac", "--out", out, *FAST).returncode == 0
+    assert not stale.exists()
