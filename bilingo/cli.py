@@ -17,6 +17,14 @@ from .errors import BilingoError, ExitCode
 DEMO_OUT = "bilingo-demo"
 
 
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # type: ignore[override]
+        dashed = [a for a in sys.argv[1:] if a.startswith("-") and Path(a).is_file()]
+        if dashed:  # argparse took a file name for an option
+            message += f" (for the file {dashed[0]}, write ./{dashed[0]} or put -- before it)"
+        super().error(message)
+
+
 def _run_args(p: argparse.ArgumentParser) -> None:
     from .transcribe import ENGINES
 
@@ -43,7 +51,7 @@ def _run_args(p: argparse.ArgumentParser) -> None:
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="bilingo", description="Recorded talk in; bilingual captioned videos out.",
+    p = _Parser(prog="bilingo", description="Recorded talk in; bilingual captioned videos out.",
                                 epilog="A file name that starts with a dash: write ./-name.mp4, or put -- before it.")
     p.add_argument("--version", action="version", version=f"bilingo {__version__}")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")

@@ -76,4 +76,4 @@ def _translator() -> tuple[str, str]:
     why = reachable("google")
     if why is None:
         return "ok", "translator google: reachable"
-    return "warn", f"translator google: {why} (translation memories and --translator whisper still work)"
+    return "warn", f"translator: {why}; translation memories and --translator whisper still work offline"

@@ -120,3 +120,12 @@ def test_hub_model_fails_clearly_offline(tmp_path):
     proc = bilingo("run", MEDIA / "jfk.flac", "--out", tmp_path / "out", "--model", "small",
                    env={"HTTPS_PROXY": "http://127.0.0.1:9", "HF_HUB_ETAG_TIMEOUT": "5"})
     assert "connect to the internet" in assert_clean_failure(proc, tmp_path / "out")
+
+
+def test_leading_dash_name_gets_a_hint_and_works_with_dot_slash(tmp_path):
+    (tmp_path / "-talk.flac").write_bytes((MEDIA / "jfk.flac").read_bytes())
+    proc = bilingo("run", "-talk.flac", cwd=tmp_path)
+    assert proc.returncode == 2 and "write ./-talk.flac" in proc.stderr and "Traceback" not in proc.stderr
+    ok = bilingo("run", "./-talk.flac", "--out", "out", *FAST, cwd=tmp_path)
+    assert ok.returncode == 0, ok.stderr
+    assert (tmp_path / "out" / "-talk.linkedin.mp4").is_file()

@@ -92,6 +92,6 @@ def reachable(name: str, timeout: float = 5.0) -> str | None:
     """None when `name` answers a one-word request, else why not (for `bilingo doctor`)."""
     try:
         Translator(name, "en", "zh", timeout=timeout).translate("hello")
-    except BilingoError as err:
-        return str(err)
+    except TranslatorUnavailable as err:
+        return err.reason
     return None
