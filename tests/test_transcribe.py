@@ -28,6 +28,8 @@ def test_language_override_is_obeyed():
     audio = media.extract_audio(MEDIA / "BAC009S0764W0121.wav")
     t = transcribe(audio, TranscribeOptions(model="base", language="zh"))
     assert t.language == "zh" and t.language_probability == 1.0
+    assert t.text.startswith("甚至出现交易几乎") and t.text.endswith("。")  # the prompt brings punctuation
+    assert "为此为此" not in t.text  # and, with bilingo's settings, not the loop it once caused
 
 
 def test_second_run_of_the_same_audio_is_not_transcribed(tmp_path, monkeypatch):
