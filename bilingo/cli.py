@@ -101,12 +101,10 @@ def main(argv: list[str] | None = None) -> int:
 
 def cmd_run(args: argparse.Namespace, clip: Path | None = None, memory: tuple[Path, ...] = ()) -> int:
     from . import pipeline
-    from .media import check_input
     from .progress import Reporter
     from .transcribe import TranscribeOptions
 
     clip = clip or args.clip
-    check_input(clip)  # a bad path fails before any folder is made
     out = args.out or (clip.resolve().parent / "bilingo-out")
     opts = pipeline.RunOptions(
         out_dir=out,

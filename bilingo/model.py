@@ -44,6 +44,10 @@ class Transcript:
     def text(self) -> str:
         return join_words([w.text for w in self.words], self.language)
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Transcript":
+        return cls(**{**_known(cls, data), "words": tuple(Word(**_known(Word, w)) for w in data["words"])})
+
 
 @dataclass(frozen=True)
 class Cue:
@@ -112,8 +116,7 @@ class ClipDocument:
             raise ValueError("not a bilingo clip document")
         if data.get("version") != SCHEMA_VERSION:
             raise ValueError(f"clip document version {data.get('version')} is not {SCHEMA_VERSION}")
-        t = data["transcript"]
-        transcript = Transcript(**{**_known(Transcript, t), "words": tuple(Word(**_known(Word, w)) for w in t["words"])})
+        transcript = Transcript.from_dict(data["transcript"])
         if not isinstance(data["cues"], list):
             raise ValueError("cues must be a list")
         cues = [_cue(n, c) for n, c in enumerate(data["cues"], start=1)]

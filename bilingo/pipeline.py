@@ -16,7 +16,7 @@ from pathlib import Path
 from . import __version__, media, segment, subtitles
 from .errors import BilingoError, ExitCode, TranslatorUnavailable
 from .fsutil import atomic_write_text, staging_dir, sweep_leftovers
-from .model import ClipDocument, Source, Transcript, Word
+from .model import ClipDocument, Source, Transcript
 from .progress import Reporter
 from .render import ass, presets, video
 from .transcribe import TranscribeOptions, transcribe
@@ -179,11 +179,10 @@ def _transcript(audio, sha: str, topts: TranscribeOptions, report: Reporter) -> 
     cached = cache_dir() / "transcripts" / f"{key}.json"
     if cached.is_file():
         try:
-            data = json.loads(cached.read_text(encoding="utf-8"))
-            words = tuple(Word(**w) for w in data.pop("words"))
+            transcript = Transcript.from_dict(json.loads(cached.read_text(encoding="utf-8")))
             report.say("transcript found in the cache: not transcribing again")
-            return Transcript(**data, words=words), True
-        except (OSError, ValueError, TypeError):
+            return transcript, True
+        except (OSError, ValueError, TypeError, KeyError):
             cached.unlink(missing_ok=True)  # a damaged cache entry is only a cache miss
     with report.stage(f"transcribe ({topts.model})") as progress:
         transcript = transcribe(audio, topts, progress)
