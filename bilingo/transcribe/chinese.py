@@ -5,9 +5,6 @@ from functools import lru_cache
 
 from ..model import Word
 
-# Given to Whisper when the language is known to be Chinese: Simplified characters and punctuation follow.
-PROMPT = "以下是普通话的句子。"
-
 
 @lru_cache(maxsize=1)
 def _converter():

@@ -7,7 +7,7 @@ import numpy as np
 
 from ..errors import BilingoError, ExitCode
 from ..model import Word
-from . import Progress, RawResult, TranscribeOptions, chinese
+from . import Progress, RawResult, TranscribeOptions
 from .models import ModelRef
 
 SAMPLE_RATE = 16000
@@ -35,9 +35,8 @@ def run(audio: np.ndarray, ref: ModelRef, opts: TranscribeOptions, progress: Pro
     language = opts.language if ref.multilingual else "en"
     settings = dict(
         language=language,
-        # A Simplified-Chinese prompt steers Whisper to Simplified characters and real punctuation (which
-        # segmentation cuts at). It needs the language known up front: with detection, OpenCC alone converts.
-        initial_prompt=chinese.PROMPT if language == "zh" else None,
+        # No Simplified-Chinese prompt: with it Whisper sometimes loops ("请问问问…") on the AISHELL clips,
+        # depending on the sampling in temperature fallback; OpenCC makes the output Simplified instead.
         beam_size=opts.beam_size,
         word_timestamps=True,
         condition_on_previous_text=False,  # stops one bad window from seeding loops in the next

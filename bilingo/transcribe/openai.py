@@ -235,8 +235,7 @@ def _transcribe(whisper, model, audio: np.ndarray, opts: TranscribeOptions, prog
             verbose=False if hooked else None,  # False: the (hooked) progress bar, no printing
             language=language,
             task="transcribe",
-            # no Simplified-Chinese prompt here, unlike faster-whisper: with it openai-whisper looped
-            # ("新的新的新的…") on the AISHELL clip BAC009S0724W0121; OpenCC still makes the output Simplified
+            # no Simplified-Chinese prompt: with it Whisper looped ("新的新的新的…") on an AISHELL clip
             beam_size=beam,
             best_of=5,  # samples per temperature fallback, as faster-whisper
             fp16=False,
