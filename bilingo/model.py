@@ -56,6 +56,8 @@ class Cue:
     en: str = ""
     zh: str = ""
     flags: tuple[str, ...] = ()  # e.g. "machine-translation", "too-fast"; shown for review
+    id: str = ""  # stable identity for review, import and re-timing; given by `assign_ids`
+    edited: tuple[str, ...] = ()  # languages whose text a person wrote or corrected: never machine-replaced
 
     @property
     def duration(self) -> int:
@@ -157,7 +159,30 @@ def _cue(n: int, data: Any) -> Cue:
     flags = data.get("flags", [])
     if not isinstance(flags, list) or not all(isinstance(f, str) for f in flags):
         raise ValueError(f"cue {n}: flags must be a list of words, not {flags!r}")
-    return Cue(**{**_known(Cue, data), "flags": tuple(flags)})
+    edited = data.get("edited", [])
+    if not isinstance(edited, list) or not all(lang in LANGS for lang in edited):
+        raise ValueError(f"cue {n}: edited must be a list of languages (en, zh), not {edited!r}")
+    if not isinstance(data.get("id", ""), str):
+        raise ValueError(f"cue {n}: id must be text, not {data['id']!r}")
+    return Cue(**{**_known(Cue, data), "flags": tuple(flags), "edited": tuple(edited)})
+
+
+def assign_ids(cues: list[Cue]) -> list[Cue]:
+    """Give every cue without an id (or with one an earlier cue already has, as after a split) a new one;
+    ids already unique are kept, so untouched cues keep their identity."""
+    import secrets
+
+    seen: set[str] = set()
+    out = []
+    for cue in cues:
+        if not cue.id or cue.id in seen:
+            new = secrets.token_hex(4)
+            while new in seen:
+                new = secrets.token_hex(4)
+            cue = replace(cue, id=new)
+        seen.add(cue.id)
+        out.append(cue)
+    return out
 
 
 def _known(kind: type, data: dict[str, Any]) -> dict[str, Any]:
