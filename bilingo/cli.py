@@ -66,6 +66,10 @@ def parser() -> argparse.ArgumentParser:
                       "or a clip document (NAME.bilingo.json)")
     lint.add_argument("--out", type=Path, metavar="DIR", help="where the clip document is (default: bilingo-out/ "
                       "beside the recording)")
+    lint.add_argument("--to", dest="presets", action="append", metavar="PRESET",
+                      help="also check the lines as burned into this preset's frame, repeatable (default: the "
+                      "presets the clip was rendered for, else linkedin)")
+    lint.add_argument("--presets-file", type=Path, metavar="FILE", help="extra or overriding presets (JSON)")
     sub.add_parser("doctor", help="check ffmpeg, libass, fonts, models and translator reachability")
     sub.add_parser("models", help="list the Whisper models and where they live")
     install = sub.add_parser("install", help="install an optional engine")
@@ -150,16 +154,27 @@ def clip_document(clip: Path, out: Path | None) -> Path:
 
 
 def cmd_lint(args: argparse.Namespace) -> int:
+    """The rules on the sidecar lines (character limits), then the line rules for each preset's frame:
+    the lines each output shows, as `layout` makes them for it."""
+    from .layout import Frame
     from .model import ClipDocument
+    from .render import presets
     from .rules import lint
 
     doc = ClipDocument.load(clip_document(args.clip, args.out))
-    problems = lint(doc.cues)
-    for problem in problems:
-        print(problem)
-    broken = len({p.cue for p in problems})
-    print(f"{len(doc.cues)} cues, {broken} breaking a rule, {len(problems)} violations", file=sys.stderr)
+    chosen = [presets.get(p, args.presets_file) for p in args.presets or list(doc.renders) or ["linkedin"]]
+    problems = [("", v) for v in lint(doc.cues)]
+    for preset in chosen:
+        problems += [(f"{preset.id}: ", v) for v in lint(doc.cues, frame=Frame.of(preset)) if v.rule in _LINE_RULES]
+    for where, v in problems:
+        print(f"{where}{v}")
+    broken = len({v.cue for _, v in problems})
+    print(f"{len(doc.cues)} cues, {broken} breaking a rule, {len(problems)} violations "
+          f"(lines checked for the sidecars and {', '.join(p.id for p in chosen)})", file=sys.stderr)
     return 1 if problems else 0
+
+
+_LINE_RULES = {"line-length", "lines", "line-width"}  # what differs between outputs (timing does not)
 
 
 def cmd_doctor(_args: argparse.Namespace) -> int:

@@ -18,18 +18,22 @@ whole milliseconds, e.g. 84 ms at 24 fps), and `lint(..., fps=24)` checks agains
 
 How characters are counted: without line breaks; every character, CJK or Latin, letter, space or
 punctuation, counts as one. Chinese text is counted as it is shown, after `caption_text` has
-replaced commas and full stops with spaces (see segment.caption_text).
+replaced commas and full stops with spaces (`layout.display_text`).
+
+Lines are checked as an output shows them (`layout`): a sidecar file by the character limits; a
+burned-in video, given its `layout.Frame`, as measured in the caption font to fit the frame
+(a narrow 9:16 frame takes more lines than a 16:9 one at the same font size).
 """
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
 
+from . import layout
+from .layout import MAX_CHARS, MAX_LINES, Frame, max_chars, text_length  # noqa: F401 (the rules' numbers)
 from .model import LANGS, Cue
 
 FPS = 25
-MAX_CHARS = {"en": 42, "zh": 16}  # per line
-MAX_LINES = 2
 MAX_CPS = {"en": 20.0, "zh": 9.0}  # reading speed, characters per second (adult content)
 MIN_DURATION_MS = 833  # 5/6 s
 MAX_DURATION_MS = 7000
@@ -40,6 +44,7 @@ RULES = (
     "empty",         # a cue with no text in any language
     "line-length",   # a wrapped line longer than MAX_CHARS
     "lines",         # more than MAX_LINES lines after wrapping
+    "line-width",    # a line wider than the frame (a word too wide to break)
     "cps",           # reading speed above MAX_CPS
     "min-duration",  # shorter than MIN_DURATION_MS
     "max-duration",  # longer than MAX_DURATION_MS
@@ -55,19 +60,18 @@ def min_gap_ms(fps: float = FPS) -> int:
     return math.ceil(MIN_GAP_FRAMES * 1000 / fps - 1e-9)
 
 
-def max_chars(lang: str) -> int:
-    return MAX_CHARS.get(lang, MAX_CHARS["en"])
-
-
 def max_cps(lang: str) -> float:
     return MAX_CPS.get(lang, MAX_CPS["en"])
 
 
 def reading_length(text: str, lang: str) -> int:
     """The characters a viewer reads in `text`, as the rules count them."""
-    from .segment import caption_text, text_length
+    return text_length(layout.display_text(text, lang))
 
-    return text_length(caption_text(text, lang))
+
+def reading_time_ms(text: str, lang: str) -> int:
+    """How long `text` must stay up to be read: its reading speed, and the minimum duration."""
+    return max(MIN_DURATION_MS, math.ceil(reading_length(text, lang) * 1000 / max_cps(lang)))
 
 
 def cps(text: str, lang: str, duration_ms: int) -> float:
@@ -88,21 +92,22 @@ class Violation:
 
     def __str__(self) -> str:
         lang = f" [{self.language}]" if self.language else ""
-        unit = {"cps": " char/s", "line-length": " chars", "lines": " lines"}.get(self.rule, " ms")
+        unit = {"cps": " char/s", "line-length": " chars", "lines": " lines", "line-width": " px"}.get(self.rule, " ms")
         op = ">" if self.rule in _MAXIMA else "<"
         return f"cue {self.cue}{lang}: {self.rule} {_fmt(self.value)}{unit} {op} {_fmt(self.limit)}{unit}"
 
 
-_MAXIMA = {"line-length", "lines", "cps", "max-duration", "gap-close", "overlap"}
+_MAXIMA = {"line-length", "lines", "line-width", "cps", "max-duration", "gap-close", "overlap"}
 
 
 def _fmt(x: float) -> str:
     return f"{x:.1f}" if isinstance(x, float) and not x.is_integer() else f"{x:g}"
 
 
-def lint(cues: list[Cue], fps: float = FPS) -> list[Violation]:
+def lint(cues: list[Cue], fps: float = FPS, frame: Frame | None = None) -> list[Violation]:
     """Every rule every cue breaks, in cue order. Text rules are checked for each language the cue
-    has text in; line lengths are measured on the lines `segment.wrap` makes of the caption text."""
+    has text in, on the lines `layout` makes: for a sidecar file without `frame`, or as burned into
+    a video of that frame."""
     out: list[Violation] = []
     gap_min = min_gap_ms(fps)
     for n, cue in enumerate(cues, 1):
@@ -111,21 +116,28 @@ def lint(cues: list[Cue], fps: float = FPS) -> list[Violation]:
         if not texts:
             out.append(Violation(n, "", "empty", 0, 1))
         for lang, text in texts:
-            out += lint_text(n, text, lang, cue.duration)
+            out += lint_text(n, text, lang, cue.duration, frame)
     return out
 
 
-def lint_text(n: int, text: str, lang: str, duration_ms: int) -> list[Violation]:
-    """The text rules (line length, line count, reading speed) for one language of cue `n`."""
-    from .segment import caption_text, text_length, wrap
-
+def lint_text(n: int, text: str, lang: str, duration_ms: int, frame: Frame | None = None) -> list[Violation]:
+    """The text rules (line length and width, line count, reading speed) for one language of cue `n`."""
     out = []
-    lines = wrap(caption_text(text, lang), lang)
+    if frame is None:
+        lines = layout.lines(text, lang)
+    else:
+        lines = layout.lines(text, lang, frame.width_px, frame.font_size(lang))
+        em = layout.ass_em_px(frame.font_size(lang))
+        for line in lines:
+            width = layout.text_width_px(line, round(em))
+            if width > frame.width_px:
+                out.append(Violation(n, lang, "line-width", round(width), frame.width_px))
     for line in lines:
         if text_length(line) > max_chars(lang):
             out.append(Violation(n, lang, "line-length", text_length(line), max_chars(lang)))
-    if len(lines) > MAX_LINES:
-        out.append(Violation(n, lang, "lines", len(lines), MAX_LINES))
+    max_lines = MAX_LINES if frame is None else frame.max_lines
+    if len(lines) > max_lines:
+        out.append(Violation(n, lang, "lines", len(lines), max_lines))
     speed = cps(text, lang, duration_ms)
     if speed > max_cps(lang) + 1e-9:
         out.append(Violation(n, lang, "cps", round(speed, 2), max_cps(lang)))

@@ -15,7 +15,7 @@ from bilingo import media, pipeline
 from bilingo.model import ClipDocument
 from bilingo.progress import Reporter
 from bilingo.render import ass, presets, video
-from bilingo.segment import caption_text
+from bilingo.layout import display_text as caption_text
 
 from .conftest import DEMO_MEMORY, MEDIA, bilingo
 from .mp4 import describe, frame_at, top_level_boxes

@@ -6,16 +6,10 @@ from hypothesis import strategies as st
 
 from bilingo import rules
 from bilingo.model import Cue, Transcript, Word, join_words
-from bilingo.segment import (
-    MAX_LINE,
-    caption_text,
-    fit_pair,
-    segment,
-    text_length,
-    text_width_px,
-    wrap,
-    wrap_px,
-)
+from bilingo.layout import MAX_CHARS as MAX_LINE
+from bilingo.layout import display_text as caption_text
+from bilingo.layout import text_length, text_width_px, wrap, wrap_px
+from bilingo.segment import fit_pair, segment
 
 GAP = rules.min_gap_ms(rules.FPS)
 

@@ -9,7 +9,7 @@ import pysubs2
 
 from ..assets_path import FONT_FAMILY
 from ..model import Cue
-from ..segment import ass_em_px, caption_text, wrap_px
+from .. import layout
 from .presets import Preset
 
 LINE_HEIGHT = 1.0  # libass sizes a font so that ascender + descender = Fontsize
@@ -62,13 +62,7 @@ def build(cues: list[Cue], preset: Preset, line_lists: list[dict[str, list[str]]
 
 
 def caption_lines(cue: Cue, preset: Preset) -> dict[str, list[str]]:
-    """The lines each language of a cue gets in this frame: caption punctuation, then lines
-    measured in the caption font to fit between the side margins (libass would not wrap Chinese)."""
-    lay = preset.captions
-    width = preset.width - 2 * lay.margin_sides
-    out = {}
-    for lang, size in (("zh", lay.zh_size), ("en", lay.en_size)):
-        text = caption_text(cue.text(lang).strip(), lang)
-        if text:
-            out[lang] = wrap_px(text, lang, width, round(ass_em_px(size)))
-    return out
+    """The lines each language of a cue gets in this frame (`layout`: caption punctuation, then
+    lines measured in the caption font to fit between the side margins; libass would not wrap
+    Chinese). `bilingo lint --to PRESET` checks these same lines."""
+    return layout.cue_lines(cue, layout.Frame.of(preset))

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from .. import zh
 from ..model import Word
 
 
@@ -22,16 +23,6 @@ def to_simplified(words: list[Word]) -> list[Word]:
     return [Word(simplified(w.text), w.start, w.end, w.probability) for w in words]
 
 
-@lru_cache(maxsize=1)
-def _jieba():
-    import logging
-
-    import jieba
-
-    jieba.setLogLevel(logging.WARNING)  # it logs its dictionary load at INFO on stderr
-    return jieba
-
-
 def regroup(words: list[Word]) -> list[Word]:
     """Merge Whisper's per-character (or per-token) pieces into jieba words, so captions break at
     real word boundaries. A word ends where both jieba and Whisper's pieces end; it takes the span
@@ -41,7 +32,7 @@ def regroup(words: list[Word]) -> list[Word]:
     if not text:
         return []
     cuts, pos = set(), 0
-    for token in _jieba().cut(text, HMM=True):
+    for token in zh.cut(text):
         pos += len(token)
         cuts.add(pos)
     out: list[Word] = []
