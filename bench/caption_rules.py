@@ -5,16 +5,16 @@ transcript into cues with each segmenter asked for, lint the cues (bilingo.rules
 segmenter, the share of cues that break no rule and, per rule, how many cues break it and by how
 much at worst.
 
-    python bench/caption_rules.py                 # "before" (HEAD's segment.py) and "after"
+    python bench/caption_rules.py --before-ref fbb734e   # "before" (segment.py at that ref) and "after"
     python bench/caption_rules.py --segmenter after
-    python bench/caption_rules.py --before-ref <git ref>
-    python bench/caption_rules.py --speeds 1,1.5     # also as if spoken 1.5× faster
+    python bench/caption_rules.py --before-ref fbb734e --speeds 1,1.5   # also as if spoken 1.5× faster
 
 --speeds replays each transcript's word timings faster (times divided by the factor), a cheap way
 to see how a segmenter copes with a fast speaker without more recordings.
 
-"before" is bilingo/segment.py as committed at --before-ref (default HEAD), loaded as the module
-bilingo.segment_before; "after" is the working tree's bilingo.segment.
+"before" is bilingo/segment.py as committed at --before-ref (required with it: a table of "before"
+rows names the exact commit it was computed from, and the run prints that commit's hash), loaded as
+the module bilingo.segment_before; "after" is the working tree's bilingo.segment.
 """
 from __future__ import annotations
 
@@ -46,17 +46,34 @@ def clips() -> list[Path]:
     raise SystemExit("no clips in ../shared/media or tests/media")
 
 
-def load_before(ref: str):
-    """bilingo/segment.py as committed at `ref`, imported as bilingo.segment_before."""
+def resolve(ref: str) -> str:
+    """The full commit hash `ref` names (a branch or HEAD moves; a hash does not)."""
+    proc = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--verify", f"{ref}^{{commit}}"],
+                          capture_output=True, text=True)
+    if proc.returncode:
+        raise SystemExit(f"--before-ref {ref}: not a commit in {ROOT}")
+    return proc.stdout.strip()
+
+
+def load_before(ref: str, path: str = "bilingo/segment.py"):
+    """`path` as committed at `ref`, imported as bilingo.<name>_before (its relative imports resolve
+    inside today's bilingo package)."""
+    import bilingo.transcribe.chinese
+    import bilingo.zh
+
+    # segment.py before the layout split reached into chinese._jieba, which now lives in bilingo.zh
+    if not hasattr(bilingo.transcribe.chinese, "_jieba"):
+        bilingo.transcribe.chinese._jieba = bilingo.zh._jieba
     source = subprocess.run(
-        ["git", "-C", str(ROOT), "show", f"{ref}:bilingo/segment.py"], check=True, capture_output=True, text=True
+        ["git", "-C", str(ROOT), "show", f"{resolve(ref)}:{path}"], check=True, capture_output=True, text=True
     ).stdout
-    path = Path(tempfile.mkdtemp()) / "segment_before.py"
-    path.write_text(source, encoding="utf-8")
-    spec = importlib.util.spec_from_file_location("bilingo.segment_before", path)
+    name = Path(path).stem + "_before"
+    file = Path(tempfile.mkdtemp()) / f"{name}.py"
+    file.write_text(source, encoding="utf-8")
+    spec = importlib.util.spec_from_file_location(f"bilingo.{name}", file)
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module
-    spec.loader.exec_module(module)  # its `from .model import ...` resolves inside bilingo
+    spec.loader.exec_module(module)
     return module
 
 
@@ -107,16 +124,23 @@ def _fmt(x: float) -> str:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--segmenter", choices=["before", "after", "both"], default="both")
-    ap.add_argument("--before-ref", default="HEAD")
+    ap.add_argument("--before-ref", metavar="REF", help="the git commit whose segment.py is \"before\" "
+                    "(required unless --segmenter after)")
     ap.add_argument("--model", default="base")
     ap.add_argument("--fps", type=float, default=rules.FPS)
     ap.add_argument("--speeds", default="1", help="comma-separated replay speeds, e.g. 1,1.5")
     args = ap.parse_args()
+    if args.segmenter != "after" and not args.before_ref:
+        ap.error("--before-ref REF is required: the \"before\" rows must name the commit they come from")
+    before = resolve(args.before_ref) if args.before_ref else ""
+    if before:
+        print(f"before: bilingo/segment.py at commit {before} (--before-ref {args.before_ref})")
+        print()
 
     transcripts = transcribe_all(clips(), args.model)
     segmenters = {}
     if args.segmenter in ("before", "both"):
-        segmenters["before"] = load_before(args.before_ref).segment
+        segmenters[f"before ({before[:12]})"] = load_before(before).segment
     if args.segmenter in ("after", "both"):
         from bilingo.segment import segment
 

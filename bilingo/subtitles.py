@@ -7,7 +7,6 @@ reviewer's own), for a round trip through an editor.
 """
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -18,8 +17,10 @@ from .fsutil import atomic_write_text
 from .model import Cue
 
 # SRT has no escapes, and players read `{\an8}`-style ASS override blocks (ffmpeg, VLC, mpv) and
-# MicroDVD `{y:i}` codes in it as markup: such blocks are dropped, any other brace made full-width.
-_OVERRIDE = re.compile(r"\{\\[^{}]*\}|\{[A-Za-z]:[^{}]*\}")
+# MicroDVD `{y:i}` codes in it as markup. Braces and backslashes become their full-width forms, as
+# in the burned-in captions (render/ass.escape): shown as written, one character for one, so the
+# lines keep the lengths `bilingo lint` measured.
+_INERT = str.maketrans({"{": "｛", "}": "｝", "\\": "＼"})
 
 
 def _content(cue: Cue, lang: str, display: bool) -> str:
@@ -31,7 +32,7 @@ def _content(cue: Cue, lang: str, display: bool) -> str:
 
 def srt_inert(text: str) -> str:
     """Caption text that an SRT reader shows as written, never as override tags."""
-    return _OVERRIDE.sub("", text).replace("{", "｛").replace("}", "｝")
+    return text.translate(_INERT)
 
 
 def _shown(cues: list[Cue], lang: str) -> list[Cue]:

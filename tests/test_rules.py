@@ -3,11 +3,21 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import json
+
 import pytest
+from faster_whisper.audio import decode_audio
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bilingo import rules
-from bilingo.model import Cue
+from bilingo.assets_path import assets_dir
+from bilingo.layout import Frame
+from bilingo.model import ClipDocument, Cue, Source, Transcript
+from bilingo.render import presets
 from bilingo.rules import Violation, lint
+
+from .conftest import bilingo
 
 MEDIA = Path(__file__).parent / "media"
 
@@ -16,11 +26,22 @@ def rule_ids(cues: list[Cue], **kw) -> list[tuple[int, str, str]]:
     return [(v.cue, v.language, v.rule) for v in lint(cues, **kw)]
 
 
-def test_numbers():
-    assert rules.MAX_CHARS == {"en": 42, "zh": 16} and rules.MAX_LINES == 2
-    assert rules.MAX_CPS == {"en": 20.0, "zh": 9.0}
-    assert (rules.MIN_DURATION_MS, rules.MAX_DURATION_MS, rules.CLOSE_GAP_MS) == (833, 7000, 500)
-    assert rules.min_gap_ms(25) == 80 and rules.min_gap_ms(24) == 84 and rules.min_gap_ms(30) == 67
+@settings(max_examples=200, deadline=None)
+@given(st.sampled_from(["en", "zh"]), st.integers(1, 120), st.sampled_from([24, 25, 30, 50, 60]))
+def test_reading_time_is_exactly_what_the_linter_asks_for(lang, n, fps):
+    text = ("word " * n)[: n] if lang == "en" else "字" * n
+    need = rules.reading_time_ms(text, lang)
+    assert [v.rule for v in lint([Cue(start=0, end=need, **{lang: text})], fps) if v.rule in ("cps", "min-duration")] == []
+    assert {v.rule for v in lint([Cue(start=0, end=need - 1, **{lang: text})], fps)} & {"cps", "min-duration"}
+
+
+@given(st.sampled_from([23.976, 24, 25, 29.97, 30, 50, 60]))
+def test_the_minimum_gap_is_two_frames_rounded_up(fps):
+    gap = rules.min_gap_ms(fps)
+    assert gap * fps / 1000 >= 2 - 1e-9 and (gap - 1) * fps / 1000 < 2
+    one, two = Cue(start=0, end=1000, en="One."), Cue(start=1000 + gap, end=2000, en="Two.")
+    assert lint([one, two], fps) == []
+    assert [v.rule for v in lint([one, Cue(start=999 + gap, end=2000, en="Two.")], fps)] == ["gap"]
 
 
 def test_clean_cues_pass():
@@ -72,6 +93,53 @@ def test_violation_reads_in_one_line():
 
 
 # --------------------------------------------------------------------------------------------
+# Lines as each output shows them
+# --------------------------------------------------------------------------------------------
+
+WIDE_WORDS = "WORLD-CLASS MOMENTUM, MAXIMUM WOW: MEMO FROM HQ NOW ON AMAZON WEB MW MOMS WOMEN"
+
+
+def frames() -> tuple[Frame, Frame]:
+    """LinkedIn's 1920-wide frame, and a 9:16 frame 1080 wide with the same caption style."""
+    wide = presets.get("linkedin")
+    lay = wide.captions
+    return Frame.of(wide), Frame(width_px=1080 - 2 * lay.margin_sides, zh_size=lay.zh_size, en_size=lay.en_size)
+
+
+def test_lint_measures_the_lines_of_each_frame():
+    cue = Cue(start=0, end=5000, en=WIDE_WORDS)
+    wide, portrait = frames()
+    assert lint([cue]) == []  # two lines of at most 42 characters: the sidecar is fine
+    assert lint([cue], frame=wide) == []
+    assert rule_ids([cue], frame=portrait) == [(1, "en", "lines")]  # 3 lines when burned at 1080 px
+
+
+def test_lint_flags_a_word_wider_than_the_frame():
+    cue = Cue(start=0, end=3000, en="WWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWW")  # 36 characters: fits 42
+    _, portrait = frames()
+    assert lint([cue]) == []
+    [v] = lint([cue], frame=portrait)
+    assert (v.rule, v.language, v.limit) == ("line-width", "en", portrait.width_px) and v.value > v.limit
+    assert str(v).endswith(f"px > {portrait.width_px} px")
+
+
+def test_lint_command_checks_each_preset_frame(tmp_path):
+    doc = ClipDocument(source=Source(path="talk.wav", audio_sha256="0" * 64, duration_ms=6000, has_video=False),
+                       transcript=Transcript("en", 1.0, (), 6000), cues=[Cue(start=0, end=5000, en=WIDE_WORDS)])
+    path = tmp_path / "talk.bilingo.json"
+    doc.save(path)
+    portrait = json.loads((assets_dir() / "presets.json").read_text())["presets"]["linkedin"]
+    portrait.update(label="9:16", width=1080, height=1920)
+    extra = tmp_path / "presets.json"
+    extra.write_text(json.dumps({"presets": {"portrait": portrait}}))
+    ok = bilingo("lint", path)
+    assert ok.returncode == 0 and "linkedin" in ok.stderr, ok.stdout + ok.stderr  # default: linkedin
+    broken = bilingo("lint", path, "--to", "linkedin", "--to", "portrait", "--presets-file", extra)
+    assert broken.returncode == 1 and broken.stdout.splitlines() == ["portrait: cue 1 [en]: lines 3 lines > 2 lines"]
+    assert "Traceback" not in broken.stderr
+
+
+# --------------------------------------------------------------------------------------------
 # Real speech: Whisper base on two short clips, English and Mandarin
 # --------------------------------------------------------------------------------------------
 
@@ -80,10 +148,9 @@ CLIPS = ["librispeech-1995-1837-0001.wav", "BAC009S0764W0121.wav"]
 
 @pytest.fixture(scope="module")
 def transcripts():
-    audio = pytest.importorskip("faster_whisper.audio")
     from bilingo.transcribe import TranscribeOptions, transcribe
 
-    return {name: transcribe(audio.decode_audio(str(MEDIA / name)), TranscribeOptions(model="base")) for name in CLIPS}
+    return {name: transcribe(decode_audio(str(MEDIA / name)), TranscribeOptions(model="base")) for name in CLIPS}
 
 
 @pytest.mark.parametrize("name", CLIPS)

@@ -1,0 +1,162 @@
+"""Caption layout (bilingo/layout.py) and the sidecar writers that show its lines."""
+from __future__ import annotations
+
+import re
+import subprocess
+
+import pytest
+import srt
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bilingo import layout, media, subtitles
+from bilingo.errors import BilingoError, ExitCode
+from bilingo.layout import Frame, lines
+from bilingo.model import Cue
+
+HANZI = "我们今天讨论的是人工智能的发展以及它对社会的深远影响和未来这个城市房地产市场最近出现了明显降温趋势"
+EN_WORDS = ["the", "a", "to", "and", "William", "Shakespeare", "because", "not", "was", "country,", "you.",
+            "for", "proposal", "MAXIMUM", "momentum", "wow!", "I", "don't", "—", "mid-90s", "“quoted”"]
+
+
+def squeeze(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+@st.composite
+def captions(draw) -> tuple[str, str]:
+    if draw(st.booleans()):
+        words = draw(st.lists(st.sampled_from(EN_WORDS) | st.text("abcdefghijklmnopqrstuvwxyzWM,.", min_size=1,
+                                                                  max_size=50), min_size=1, max_size=120))
+        return " ".join(words), "en"
+    chunks = draw(st.lists(st.text(HANZI, min_size=1, max_size=20), min_size=1, max_size=20))
+    return "".join(c + draw(st.sampled_from(["", "，", "。", "？", "、", ""])) for c in chunks), "zh"
+
+
+frames = st.one_of(st.none(), st.tuples(st.integers(200, 1800), st.integers(20, 90)))
+
+
+def set_lines(text: str, lang: str, frame) -> list[str]:
+    return lines(text, lang) if frame is None else lines(text, lang, frame[0], frame[1])
+
+
+def fits(line: str, lang: str, frame) -> bool:
+    if layout.text_length(line) > layout.max_chars(lang):
+        return False
+    return frame is None or layout.text_width_px(line, round(layout.ass_em_px(frame[1]))) <= frame[0]
+
+
+@settings(max_examples=300, deadline=None)
+@given(captions(), frames)
+def test_lines_never_lose_or_reorder_text(caption, frame):
+    text, lang = caption
+    got = set_lines(text, lang, frame)
+    assert squeeze("".join(got)) == squeeze(layout.display_text(text, lang))
+    if lang == "en":  # words stay whole, and breaks fall only where there was a space
+        assert " ".join(got).split() == layout.display_text(text, lang).split()
+    assert all(line == line.strip() and line for line in got)
+
+
+@settings(max_examples=300, deadline=None)
+@given(captions(), frames)
+def test_every_line_fits_when_every_word_fits(caption, frame):
+    text, lang = caption
+    got = set_lines(text, lang, frame)
+    words = layout.display_text(text, lang).split() if lang == "en" else list(squeeze(text))
+    if all(fits(w, lang, frame) for w in words):  # (Chinese breaks between any two hanzi when it must)
+        assert all(fits(line, lang, frame) for line in got), got
+
+
+@settings(max_examples=200, deadline=None)
+@given(captions(), frames)
+def test_fewest_lines_and_deterministic(caption, frame):
+    text, lang = caption
+    got = set_lines(text, lang, frame)
+    assert set_lines(text, lang, frame) == got
+    if lang == "en":  # no layout has fewer lines than filling each line greedily
+        greedy, line = 0, None
+        for word in layout.display_text(text, lang).split():
+            line = word if line is None or not fits(f"{line} {word}", lang, frame) else f"{line} {word}"
+            greedy += line == word
+        assert len(got) == greedy
+
+
+def test_a_2000_word_cue_is_wrapped():
+    words = [EN_WORDS[k * 7 % len(EN_WORDS)] for k in range(2000)]
+    text = " ".join(words)
+    got = lines(text, "en")
+    assert " ".join(got).split() == words
+    assert all(len(line) <= 42 for line in got)
+    narrow = lines(text, "en", 888, 54)
+    assert " ".join(narrow).split() == words and len(narrow) >= len(got)
+    zh = "".join(HANZI[k * 5 % len(HANZI)] for k in range(4000))
+    got = lines(zh, "zh", 888, 72)
+    assert "".join(got) == zh and all(len(line) <= 16 for line in got)
+
+
+def test_a_cue_beyond_the_limit_is_refused_with_one_line():
+    with pytest.raises(BilingoError) as err:
+        lines("word " * (layout.MAX_CUE_CHARS // 5 + 1), "en")
+    assert err.value.code == ExitCode.BAD_INPUT and "\n" not in str(err.value)
+
+
+def test_a_narrow_frame_takes_more_lines_than_a_wide_one():
+    text = "WORLD-CLASS MOMENTUM, MAXIMUM WOW: MEMO FROM HQ NOW ON AMAZON WEB MW MOMS WOMEN"
+    assert len(lines(text, "en")) == 2
+    assert len(lines(text, "en", 1920 - 2 * 96, 54)) == 2
+    assert len(lines(text, "en", 1080 - 2 * 96, 54)) == 3
+
+
+def test_cue_lines_for_a_frame_and_for_sidecars():
+    cue = Cue(start=0, end=3000, en="Hello there, friends.", zh="你好，朋友们。")
+    assert layout.cue_lines(cue) == {"en": ["Hello there, friends."], "zh": ["你好 朋友们"]}
+    frame = Frame(width_px=300, zh_size=72, en_size=54)
+    shown = layout.cue_lines(cue, frame)
+    assert shown["zh"] == ["你好 朋友们"] and len(shown["en"]) == 2
+
+
+# --------------------------------------------------------------------------------------------
+# Sidecar files
+# --------------------------------------------------------------------------------------------
+
+def ffmpeg_converts(tmp_path, name: str, text: str, to: str) -> str:
+    """What ffmpeg (a real SRT/WebVTT reader) makes of a sidecar, written out as `to`."""
+    src, out = tmp_path / name, tmp_path / f"out.{to}"
+    src.write_text(text, encoding="utf-8")
+    subprocess.run([media.find_ffmpeg(), "-v", "error", "-y", "-i", str(src), str(out)], check=True, timeout=60)
+    return out.read_text(encoding="utf-8")
+
+
+def test_srt_of_override_tags_carries_no_markup(tmp_path):
+    cue = Cue(start=0, end=2000, en=r"{\an8}Up here {\b1}bold{\b0} and {y:i} {braces}")
+    text = subtitles.to_srt([cue], "en")
+    assert "{" not in text and "}" not in text
+    shown = next(srt.parse(text)).content
+    assert shown.replace("\n", " ") == "｛＼an8｝Up here ｛＼b1｝bold｛＼b0｝ and ｛y:i｝ ｛braces｝"
+    as_ass = ffmpeg_converts(tmp_path, "x.srt", text, "ass")
+    dialogue = [ln for ln in as_ass.splitlines() if ln.startswith("Dialogue:")]
+    assert len(dialogue) == 1 and "{" not in dialogue[0], dialogue  # ffmpeg made no override tag of it
+    assert "｛＼an8｝Up here" in dialogue[0]
+
+
+def test_vtt_is_escaped_and_read_back_as_written(tmp_path):
+    cues = [Cue(start=0, end=2500, en="a <b>not bold</b> & more --> arrows", id="c1"),
+            Cue(start=3000, end=4200, zh="你好，世界。")]
+    vtt = subtitles.to_vtt(cues, "en")
+    assert vtt.startswith("WEBVTT\n\nc1\n00:00:00.000 --> 00:00:02.500\n")
+    assert "<b>" not in vtt and "&amp;" in vtt
+    back = list(srt.parse(ffmpeg_converts(tmp_path, "x.vtt", vtt, "srt")))
+    assert [s.content for s in back] == ["a <b>not bold</b> & more --> arrows"]
+    assert subtitles.to_vtt(cues, "zh").endswith("00:00:03.000 --> 00:00:04.200\n你好 世界\n")
+
+
+def test_source_form_keeps_the_text_as_stored(tmp_path):
+    cue = Cue(start=0, end=4000, zh="你好，世界。\n这是第二行，不折行也不改标点。")
+    source = next(srt.parse(subtitles.to_srt([cue], "zh", display=False))).content
+    assert source == cue.zh
+    shown = next(srt.parse(subtitles.to_srt([cue], "zh"))).content
+    assert shown == "你好 世界\n这是第二行 不折行也不改标点"
+    assert subtitles.to_vtt([cue], "zh", display=False).endswith(cue.zh + "\n")
+    path = tmp_path / "x.srt"
+    assert subtitles.write_srt([cue], "zh", path, display=False)
+    assert not subtitles.write_srt([cue], "zh", path, display=False)  # unchanged: not rewritten
