@@ -162,7 +162,11 @@ def cmd_lint(args: argparse.Namespace) -> int:
     from .rules import lint
 
     doc = ClipDocument.load(clip_document(args.clip, args.out))
-    chosen = [presets.get(p, args.presets_file) for p in args.presets or list(doc.renders) or ["linkedin"]]
+    if args.presets:
+        chosen = [presets.get(p, args.presets_file) for p in args.presets]
+    else:  # the frames the clip was rendered in (a preset since removed is skipped), else LinkedIn's
+        known = presets.load_all(args.presets_file)
+        chosen = [known[p] for p in doc.renders if p in known] or [presets.get("linkedin", args.presets_file)]
     problems = [("", v) for v in lint(doc.cues)]
     for preset in chosen:
         problems += [(f"{preset.id}: ", v) for v in lint(doc.cues, frame=Frame.of(preset)) if v.rule in _LINE_RULES]
