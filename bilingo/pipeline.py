@@ -43,6 +43,8 @@ class RunOptions:
     background: str | None = None  # colour or image for audio-only recordings; None: the preset's
     redo: tuple[str, ...] = ()  # stages to do again although the clip document has them: transcribe, translate
     force: bool = False  # let --redo transcribe replace cues a person edited
+    until: str = "render"  # "review": stop once the clip document and its captions are ready for review
+    approved_only: bool = False  # render only a clip a person approved (the review gate)
 
 
 @dataclass
@@ -53,6 +55,7 @@ class RunResult:
     transcript_cached: bool = False
     reused_document: bool = False
     render_log: dict[str, str] = field(default_factory=dict)
+    stopped_for_review: bool = False
 
 
 def output_stem(clip: Path) -> str:
@@ -89,6 +92,14 @@ def _run(clip: Path, opts: RunOptions, report: Reporter) -> RunResult:
     result.captions = _write_captions(doc, out, stem)
     if error is not None:
         raise error  # transcript, source captions and document are saved: nothing is lost
+    if opts.until == "review":
+        result.stopped_for_review = True
+        report.say(f"ready for review: {result.document}")
+        return result
+    if opts.approved_only and doc.review.state != "approved":
+        raise BilingoError(f"{result.document.name} is not approved: review and approve it first "
+                           "(`bilingo review`, `bilingo approve`), or add --force to render the draft",
+                           ExitCode.NEEDS_REVIEW)
 
     for preset in chosen:
         path = out / f"{stem}.{preset.id}.mp4"
