@@ -136,8 +136,8 @@ class ClipDocument:
         data = {"schema": SCHEMA, "version": SCHEMA_VERSION, "source": data.pop("source"), "cues": data.pop("cues"),
                 **data, "transcript": {**transcript, "words": _WORDS}}
         lines = ",\n".join("   " + json.dumps(w, ensure_ascii=False) for w in words)
-        return json.dumps(data, ensure_ascii=False, indent=1).replace(
-            json.dumps(_WORDS), f"[\n{lines}\n  ]" if words else "[]", 1)
+        head, mark, tail = json.dumps(data, ensure_ascii=False, indent=1).rpartition(json.dumps(_WORDS))
+        return head + (f"[\n{lines}\n  ]" if words else "[]") + tail  # the words are last: rpartition
 
     def save(self, path: Path) -> bool:
         """Write the document if its content changed (a rerun with nothing new writes nothing);
