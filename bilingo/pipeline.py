@@ -76,6 +76,7 @@ def run(clip: Path, opts: RunOptions, report: Reporter) -> RunResult:
 
 def _run(clip: Path, opts: RunOptions, report: Reporter) -> RunResult:
     chosen = _presets(opts)  # a typo fails before any work
+    _check_engine(opts.transcribe)
     with report.stage("probe"):
         info = media.probe(clip)
     _check_durations(info, chosen)
@@ -146,6 +147,17 @@ def _output_folder(out: Path, stem: str, chosen: list[presets.Preset]) -> Path:
                            "bytes); rename the recording", ExitCode.BAD_INPUT)
     sweep_leftovers(out)
     return out
+
+
+def _check_engine(topts: TranscribeOptions) -> None:
+    """The model and engine asked for exist (a missing folder or engine fails before any work)."""
+    import importlib.util
+
+    resolve(topts.model)
+    if topts.engine == "openai-whisper" and not all(importlib.util.find_spec(m) for m in ("torch", "whisper")):
+        from .transcribe.openai import NOT_INSTALLED
+
+        raise BilingoError(NOT_INSTALLED, ExitCode.TOOL_MISSING)
 
 
 def _check_writable(folder: Path) -> None:
