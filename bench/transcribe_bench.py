@@ -139,18 +139,17 @@ def worker_overhead(args) -> dict:
     """bilingo's faster-whisper stage vs a bare faster-whisper call with the same settings on the
     same loaded model; the two alternate, and which goes first alternates, so drift in the
     machine's load hits both alike."""
-    from bilingo.transcribe import TranscribeOptions, faster, transcribe
+    from bilingo.transcribe import TranscribeOptions, decode_settings, faster, transcribe
     from bilingo.transcribe.models import resolve
 
     clips = load_clips(args.media)
     bare = faster.load(resolve(MODEL), args.threads)  # the faster_whisper.WhisperModel bilingo uses
     opts = TranscribeOptions(model=MODEL, beam_size=5, vad=True, threads=args.threads)
 
+    settings = decode_settings(opts, resolve(MODEL).multilingual)  # exactly what bilingo passes
+
     def bare_call(audio):
-        segments, info = bare.transcribe(
-            audio, language=None, beam_size=5, word_timestamps=True, vad_filter=True,
-            condition_on_previous_text=False, temperature=(0.0, 0.2, 0.4), hallucination_silence_threshold=2.0,
-        )
+        segments, info = bare.transcribe(audio, **settings)
         return [w for s in segments for w in (s.words or ())], info
 
     rows = []

@@ -6,16 +6,22 @@ One `Cue` carries both languages, so the pair is never matched up by index after
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from .errors import BilingoError, ExitCode
 from .fsutil import atomic_write_text
 
 SCHEMA = "bilingo.clip"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: cue ids, edited languages, word spans, review state, revision
 LANGS = ("en", "zh")
+Lang = Literal["en", "zh"]
+
+# Bounds on what a document may hold: a hand edit or a damaged file must fail clearly, not exhaust memory.
+MAX_MS = 24 * 3600 * 1000  # no recording bilingo takes lasts a day
+MAX_CUE_CHARS = 2000  # per language; the rules allow 2 × 42, review flags anything long long before this
+MAX_DOCUMENT_BYTES = 64 << 20  # a 10-hour talk's document is ~15 MB
 
 
 def other_language(lang: str) -> str:
@@ -33,20 +39,24 @@ class Word:
 
 @dataclass(frozen=True)
 class Transcript:
-    language: str  # "en" or "zh" (ISO 639-1 as Whisper reports it)
+    language: Lang  # ISO 639-1 as Whisper reports it
     language_probability: float
     words: tuple[Word, ...]
     duration_ms: int
     engine: str = ""
     model: str = ""
+    settings: dict[str, Any] = field(default_factory=dict, hash=False)  # what was passed to the engine
 
     @property
     def text(self) -> str:
         return join_words([w.text for w in self.words], self.language)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "Transcript":
-        return cls(**{**_known(cls, data), "words": tuple(Word(**_known(Word, w)) for w in data["words"])})
+    def from_json(cls, raw: bytes | str) -> "Transcript":
+        """A transcript from JSON, validated (raises ValueError)."""
+        transcript = _decode(raw, cls)
+        _check_words(transcript.words, "transcript ")
+        return transcript
 
 
 @dataclass(frozen=True)
@@ -57,7 +67,8 @@ class Cue:
     zh: str = ""
     flags: tuple[str, ...] = ()  # e.g. "machine-translation", "too-fast"; shown for review
     id: str = ""  # stable identity for review, import and re-timing; given by `assign_ids`
-    edited: tuple[str, ...] = ()  # languages whose text a person wrote or corrected: never machine-replaced
+    edited: tuple[Lang, ...] = ()  # languages whose text a person wrote or corrected: never machine-replaced
+    words: tuple[int, int] = (0, 0)  # the transcript words it covers, [first, last); see `attach_words`
 
     @property
     def duration(self) -> int:
@@ -70,7 +81,7 @@ class Cue:
         return replace(self, **{lang: text})
 
 
-@dataclass
+@dataclass(frozen=True)
 class Source:
     """What bilingo knows about the recording; the audio hash keys every cache."""
 
@@ -83,6 +94,15 @@ class Source:
 
 
 @dataclass
+class Review:
+    """Where the clip stands: a draft until a person approves it (who and when, UTC ISO 8601)."""
+
+    state: Literal["draft", "approved"] = "draft"
+    by: str = ""
+    at: str = ""
+
+
+@dataclass
 class ClipDocument:
     """The single source of truth for one recording; review edits land here."""
 
@@ -90,7 +110,10 @@ class ClipDocument:
     transcript: Transcript
     cues: list[Cue]
     translator: str = ""  # provider that filled the target language, "" until translated
-    renders: dict[str, dict[str, Any]] = field(default_factory=dict)  # preset -> {file, key}
+    renders: dict[str, dict[str, Any]] = field(default_factory=dict)  # preset -> {file, key, …}
+    review: Review = field(default_factory=Review)
+    revision: int = 0  # counts saves: a save based on an older revision than the file's is refused
+    settings: dict[str, Any] = field(default_factory=dict)  # options the document was made with
 
     @property
     def language(self) -> str:
@@ -106,65 +129,135 @@ class ClipDocument:
         return bool(self.cues) and all(c.text(tgt).strip() for c in self.cues)
 
     def to_json(self) -> str:
-        data = {"schema": SCHEMA, "version": SCHEMA_VERSION, **asdict(self)}
-        return json.dumps(data, ensure_ascii=False, indent=1)
+        """Cues first (what a person reads and edits), the transcript's words one per line after them."""
+        data = asdict(self)
+        transcript = data.pop("transcript")
+        words = transcript.pop("words")
+        data = {"schema": SCHEMA, "version": SCHEMA_VERSION, "source": data.pop("source"), "cues": data.pop("cues"),
+                **data, "transcript": {**transcript, "words": _WORDS}}
+        lines = ",\n".join("   " + json.dumps(w, ensure_ascii=False) for w in words)
+        head, mark, tail = json.dumps(data, ensure_ascii=False, indent=1).rpartition(json.dumps(_WORDS))
+        return head + (f"[\n{lines}\n  ]" if words else "[]") + tail  # the words are last: rpartition
 
-    def save(self, path: Path) -> None:
-        atomic_write_text(path, self.to_json() + "\n")
+    def save(self, path: Path) -> bool:
+        """Write the document if its content changed (a rerun with nothing new writes nothing);
+        True when written."""
+        text = self.to_json() + "\n"
+        try:
+            if path.is_file() and path.read_text(encoding="utf-8") == text:
+                return False
+        except (OSError, UnicodeDecodeError):
+            pass
+        atomic_write_text(path, text)
+        return True
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "ClipDocument":
-        if data.get("schema") != SCHEMA:
+    def from_json(cls, raw: bytes | str) -> "ClipDocument":
+        """A document from JSON, validated and migrated to the current version (raises ValueError)."""
+        if len(raw) > MAX_DOCUMENT_BYTES:
+            raise ValueError(f"it is {len(raw) >> 20} MB, more than a clip document can be "
+                             f"({MAX_DOCUMENT_BYTES >> 20} MB)")
+        header = _decode(raw, _Header)
+        if header.schema != SCHEMA:
             raise ValueError("not a bilingo clip document")
-        if data.get("version") != SCHEMA_VERSION:
-            raise ValueError(f"clip document version {data.get('version')} is not {SCHEMA_VERSION}")
-        transcript = Transcript.from_dict(data["transcript"])
-        if not isinstance(data["cues"], list):
-            raise ValueError("cues must be a list")
-        cues = [_cue(n, c) for n, c in enumerate(data["cues"], start=1)]
-        for n, (a, b) in enumerate(zip(cues, cues[1:]), start=2):
-            if b.start < a.end:
-                raise ValueError(f"cue {n} starts ({b.start} ms) before cue {n - 1} ends ({a.end} ms)")
-        return cls(
-            source=Source(**_known(Source, data["source"])),
-            transcript=transcript,
-            cues=cues,
-            translator=data.get("translator", ""),
-            renders=data.get("renders", {}),
-        )
+        if header.version not in (1, SCHEMA_VERSION):
+            raise ValueError(f"clip document version {header.version} is newer than this bilingo reads "
+                             f"({SCHEMA_VERSION}); update bilingo")
+        doc = _decode(raw, cls)
+        _check_words(doc.transcript.words, "transcript ")
+        _check_cues(doc.cues)
+        if header.version == 1:  # cues gain ids and word spans; review starts as a draft
+            doc.cues = attach_words(assign_ids(doc.cues), doc.transcript.words)
+        return doc
 
     @classmethod
     def load(cls, path: Path) -> "ClipDocument":
         try:
-            return cls.from_dict(json.loads(path.read_text(encoding="utf-8")))
-        except (OSError, ValueError, KeyError, TypeError) as exc:
+            return cls.from_json(path.read_bytes())
+        except (OSError, ValueError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
             raise BilingoError(
-                f"cannot read clip document {path}: {exc}; fix or move it aside to start over",
+                f"cannot read clip document {path}: {reason}; fix or move it aside to start over",
                 ExitCode.BAD_INPUT,
             ) from exc
 
 
-def _cue(n: int, data: Any) -> Cue:
-    """A cue from JSON, checked the way a reviewer's hand edit can go wrong."""
-    if not isinstance(data, dict):
-        raise ValueError(f"cue {n} is not an object")
-    for key in ("start", "end"):
-        if type(data.get(key)) is not int:
-            raise ValueError(f"cue {n}: {key} must be whole milliseconds, not {data.get(key)!r}")
-    if data["start"] < 0 or data["end"] <= data["start"]:
-        raise ValueError(f"cue {n}: end ({data['end']} ms) must come after start ({data['start']} ms)")
-    for key in ("en", "zh"):
-        if not isinstance(data.get(key, ""), str):
-            raise ValueError(f"cue {n}: {key} must be text, not {data[key]!r}")
-    flags = data.get("flags", [])
-    if not isinstance(flags, list) or not all(isinstance(f, str) for f in flags):
-        raise ValueError(f"cue {n}: flags must be a list of words, not {flags!r}")
-    edited = data.get("edited", [])
-    if not isinstance(edited, list) or not all(lang in LANGS for lang in edited):
-        raise ValueError(f"cue {n}: edited must be a list of languages (en, zh), not {edited!r}")
-    if not isinstance(data.get("id", ""), str):
-        raise ValueError(f"cue {n}: id must be text, not {data['id']!r}")
-    return Cue(**{**_known(Cue, data), "flags": tuple(flags), "edited": tuple(edited)})
+_WORDS = "\0words"  # placeholder for the compact word list in to_json
+
+
+@dataclass(frozen=True)
+class _Header:
+    schema: Any = None
+    version: Any = None
+
+
+def _decode(raw: bytes | str, kind: type):
+    """JSON → `kind`, every field type-checked (msgspec, strict), duplicate keys refused; errors
+    become a ValueError whose message says where, in the words a person editing the file uses."""
+    import msgspec
+
+    try:
+        json.loads(raw, object_pairs_hook=_no_duplicates)
+        return msgspec.json.decode(raw, type=kind)
+    except msgspec.ValidationError as exc:  # a subclass of DecodeError: first
+        raise ValueError(_where(str(exc))) from exc
+    except (msgspec.DecodeError, json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ValueError(f"not valid JSON ({exc})") from exc
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    keys = [k for k, _ in pairs]
+    dupes = sorted({k for k in keys if keys.count(k) > 1})
+    if dupes:
+        raise ValueError(f"the key {dupes[0]!r} appears twice in one object; keep one")
+    return dict(pairs)
+
+
+_TYPE_WORDS = {"int": "a whole number (milliseconds for times)", "str": "text", "array": "a list",
+               "object": "an object", "float": "a number", "bool": "true or false"}
+
+
+def _where(message: str) -> str:
+    """msgspec's "Expected `int`, got `str` - at `$.cues[0].start`" → "cue 1: start must be a whole
+    number (milliseconds for times), not str"."""
+    import re
+
+    what, _, at = message.partition(" - at ")
+    at = at.strip("`").removeprefix("$")
+    at = re.sub(r"^\.cues\[(\d+)\]\.?", lambda m: f"cue {int(m[1]) + 1}: ", at)
+    at = re.sub(r"^\.transcript\.words\[(\d+)\]\.?", lambda m: f"transcript word {int(m[1]) + 1}: ", at)
+    at = at.lstrip(".")
+    expected = re.match(r"Expected `([^`]+)`, got `([^`]+)`", what)
+    if expected:
+        want = " or ".join(_TYPE_WORDS.get(t.strip(), t.strip()) for t in expected[1].split("|"))
+        what = f"must be {want}, not {expected[2]}"
+    elif what.startswith("Invalid enum value"):
+        what = f"must be one of the allowed values, not {what.split('value', 1)[1].strip()}"
+    if not at:
+        return what
+    return f"{at}{what}" if at.endswith(": ") else f"{at} {what}"
+
+
+def _check_words(words: tuple[Word, ...], where: str) -> None:
+    for n, w in enumerate(words, start=1):
+        if not 0 <= w.start <= w.end <= MAX_MS:
+            raise ValueError(f"{where}word {n}: times {w.start}–{w.end} ms are out of order or out of range")
+
+
+def _check_cues(cues: list[Cue]) -> None:
+    """What a reviewer's hand edit can get wrong, in their terms."""
+    for n, cue in enumerate(cues, start=1):
+        if cue.start < 0 or cue.end <= cue.start:
+            raise ValueError(f"cue {n}: end ({cue.end} ms) must come after start ({cue.start} ms)")
+        if cue.end > MAX_MS:
+            raise ValueError(f"cue {n}: end ({cue.end} ms) is beyond any recording (24 h)")
+        for lang in LANGS:
+            if len(cue.text(lang)) > MAX_CUE_CHARS:
+                raise ValueError(f"cue {n} [{lang}]: {len(cue.text(lang))} characters; a cue holds at most "
+                                 f"{MAX_CUE_CHARS}: split it")
+    for n, (a, b) in enumerate(zip(cues, cues[1:]), start=2):
+        if b.start < a.end:
+            raise ValueError(f"cue {n} starts ({b.start} ms) before cue {n - 1} ends ({a.end} ms)")
 
 
 def assign_ids(cues: list[Cue]) -> list[Cue]:
@@ -185,10 +278,17 @@ def assign_ids(cues: list[Cue]) -> list[Cue]:
     return out
 
 
-def _known(kind: type, data: dict[str, Any]) -> dict[str, Any]:
-    """The keys of `data` that are fields of `kind`; a newer minor writer's extras are ignored."""
-    names = {f.name for f in fields(kind)}
-    return {k: v for k, v in data.items() if k in names}
+def attach_words(cues: list[Cue], words: tuple[Word, ...]) -> list[Cue]:
+    """Set each cue's span of transcript words: the words whose middle falls inside the cue."""
+    import bisect
+
+    mids = [(w.start + w.end) // 2 for w in words]
+    out = []
+    for cue in cues:
+        first = bisect.bisect_left(mids, cue.start)
+        last = max(first, bisect.bisect_right(mids, cue.end))
+        out.append(cue if cue.words == (first, last) else replace(cue, words=(first, last)))
+    return out
 
 
 def is_cjk(ch: str) -> bool:

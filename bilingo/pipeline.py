@@ -10,17 +10,20 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
+import tempfile
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
-from . import __version__, media, segment, subtitles
+from . import media, segment, subtitles
+from .cache import stage_key
 from .errors import BilingoError, ExitCode, TranslatorUnavailable
 from .fsutil import atomic_write_text, staging_dir, sweep_leftovers
-from .model import ClipDocument, Source, Transcript
+from .model import ClipDocument, Review, Source, Transcript, assign_ids, attach_words
 from .progress import Reporter
 from .render import ass, presets, video
-from .transcribe import TranscribeOptions, transcribe
-from .transcribe.models import cache_dir, resolve
+from .transcribe import TranscribeOptions, decode_settings, transcribe
+from .transcribe.models import ModelRef, cache_dir, resolve
 from .translate import translate_cues
 from .translate.memory import TranslationMemory
 from .translate.providers import Translator
@@ -38,6 +41,10 @@ class RunOptions:
     memory_files: tuple[Path, ...] = ()
     presets_file: Path | None = None
     background: str | None = None  # colour or image for audio-only recordings; None: the preset's
+    redo: tuple[str, ...] = ()  # stages to do again although the clip document has them: transcribe, translate
+    force: bool = False  # let --redo transcribe replace cues a person edited
+    until: str = "render"  # "review": stop once the clip document and its captions are ready for review
+    approved_only: bool = False  # render only a clip a person approved (the review gate)
 
 
 @dataclass
@@ -48,6 +55,7 @@ class RunResult:
     transcript_cached: bool = False
     reused_document: bool = False
     render_log: dict[str, str] = field(default_factory=dict)
+    stopped_for_review: bool = False
 
 
 def output_stem(clip: Path) -> str:
@@ -55,7 +63,20 @@ def output_stem(clip: Path) -> str:
 
 
 def run(clip: Path, opts: RunOptions, report: Reporter) -> RunResult:
+    """Run every stage; a run that fails leaves no new output folder behind (it may hold the
+    document and source captions when only translation failed: they are the work done)."""
+    created = not opts.out_dir.exists()
+    try:
+        return _run(clip, opts, report)
+    except BaseException:
+        if created and opts.out_dir.is_dir() and not any(opts.out_dir.iterdir()):
+            opts.out_dir.rmdir()
+        raise
+
+
+def _run(clip: Path, opts: RunOptions, report: Reporter) -> RunResult:
     chosen = _presets(opts)  # a typo fails before any work
+    _check_engine(opts.transcribe)
     with report.stage("probe"):
         info = media.probe(clip)
     _check_durations(info, chosen)
@@ -72,6 +93,14 @@ def run(clip: Path, opts: RunOptions, report: Reporter) -> RunResult:
     result.captions = _write_captions(doc, out, stem)
     if error is not None:
         raise error  # transcript, source captions and document are saved: nothing is lost
+    if opts.until == "review":
+        result.stopped_for_review = True
+        report.say(f"ready for review: {result.document}")
+        return result
+    if opts.approved_only and doc.review.state != "approved":
+        raise BilingoError(f"{result.document.name} is not approved: review and approve it first "
+                           "(`bilingo review`, `bilingo approve`), or add --force to render the draft",
+                           ExitCode.NEEDS_REVIEW)
 
     for preset in chosen:
         path = out / f"{stem}.{preset.id}.mp4"
@@ -111,12 +140,35 @@ def _output_folder(out: Path, stem: str, chosen: list[presets.Preset]) -> Path:
         name_max = os.pathconf(out, "PC_NAME_MAX")
     except OSError as exc:
         raise BilingoError(f"cannot use {out} as the output folder: {exc.strerror}", ExitCode.BAD_INPUT) from exc
+    _check_writable(out)
     longest = max([f"{stem}.bilingo.json", *(f"{stem}.{p.id}.mp4" for p in chosen)], key=lambda n: len(os.fsencode(n)))
     if len(os.fsencode(longest)) > name_max:
         raise BilingoError(f"the output name {longest[:40]}… is longer than this file system allows ({name_max} "
                            "bytes); rename the recording", ExitCode.BAD_INPUT)
     sweep_leftovers(out)
     return out
+
+
+def _check_engine(topts: TranscribeOptions) -> None:
+    """The model and engine asked for exist (a missing folder or engine fails before any work)."""
+    import importlib.util
+
+    resolve(topts.model)
+    if topts.engine == "openai-whisper" and not all(importlib.util.find_spec(m) for m in ("torch", "whisper")):
+        from .transcribe.openai import NOT_INSTALLED
+
+        raise BilingoError(NOT_INSTALLED, ExitCode.TOOL_MISSING)
+
+
+def _check_writable(folder: Path) -> None:
+    """Fail before any work when nothing can be written to the output folder."""
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".bilingo-", suffix=".tmp", dir=folder)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise BilingoError(f"cannot write to the output folder {folder} ({exc.strerror}); choose another --out",
+                           ExitCode.BAD_INPUT) from exc
 
 
 def _decoded(info: media.MediaInfo, audio, report: Reporter) -> media.MediaInfo:
@@ -132,21 +184,69 @@ def _decoded(info: media.MediaInfo, audio, report: Reporter) -> media.MediaInfo:
 def _document(info: media.MediaInfo, audio, result: RunResult, opts: RunOptions, report: Reporter) -> ClipDocument:
     """The recording's clip document: the existing one (with its review edits), or a new one."""
     sha = media.audio_sha256(audio)
-    doc = _existing_document(result.document, sha)
-    if doc is not None:
+    old = _existing_document(result.document, sha)
+    if old is not None and "transcribe" not in opts.redo:
         result.reused_document = True
-        report.say(f"using {result.document.name} (with any review edits); delete it to transcribe again")
-        return doc
+        report.say(f"using {result.document.name} and its review edits")
+        _say_overrides(old, opts, report)
+        return _redo_translation(old, report) if "translate" in opts.redo else old
+    if old is not None:
+        edited = sum(1 for c in old.cues if c.edited)
+        if edited and not opts.force:
+            raise BilingoError(f"--redo transcribe replaces all {len(old.cues)} cues of {result.document.name}, "
+                               f"{edited} of them edited by a person; add --force to replace them", ExitCode.BAD_INPUT)
+        report.say(f"transcribing again: {len(old.cues)} cues ({edited} edited by a person) will be replaced")
     transcript, result.transcript_cached = _transcript(audio, sha, opts.transcribe, report)
     if not transcript.words:
         raise BilingoError(f"{info.path.name}: no speech found (silence, noise or music); nothing to caption",
                            ExitCode.NO_SPEECH)
     with report.stage("segment"):
-        cues = segment.segment(transcript)
+        cues = attach_words(assign_ids(segment.segment(transcript)), transcript.words)
     source = Source(path=str(info.path), audio_sha256=sha, duration_ms=info.duration_ms,
                     has_video=info.has_video, width=info.width, height=info.height)
-    doc = ClipDocument(source=source, transcript=transcript, cues=cues)
+    doc = ClipDocument(source=source, transcript=transcript, cues=cues, settings=_settings(opts),
+                       revision=old.revision if old else 0)
     doc.save(result.document)
+    return doc
+
+
+def _settings(opts: RunOptions) -> dict:
+    """The options a clip document is made with: a later run that asks for others is told."""
+    t = opts.transcribe
+    return {"transcribe": {"model": t.model, "engine": t.engine, "language": t.language, "beam_size": t.beam_size,
+                           "batch_size": t.batch_size}, "translator": opts.translator}
+
+
+_FLAGS = {"model": "--model", "engine": "--engine", "language": "--language", "beam_size": "--beam-size",
+          "batch_size": "--batch-size"}
+
+
+def _say_overrides(doc: ClipDocument, opts: RunOptions, report: Reporter) -> None:
+    """Name every option of this run that the existing document's work overrides, and how to redo it."""
+    made = doc.settings.get("transcribe") or {"model": doc.transcript.model, "engine": doc.transcript.engine}
+    wanted = _settings(opts)
+    differ = [k for k, v in wanted["transcribe"].items() if k in made and made[k] != v]
+    if differ:
+        was = " ".join(f"{_FLAGS[k]} {made[k]}" for k in differ if made[k] is not None)
+        now = " ".join(f"{_FLAGS[k]} {wanted['transcribe'][k]}" for k in differ)
+        report.say(f"note: the transcript was made with {was or 'the defaults'}; it is kept, not redone with {now} "
+                   "(add --redo transcribe to transcribe again)")
+    translator = doc.translator or doc.settings.get("translator", "")
+    if doc.translated and translator and translator != opts.translator:
+        report.say(f"note: the translations are {translator}'s and are kept, not redone with --translator "
+                   f"{opts.translator} (add --redo translate to translate again; edited cues are kept)")
+
+
+def _redo_translation(doc: ClipDocument, report: Reporter) -> ClipDocument:
+    """Clear every machine translation so the translate stage runs again; a person's text stays."""
+    from .translate import MACHINE
+
+    tgt = doc.target_language
+    kept = sum(1 for c in doc.cues if tgt in c.edited)
+    doc.cues = [c if tgt in c.edited else replace(c.with_text(tgt, ""), flags=tuple(f for f in c.flags if f != MACHINE))
+                for c in doc.cues]
+    doc.translator = ""
+    report.say(f"translating again; {kept} cues edited by a person are kept")
     return doc
 
 
@@ -173,23 +273,53 @@ def _existing_document(path: Path, audio_sha: str) -> ClipDocument | None:
     return doc
 
 
+def _transcript_key(sha: str, topts: TranscribeOptions, ref: ModelRef) -> str:
+    """Everything that changes a transcript: the audio, the engine and the settings passed to it,
+    the model's files, and the transcription code itself (bilingo.cache hashes its source)."""
+    return stage_key("transcribe", sha, topts.engine, decode_settings(topts, ref.multilingual), topts.batch_size,
+                     _model_identity(ref), code=("bilingo.transcribe",))
+
+
+def _model_identity(ref: ModelRef) -> str:
+    identity = getattr(ref, "identity", None)
+    if identity:
+        return identity
+    if ref.path is None:
+        return ref.name  # a hub name: the hub's revision is faster-whisper's business
+    weights = ref.path / "model.bin"
+    stat = weights.stat() if weights.is_file() else None
+    return f"{ref.name}:{stat.st_size if stat else 0}:{stat.st_mtime_ns if stat else 0}"
+
+
 def _transcript(audio, sha: str, topts: TranscribeOptions, report: Reporter) -> tuple[Transcript, bool]:
-    """Transcribe, or reuse the cached transcript of the same audio with the same settings."""
-    key = hashlib.sha256(json.dumps([sha, asdict(topts), __version__], sort_keys=True).encode()).hexdigest()[:32]
-    cached = cache_dir() / "transcripts" / f"{key}.json"
-    if cached.is_file():
-        try:
-            transcript = Transcript.from_dict(json.loads(cached.read_text(encoding="utf-8")))
+    """Transcribe, or reuse the cached transcript of the same audio with the same settings and code.
+    Any unreadable cache entry is a miss, removed, never fatal."""
+    cached = cache_dir() / "transcripts" / f"{_transcript_key(sha, topts, resolve(topts.model))}.json"
+    try:
+        if cached.is_dir() and not cached.is_symlink():
+            shutil.rmtree(cached)
+        elif cached.exists():
+            transcript = Transcript.from_json(cached.read_bytes())
             report.say("transcript found in the cache: not transcribing again")
             return transcript, True
-        except (OSError, ValueError, TypeError, KeyError):
-            cached.unlink(missing_ok=True)  # a damaged cache entry is only a cache miss
+    except (OSError, ValueError):
+        _discard(cached)
     with report.stage(f"transcribe ({topts.model})") as progress:
         transcript = transcribe(audio, topts, progress)
     report.say(f"language: {transcript.language} (p={transcript.language_probability:.2f}), "
                f"{len(transcript.words)} words")
-    atomic_write_text(cached, json.dumps(asdict(transcript), ensure_ascii=False))
+    try:
+        atomic_write_text(cached, json.dumps(asdict(transcript), ensure_ascii=False))
+    except (OSError, BilingoError) as exc:  # a cache that cannot be written costs time, not the run
+        report.say(f"warning: cannot cache the transcript in {cached.parent} ({exc})")
     return transcript, False
+
+
+def _discard(path: Path) -> None:
+    try:
+        shutil.rmtree(path) if path.is_dir() and not path.is_symlink() else path.unlink(missing_ok=True)
+    except OSError:
+        pass
 
 
 def _translate(doc: ClipDocument, audio, opts: RunOptions, report: Reporter) -> TranslatorUnavailable | None:
@@ -201,6 +331,7 @@ def _translate(doc: ClipDocument, audio, opts: RunOptions, report: Reporter) -> 
                                          progress, notice=report.say)
     if error is None:
         doc.cues = segment.fit_pair(doc.cues, doc.language)  # a long translation splits its cue, or is flagged
+        doc.cues = attach_words(assign_ids(doc.cues), doc.transcript.words)
     doc.translator = opts.translator
     missing = sum(1 for c in doc.cues if not c.text(doc.target_language).strip())
     if error is None and missing:

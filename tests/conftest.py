@@ -7,6 +7,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# Property tests: a light run in the suite; `BILINGO_FUZZ=1 pytest …` runs thousands of examples.
+settings.register_profile("suite", max_examples=150, deadline=None)
+settings.register_profile("fuzz", max_examples=3000, deadline=None)
+settings.load_profile("fuzz" if os.environ.get("BILINGO_FUZZ") else "suite")
 
 MEDIA = Path(__file__).parent / "media"
 REPO = Path(__file__).resolve().parent.parent

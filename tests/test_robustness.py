@@ -34,11 +34,17 @@ def done(tmp_path_factory):
 
 @pytest.mark.parametrize("edit, words", [
     (lambda d: d["cues"][0].update(end=d["cues"][0]["start"] - 500), "must come after start"),
-    (lambda d: d["cues"][0].update(start="abc"), "whole milliseconds"),
-    (lambda d: d["cues"][0].update(start=1.5), "whole milliseconds"),
-    (lambda d: d["cues"][0].update(en=None), "must be text"),
-    (lambda d: d["cues"][0].update(flags="too-fast"), "list of words"),
+    (lambda d: d["cues"][0].update(start="abc"), "cue 1: start must be a whole number (milliseconds"),
+    (lambda d: d["cues"][0].update(start=1.5), "cue 1: start must be a whole number (milliseconds"),
+    (lambda d: d["cues"][0].update(en=None), "cue 1: en must be text, not null"),
+    (lambda d: d["cues"][0].update(flags="too-fast"), "cue 1: flags must be a list"),
     (lambda d: d.update(cues={}), "cues must be a list"),
+    (lambda d: d.update(source=None), "source must be an object, not null"),
+    (lambda d: d.update(renders="oops"), "renders must be an object"),
+    (lambda d: d["transcript"].update(language="fr"), "transcript.language must be one of"),
+    (lambda d: d["cues"][0].update(end=10 ** 12), "beyond any recording"),
+    (lambda d: d["transcript"]["words"][0].update(start="x"), "transcript word 1: start must be a whole number"),
+    (lambda d: d["cues"][0].update(en="x" * 5000), "a cue holds at most"),
     (lambda d: d["cues"][1].update(start=d["cues"][0]["end"] - 100), "before cue 1 ends"),
 ])
 def test_bad_hand_edits_are_refused_and_kept(done, tmp_path, edit, words):

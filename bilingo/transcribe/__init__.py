@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import Callable
+from typing import Any, Callable, Iterable
 
 import numpy as np
 
-from ..model import Transcript, Word
+from ..model import Transcript, Word, is_cjk
 from . import chinese
 from .models import resolve
 
@@ -34,6 +34,41 @@ class TranscribeOptions:
     @property
     def cpu_threads(self) -> int:
         return self.threads or (os.cpu_count() or 1)
+
+
+def decode_settings(opts: TranscribeOptions, multilingual: bool = True) -> dict[str, Any]:
+    """The decoding settings every engine is given: the one place they are defined. The engines, the
+    transcript cache key and the benchmarks all read them here."""
+    return {
+        "language": opts.language if multilingual else "en",
+        "beam_size": opts.beam_size,
+        "best_of": 5,  # samples per temperature fallback
+        "word_timestamps": True,
+        "condition_on_previous_text": False,  # stops one bad window from seeding loops in the next
+        "temperature": (0.0, 0.2, 0.4),  # bounded fallback: noise must not cost minutes
+        "hallucination_silence_threshold": 2.0,
+        "vad_filter": opts.vad,
+        # No Simplified-Chinese prompt: with it Whisper sometimes loops ("请问问问…") on the AISHELL clips,
+        # depending on the sampling in temperature fallback; OpenCC makes the output Simplified instead.
+    }
+
+
+def segment_words(pieces: Iterable[tuple[str, float, float, float]]) -> list[Word]:
+    """One Whisper segment's words from (text, start s, end s, probability). Whisper marks a new word
+    with a leading space; a piece without one continues the word before it, so "mid" + "-90s" is
+    the word "mid-90s", as Whisper's own text writes it (hanzi carry no spaces: they stay apart and
+    are grouped into words later)."""
+    out: list[Word] = []
+    for text, start, end, prob in pieces:
+        glued = bool(out) and bool(text) and not text[0].isspace() and not is_cjk(text[0]) \
+            and bool(out[-1].text) and not is_cjk(out[-1].text[-1])
+        if glued:
+            prev = out[-1]
+            out[-1] = Word(prev.text + text.strip(), prev.start, max(prev.end, round(end * 1000)),
+                           min(prev.probability, round(prob, 3)))
+        else:
+            out.append(Word(text.strip(), round(start * 1000), round(end * 1000), round(prob, 3)))
+    return out
 
 
 @dataclass(frozen=True)
@@ -85,4 +120,5 @@ def transcribe(audio: np.ndarray, opts: TranscribeOptions, progress: Progress | 
         duration_ms=round(len(audio) * 1000 / SAMPLE_RATE),
         engine=opts.engine,
         model=opts.model,
+        settings=decode_settings(opts, ref.multilingual),
     )

@@ -7,7 +7,7 @@ import numpy as np
 
 from ..errors import BilingoError, ExitCode
 from ..model import Word
-from . import Progress, RawResult, TranscribeOptions
+from . import Progress, RawResult, TranscribeOptions, decode_settings, segment_words
 from .models import ModelRef
 
 SAMPLE_RATE = 16000
@@ -32,28 +32,19 @@ def load(ref: ModelRef, threads: int):
 
 def run(audio: np.ndarray, ref: ModelRef, opts: TranscribeOptions, progress: Progress) -> RawResult:
     model = load(ref, opts.cpu_threads)
-    language = opts.language if ref.multilingual else "en"
-    settings = dict(
-        language=language,
-        # No Simplified-Chinese prompt: with it Whisper sometimes loops ("请问问问…") on the AISHELL clips,
-        # depending on the sampling in temperature fallback; OpenCC makes the output Simplified instead.
-        beam_size=opts.beam_size,
-        word_timestamps=True,
-        condition_on_previous_text=False,  # stops one bad window from seeding loops in the next
-        temperature=(0.0, 0.2, 0.4),  # bounded fallback: noise must not cost minutes
-    )
+    settings = decode_settings(opts, ref.multilingual)
     if opts.batch_size > 0:
         from faster_whisper import BatchedInferencePipeline
 
         # the batched pipeline always cuts the audio at VAD pauses, then decodes chunks together
+        settings.pop("vad_filter")
         segments, info = BatchedInferencePipeline(model).transcribe(audio, batch_size=opts.batch_size, **settings)
     else:
-        segments, info = model.transcribe(audio, vad_filter=opts.vad, hallucination_silence_threshold=2.0, **settings)
+        segments, info = model.transcribe(audio, **settings)
     total = max(len(audio) / SAMPLE_RATE, 1e-6)
     words: list[Word] = []
     for seg in segments:
-        for w in seg.words or ():
-            words.append(Word(w.word.strip(), round(w.start * 1000), round(w.end * 1000), round(w.probability, 3)))
+        words += segment_words((w.word, w.start, w.end, w.probability) for w in seg.words or ())
         progress(min(seg.end / total, 1.0))
     progress(1.0)
     return RawResult(info.language, info.language_probability, words)

@@ -18,7 +18,7 @@ import numpy as np
 
 from ..errors import BilingoError, ExitCode
 from ..model import Word
-from . import Progress, RawResult, TranscribeOptions
+from . import Progress, RawResult, TranscribeOptions, decode_settings, segment_words
 from .models import ModelRef
 
 SAMPLE_RATE = 16000
@@ -195,20 +195,24 @@ def run(audio: np.ndarray, ref: ModelRef, opts: TranscribeOptions, progress: Pro
         return RawResult(language, probability, [])
     words: list[Word] = []
     for seg in result["segments"]:
-        for w in seg.get("words") or ():
-            start, end = float(w["start"]), float(w["end"])
-            if ts_map is not None:  # back to times in the original audio, as faster-whisper does
-                chunk = ts_map.get_chunk_index((start + end) / 2)
-                start, end = ts_map.get_original_time(start, chunk), ts_map.get_original_time(end, chunk)
-            words.append(Word(w["word"].strip(), round(start * 1000), round(end * 1000), round(float(w["probability"]), 3)))
+        words += segment_words(_original_times(w, ts_map) for w in seg.get("words") or ())
     progress(1.0)
     return RawResult(language, probability, words)
+
+
+def _original_times(w: dict, ts_map) -> tuple[str, float, float, float]:
+    start, end = float(w["start"]), float(w["end"])
+    if ts_map is not None:  # back to times in the original audio, as faster-whisper does
+        chunk = ts_map.get_chunk_index((start + end) / 2)
+        start, end = ts_map.get_original_time(start, chunk), ts_map.get_original_time(end, chunk)
+    return w["word"], start, end, float(w["probability"])
 
 
 def _transcribe(whisper, model, audio: np.ndarray, opts: TranscribeOptions, progress: Progress):
     import torch
 
-    speech, ts_map = _speech(audio) if opts.vad else (audio, None)
+    settings = decode_settings(opts)
+    speech, ts_map = _speech(audio) if settings.pop("vad_filter") else (audio, None)
     if not model.is_multilingual:
         language, probability = "en", 1.0
     elif opts.language:
@@ -220,7 +224,9 @@ def _transcribe(whisper, model, audio: np.ndarray, opts: TranscribeOptions, prog
             language, probability = _detect(model, speech)
     if len(speech) == 0:
         return None, language, probability, ts_map
-    beam = opts.beam_size if opts.beam_size > 1 else None  # None: greedy, as faster-whisper's beam 1
+    settings.pop("language")
+    if settings["beam_size"] <= 1:
+        settings["beam_size"] = None  # greedy, as faster-whisper's beam 1
     # openai-whisper has no progress callback, only a tqdm bar: swap in one that reports
     where = sys.modules.get("whisper.transcribe")
     module = getattr(where, "tqdm", None)
@@ -235,14 +241,8 @@ def _transcribe(whisper, model, audio: np.ndarray, opts: TranscribeOptions, prog
             verbose=False if hooked else None,  # False: the (hooked) progress bar, no printing
             language=language,
             task="transcribe",
-            # no Simplified-Chinese prompt: with it Whisper looped ("新的新的新的…") on an AISHELL clip
-            beam_size=beam,
-            best_of=5,  # samples per temperature fallback, as faster-whisper
             fp16=False,
-            word_timestamps=True,
-            condition_on_previous_text=False,  # stops one bad window from seeding loops in the next
-            temperature=(0.0, 0.2, 0.4),  # bounded fallback: noise must not cost minutes
-            hallucination_silence_threshold=2.0,
+            **settings,
         )
     finally:
         if hooked:

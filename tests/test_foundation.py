@@ -1,0 +1,202 @@
+"""Issue 7's foundation: cache keys that cannot go stale, options that never vanish silently,
+arguments checked before any work, and Whisper's own spacing kept."""
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bilingo import media, pipeline
+from bilingo.model import ClipDocument
+from bilingo.progress import Reporter
+from bilingo.transcribe import TranscribeOptions, decode_settings, segment_words
+from bilingo.transcribe.models import resolve
+
+from .conftest import DEMO_MEMORY, MEDIA, REPO, assert_clean_failure, bilingo
+
+FAST = ("--model", "tiny.en", "--translator", "none")
+
+
+@pytest.fixture(scope="module")
+def first_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("first")
+    proc = bilingo("run", MEDIA / "jfk.flac", "--out", out, "--memory", DEMO_MEMORY)  # base: the memory's words
+    assert proc.returncode == 0, proc.stderr
+    return out
+
+
+def _copy(first_run: Path, tmp_path: Path) -> Path:
+    out = tmp_path / "out"
+    shutil.copytree(first_run, out)
+    return out
+
+
+# --- the transcript cache key ---------------------------------------------------------------
+
+def test_key_follows_every_setting_passed_to_the_engine():
+    ref = resolve("tiny.en")
+    base = TranscribeOptions(model="tiny.en")
+    key = pipeline._transcript_key("a" * 64, base, ref)
+    assert key == pipeline._transcript_key("a" * 64, TranscribeOptions(model="tiny.en"), ref)
+    for other in (TranscribeOptions(model="tiny.en", beam_size=1), TranscribeOptions(model="tiny.en", vad=False),
+                  TranscribeOptions(model="tiny.en", engine="openai-whisper"),
+                  TranscribeOptions(model="tiny.en", batch_size=4)):
+        assert pipeline._transcript_key("a" * 64, other, ref) != key, other
+    assert pipeline._transcript_key("b" * 64, base, ref) != key
+    assert pipeline._transcript_key("a" * 64, base, resolve("base")) != key  # other weights
+
+
+def test_the_engines_are_given_the_settings_the_key_holds():
+    """faster-whisper receives exactly decode_settings(): read back from the call the engine makes."""
+    import faster_whisper
+
+    from bilingo.transcribe import faster
+
+    seen = {}
+    real = faster_whisper.WhisperModel.transcribe
+
+    def spy(self, audio, **kwargs):
+        seen.update(kwargs)
+        return real(self, audio, **kwargs)
+
+    opts = TranscribeOptions(model="tiny.en", beam_size=2)
+    faster_whisper.WhisperModel.transcribe = spy
+    try:
+        faster.run(media.extract_audio(MEDIA / "jfk.flac"), resolve("tiny.en"), opts, lambda _f: None)
+    finally:
+        faster_whisper.WhisperModel.transcribe = real
+    assert seen == decode_settings(opts, multilingual=False)
+
+
+def test_a_change_to_the_stage_code_changes_the_key(tmp_path):
+    """Copy the package, change one comment in the transcription code: the code hash moves."""
+    copy = tmp_path / "src"
+    shutil.copytree(REPO / "bilingo", copy / "bilingo", ignore=shutil.ignore_patterns("__pycache__"))
+    probe = "from bilingo.cache import code_hash; print(code_hash('bilingo.transcribe'))"
+
+    def hash_of() -> str:
+        return subprocess.run([sys.executable, "-c", probe], cwd=copy, capture_output=True, text=True,
+                              check=True).stdout.strip()
+
+    before = hash_of()
+    chinese = copy / "bilingo" / "transcribe" / "chinese.py"
+    chinese.write_text(chinese.read_text() + "\n# a change to post-processing\n")
+    assert hash_of() != before
+
+
+@pytest.mark.parametrize("bad", [b"[1, 2]", b"null", b'{"language": "en", "words": "oops"}',
+                                 b'{"language": 5}', b"\x00\xff", "dir"])
+def test_a_bad_cache_entry_is_a_miss_and_is_replaced(tmp_path, monkeypatch, bad):
+    monkeypatch.setenv("BILINGO_CACHE", str(tmp_path / "cache"))
+    audio = media.extract_audio(MEDIA / "jfk.flac")
+    opts = TranscribeOptions(model="tiny.en")
+    entry = tmp_path / "cache" / "transcripts" / f"{pipeline._transcript_key(media.audio_sha256(audio), opts, resolve('tiny.en'))}.json"
+    entry.parent.mkdir(parents=True)
+    if bad == "dir":
+        (entry / "inside").mkdir(parents=True)
+    else:
+        entry.write_bytes(bad)
+    run = pipeline.run(MEDIA / "jfk.flac", pipeline.RunOptions(out_dir=tmp_path / "out", transcribe=opts,
+                                                               translator="none"), Reporter(quiet=True))
+    assert not run.transcript_cached
+    assert json.loads(entry.read_text())["language"] == "en"  # the entry is whole again
+
+
+# --- options the clip document overrides ------------------------------------------------------
+
+def test_options_the_document_overrides_are_named(first_run, tmp_path):
+    out = _copy(first_run, tmp_path)
+    proc = bilingo("run", MEDIA / "jfk.flac", "--out", out, "--model", "tiny.en", "--beam-size", "2",
+                   "--translator", "none")
+    assert proc.returncode == 0, proc.stderr
+    assert "the transcript was made with --model base --beam-size 5" in proc.stderr
+    assert "--redo transcribe" in proc.stderr
+    assert "the translations are google's and are kept" in proc.stderr
+
+
+def test_redo_translate_keeps_what_a_person_edited(first_run, tmp_path):
+    out = _copy(first_run, tmp_path)
+    doc_path = out / "jfk.bilingo.json"
+    data = json.loads(doc_path.read_text())
+    data["cues"][0]["zh"], data["cues"][0]["edited"] = "人工校对的第一句", ["zh"]
+    doc_path.write_text(json.dumps(data, ensure_ascii=False))
+    proc = bilingo("run", MEDIA / "jfk.flac", "--out", out, "--model", "tiny.en", "--translator", "none",
+                   "--redo", "translate")
+    assert proc.returncode == 0, proc.stderr
+    doc = ClipDocument.load(doc_path)
+    assert doc.cues[0].zh == "人工校对的第一句"
+    assert all(not c.zh for c in doc.cues[1:])  # the machine's (here: the memory's) text is gone
+    import srt
+
+    assert [s.content for s in srt.parse((out / "jfk.zh.srt").read_text())] == ["人工校对的第一句"]
+
+
+def test_redo_transcribe_asks_before_replacing_edits(first_run, tmp_path):
+    out = _copy(first_run, tmp_path)
+    doc_path = out / "jfk.bilingo.json"
+    data = json.loads(doc_path.read_text())
+    data["cues"][1]["en"], data["cues"][1]["edited"] = "A person fixed this.", ["en"]
+    doc_path.write_text(json.dumps(data, ensure_ascii=False))
+    before = doc_path.read_bytes()
+    proc = bilingo("run", MEDIA / "jfk.flac", "--out", out, *FAST, "--redo", "transcribe")
+    line = assert_clean_failure(proc)
+    assert "1 of them edited by a person; add --force" in line and doc_path.read_bytes() == before
+    forced = bilingo("run", MEDIA / "jfk.flac", "--out", out, *FAST, "--redo", "transcribe", "--force")
+    assert forced.returncode == 0, forced.stderr
+    assert "A person fixed this." not in doc_path.read_text()
+
+
+def test_a_rerun_with_nothing_new_writes_nothing(first_run, tmp_path):
+    out = _copy(first_run, tmp_path)
+    stamps = {p.name: p.stat().st_mtime_ns for p in out.iterdir()}
+    proc = bilingo("run", MEDIA / "jfk.flac", "--out", out, "--memory", DEMO_MEMORY)
+    assert proc.returncode == 0, proc.stderr
+    assert {p.name: p.stat().st_mtime_ns for p in out.iterdir()} == stamps
+
+
+# --- arguments checked before any work -------------------------------------------------------
+
+@pytest.mark.parametrize("args, words", [
+    (("--beam-size", "0"), "out of range"),
+    (("--beam-size", "-1"), "out of range"),
+    (("--beam-size", "-3"), "out of range"),
+    (("--beam-size", "100000"), "out of range"),
+    (("--beam-size", "five"), "not a whole number"),
+    (("--batch-size", "-3"), "out of range"),
+    (("--redo", "render"), "invalid choice"),
+])
+def test_bad_numbers_are_refused_before_any_work(tmp_path, args, words):
+    out = tmp_path / "out"
+    proc = bilingo("run", MEDIA / "jfk.flac", "--out", out, *args)
+    assert words in assert_clean_failure(proc)
+    assert proc.returncode == 2 and not out.exists()
+
+
+def test_an_unwritable_output_folder_is_refused_up_front():
+    proc = bilingo("run", MEDIA / "jfk.flac", "--out", "/proc/self", *FAST)
+    assert "cannot write to the output folder /proc/self" in assert_clean_failure(proc)
+    assert "transcribe" not in proc.stderr
+
+
+def test_a_refused_run_leaves_no_new_output_folder(tmp_path):
+    clip = tmp_path / ("a" * 245 + ".flac")
+    clip.write_bytes((MEDIA / "jfk.flac").read_bytes())
+    proc = bilingo("run", clip, "--out", tmp_path / "new", *FAST)
+    assert_clean_failure(proc)
+    assert not (tmp_path / "new").exists()
+
+
+# --- words keep Whisper's spacing --------------------------------------------------------------
+
+def test_a_piece_without_a_leading_space_continues_the_word():
+    pieces = [(" in", 0.0, 0.2, 0.9), (" the", 0.2, 0.4, 0.9), (" mid", 0.4, 0.6, 0.8), ("-90s,", 0.6, 0.9, 0.7),
+              (" we", 1.0, 1.2, 0.9)]
+    words = segment_words(pieces)
+    assert [w.text for w in words] == ["in", "the", "mid-90s,", "we"]
+    assert (words[2].start, words[2].end, words[2].probability) == (400, 900, 0.7)
+    hanzi = segment_words([("广", 0.0, 0.1, 0.9), ("州", 0.1, 0.2, 0.9)])
+    assert [w.text for w in hanzi] == ["广", "州"]  # grouped into words later, by jieba
