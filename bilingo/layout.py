@@ -32,10 +32,11 @@ from .model import LANGS, Cue
 
 MAX_CHARS = {"en": 42, "zh": 16}  # characters per line (Netflix English / Simplified Chinese)
 MAX_LINES = 2
-# What one cue may hold at all. A cue shown for at most seven seconds in two lines holds under a
-# hundred characters; this bound only keeps a pasted book or a corrupted document from taking the
-# machine's memory and time. Layout refuses longer text; documents are validated against it.
-MAX_CUE_CHARS = 50_000
+# The most text one call lays out. A clip document holds at most model.MAX_CUE_CHARS per language
+# (validated on load); this bound is the backstop for text that reaches layout any other way (a
+# translator's answer, a test, a script), so that no input can take the machine's memory or time.
+# Line breaking is linear, so this many characters take well under a second.
+MAX_LAYOUT_CHARS = 50_000
 
 SENTENCE_END = tuple(".?!。？！…")
 CLAUSE_END = tuple(",;:，；：、—–")
@@ -52,9 +53,9 @@ def text_length(text: str) -> int:
 
 
 def check_length(text: str) -> None:
-    if len(text) > MAX_CUE_CHARS:
+    if len(text) > MAX_LAYOUT_CHARS:
         raise BilingoError(f"a cue of {len(text):,} characters is longer than bilingo lays out "
-                           f"({MAX_CUE_CHARS:,}): split or shorten it", ExitCode.BAD_INPUT)
+                           f"({MAX_LAYOUT_CHARS:,}): split or shorten it", ExitCode.BAD_INPUT)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -98,7 +98,7 @@ def test_a_2000_word_cue_is_wrapped():
 
 def test_a_cue_beyond_the_limit_is_refused_with_one_line():
     with pytest.raises(BilingoError) as err:
-        lines("word " * (layout.MAX_CUE_CHARS // 5 + 1), "en")
+        lines("word " * (layout.MAX_LAYOUT_CHARS // 5 + 1), "en")
     assert err.value.code == ExitCode.BAD_INPUT and "\n" not in str(err.value)
 
 
