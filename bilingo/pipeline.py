@@ -223,7 +223,7 @@ def _translate(doc: ClipDocument, audio, opts: RunOptions, report: Reporter) -> 
     if error is None and chain and chain[-1].name == "whisper":
         return TranslatorUnavailable(f"Whisper gave no English for {missing} of {len(doc.cues)} cues; write them in "
                                      "the clip document (or a --memory file) and rerun; the clip stays reviewable")
-    why = error.reason if error is not None else "the translator gave nothing for them"
+    why = str(error) if error is not None else "the translator gave nothing for them"
     return TranslatorUnavailable(f"{why}: {missing} of {len(doc.cues)} cues still need a translation; {resume} "
                                  "translates only those (rerun when online or with another --translator); "
                                  "the clip stays reviewable")
