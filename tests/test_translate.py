@@ -13,13 +13,14 @@ import time
 from dataclasses import replace
 
 import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from bilingo.errors import BilingoError, ExitCode, TranslatorUnavailable
 from bilingo.model import ClipDocument, Cue
 from bilingo.translate import MACHINE, translate_cues
 from bilingo.translate.chat import ChatTranslator
 from bilingo.translate.config import Limits
-from bilingo.translate.glossary import FLAG as GLOSSARY, Glossary, Term
+from bilingo.translate.glossary import FLAG as GLOSSARY, Glossary, Term, read_file as read_glossary
 from bilingo.translate.memory import TranslationMemory, normalise, read_file
 from bilingo.translate.providers import PlainTranslator, with_timeout
 
@@ -28,6 +29,12 @@ from .translate_servers import ChatServer, LibreServer, to_chinese
 
 OFFLINE = {"HTTPS_PROXY": "http://127.0.0.1:9", "HTTP_PROXY": "http://127.0.0.1:9"}
 FAST = Limits(timeout=5, retries=2, concurrency=2, backoff=0.05)
+
+
+@pytest.fixture(autouse=True)
+def no_user_config(tmp_path, monkeypatch):
+    """The user's own config file and global glossary never leak into a test."""
+    monkeypatch.setenv("BILINGO_CONFIG", str(tmp_path / "config" / "config.toml"))
 
 
 def libre(server: LibreServer, limits: Limits = FAST, glossary: Glossary | None = None) -> PlainTranslator:
@@ -383,3 +390,44 @@ def test_machine_entries_do_not_duplicate_across_runs(tmp_path):
             translate_cues([replace(c, zh="") for c in cues], "en", tm, [libre(server)])
             tm.add("Hello world.", "en", "你好世界。", "zh")  # the same answer stored again
     assert TranslationMemory(db).count() == {"machine": 4}
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=8),
+                         lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner,
+                                                                                     max_size=4), max_leaves=12),
+       schema=st.booleans(), tsv=st.text(max_size=40))
+def test_memory_and_glossary_loaders_give_entries_or_one_clear_error(tmp_path, data, schema, tsv):
+    """Whatever a person wrote, loading gives checked entries or a BilingoError with exit 2, nothing else."""
+    doc = {"schema": "bilingo.memory", "version": 1, "entries": data} if schema else data
+    files = [(tmp_path / "f.json", json.dumps(doc)), (tmp_path / "f.tsv", tsv)]
+    for path, text in files:
+        path.write_text(text, encoding="utf-8", errors="surrogatepass")
+        for loader in (read_file, read_glossary):
+            try:
+                for item in loader(path):
+                    assert item.en.strip() and item.zh.strip()
+            except BilingoError as err:
+                assert err.code == ExitCode.BAD_INPUT and "\n" not in str(err)
+
+
+def test_several_processes_share_the_memory_safely(tmp_path):
+    """WAL and a busy timeout: concurrent writers (batch workers) lose nothing and duplicate nothing."""
+    db = tmp_path / "tm.sqlite3"
+    TranslationMemory(db).close()
+    code = ("import sys, pathlib; from bilingo.translate.memory import TranslationMemory as T; "
+            "t = T(pathlib.Path(sys.argv[1])); "
+            "[t.add(f'sentence {i}.', 'en', f'句子{i}。', 'zh') for i in range(200)]")
+    procs = [subprocess.Popen([sys.executable, "-c", code, str(db)]) for _ in range(3)]
+    assert [p.wait(timeout=120) for p in procs] == [0, 0, 0]
+    tm = TranslationMemory(db)
+    assert tm.count() == {"machine": 200} and tm.lookup("Sentence 199", "en", "zh") == "句子199。"
+
+
+def test_a_damaged_shared_memory_is_set_aside_not_fatal(tmp_path):
+    db = tmp_path / "tm.sqlite3"
+    db.write_bytes(b"this is not a database" * 100)
+    tm = TranslationMemory(db)
+    tm.add("Hello world.", "en", "你好世界。", "zh")
+    assert tm.lookup("hello world", "en", "zh") == "你好世界。"
+    assert [p.name for p in tmp_path.glob("tm.sqlite3.damaged*")] == ["tm.sqlite3.damaged"]

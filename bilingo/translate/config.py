@@ -114,7 +114,7 @@ def missing(provider: str, url: str | None = None) -> list[Setting]:
     spec = PROVIDERS[provider]
     out = [s for s in spec.settings if s.required and not value(provider, s.key, url)]
     if provider == "openai" and not (value("openai", "base_url", url) or value("openai", "api_key")):
-        out.append(next(s for s in spec.settings if s.key == "api_key"))
+        out.append(Setting("api_key", "OPENAI_API_KEY (or OPENAI_BASE_URL for a local server)"))
     return out
 
 

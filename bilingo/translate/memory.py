@@ -153,21 +153,42 @@ class TranslationMemory:
 
     def __init__(self, db: Path | None = None, files: list[Path] | tuple[Path, ...] = ()):
         self.db = db
-        if db is not None:
-            db.parent.mkdir(parents=True, exist_ok=True)
-        self._con = sqlite3.connect(str(db) if db else ":memory:", timeout=30, isolation_level=None,
-                                    check_same_thread=False)
-        if db is not None:
-            self._con.execute("PRAGMA journal_mode=WAL")
-        self._con.execute("PRAGMA busy_timeout=30000")
-        self._con.execute("""CREATE TABLE IF NOT EXISTS tm (
-            src TEXT NOT NULL, tgt TEXT NOT NULL, key TEXT NOT NULL, source TEXT NOT NULL, target TEXT NOT NULL,
-            origin TEXT NOT NULL, provider TEXT NOT NULL DEFAULT '', parts TEXT, updated REAL NOT NULL,
-            PRIMARY KEY (src, tgt, key, origin))""")
+        try:
+            self._con = self._connect()
+        except sqlite3.DatabaseError as exc:
+            if db is None or not db.is_file() or isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
+                raise BilingoError(f"cannot open the translation memory {db}: {exc}", ExitCode.BAD_INPUT) from exc
+            db.replace(db.with_name(db.name + ".damaged"))  # kept for a person to look at, never fatal
+            for extra in ("-wal", "-shm"):
+                db.with_name(db.name + extra).unlink(missing_ok=True)
+            self._con = self._connect()
+        except OSError as exc:
+            raise BilingoError(f"cannot open the translation memory {db}: {exc.strerror or exc}",
+                               ExitCode.BAD_INPUT) from exc
         self._files: dict[tuple[str, str, str], str] = {}
         for path in files:
             for entry in read_file(path):  # later files win
                 self._index_file_entry(entry)
+
+    def _connect(self) -> sqlite3.Connection:
+        db = self.db
+        if db is not None:
+            db.parent.mkdir(parents=True, exist_ok=True)
+        con = sqlite3.connect(str(db) if db else ":memory:", timeout=30, isolation_level=None,
+                              check_same_thread=False)
+        try:
+            if db is not None:
+                con.execute("PRAGMA journal_mode=WAL")
+            con.execute("PRAGMA busy_timeout=30000")
+            con.execute("""CREATE TABLE IF NOT EXISTS tm (
+                src TEXT NOT NULL, tgt TEXT NOT NULL, key TEXT NOT NULL, source TEXT NOT NULL, target TEXT NOT NULL,
+                origin TEXT NOT NULL, provider TEXT NOT NULL DEFAULT '', parts TEXT, updated REAL NOT NULL,
+                PRIMARY KEY (src, tgt, key, origin))""")
+            con.execute("SELECT COUNT(*) FROM tm WHERE 0").fetchall()
+        except sqlite3.DatabaseError:
+            con.close()
+            raise
+        return con
 
     def _index_file_entry(self, entry: Entry) -> None:
         for src in LANGS:
@@ -205,6 +226,12 @@ class TranslationMemory:
         rows = [(source, target, text, translation, parts)]
         if origin == HUMAN:
             rows.append((target, source, translation, text, None))
+        try:
+            self._insert(rows, origin, provider)
+        except sqlite3.OperationalError as exc:  # disk full, read-only: an environment error, said as such
+            raise BilingoError(f"cannot write the translation memory {self.db}: {exc}", ExitCode.BAD_INPUT) from exc
+
+    def _insert(self, rows: list, origin: str, provider: str) -> None:
         with self._con:
             for src, tgt, s, t, p in rows:
                 self._con.execute("INSERT OR REPLACE INTO tm VALUES (?,?,?,?,?,?,?,?,?)",
