@@ -180,6 +180,15 @@ def test_a_reply_with_the_wrong_line_count_falls_back_to_smaller_batches():
                                        to_chinese("and people learn Chinese every day 0.")]
 
 
+def test_a_translator_that_answers_nothing_ends_with_the_cues_still_missing():
+    """No loop without a bound: useless answers leave the cues for the run to report, after a few requests."""
+    cues = talk(4)
+    with LibreServer(always="empty") as server:
+        out, err = translate_cues(cues, "en", TranslationMemory(), [libre(server)])
+    assert err is None and not any(c.zh for c in out)
+    assert server.hits == 1 + 2 + 4  # the batch, its halves, each sentence alone: then it stops
+
+
 def test_a_corrected_memory_file_wins_over_an_older_machine_entry(tmp_path):
     db = tmp_path / "tm.sqlite3"
     cues = [Cue(start=0, end=2000, en="Hello world.")]
@@ -431,3 +440,15 @@ def test_a_damaged_shared_memory_is_set_aside_not_fatal(tmp_path):
     tm.add("Hello world.", "en", "你好世界。", "zh")
     assert tm.lookup("hello world", "en", "zh") == "你好世界。"
     assert [p.name for p in tmp_path.glob("tm.sqlite3.damaged*")] == ["tm.sqlite3.damaged"]
+
+
+def test_the_old_json_memory_is_adopted_once_at_the_lowest_rank(tmp_path):
+    legacy = tmp_path / "memory.json"
+    legacy.write_text(json.dumps({"schema": "bilingo.memory", "version": 1, "entries": [
+        {"en": "Hello world.", "zh": "旧的。"}, {"en": "Hello world.", "zh": "旧的。"}, {"en": "blank", "zh": ""}]},
+        ensure_ascii=False))
+    fixed = tmp_path / "mine.json"
+    fixed.write_text(json.dumps({"Hello world.": "你好，世界。"}, ensure_ascii=False))
+    tm = TranslationMemory(tmp_path / "memory.sqlite3")
+    assert tm.count() == {"machine": 1} and not legacy.exists()
+    assert TranslationMemory(tmp_path / "memory.sqlite3", [fixed]).lookup("hello world", "en", "zh") == "你好，世界。"

@@ -5,7 +5,7 @@ parameters, a form or a JSON body); `ChatServer` speaks OpenAI's POST /v1/chat/c
 "translation" is a fixed English→Chinese word dictionary (unknown words and placeholders pass
 through), so a test knows exactly what comes back. `script` is a list of faults to serve, one per
 request, before normal service: "429", "500", "slow", "bad-json", "drop-line", "wrong-parts",
-"eat-placeholders"; `always` repeats one fault for every request.
+"eat-placeholders", "empty"; `always` repeats one fault for every request.
 """
 from __future__ import annotations
 
@@ -131,6 +131,8 @@ class _LibreHandler(_Handler):
             if fault == "eat-placeholders":
                 lines = [re.sub(r"\[T\d+\]", "", ln) for ln in lines]
             out.append("\n".join(lines))
+        if fault == "empty":
+            out = ["" for _ in out]
         answer = out if isinstance(q, list) else out[0]
         self._send(200, json.dumps({"translatedText": answer}, ensure_ascii=False).encode())
 

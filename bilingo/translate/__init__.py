@@ -58,9 +58,13 @@ def translate_cues(cues: list[Cue], source: str, memory: TranslationMemory, tran
             and not _from_memory(s, out, memory, target)]
     total = sum(len(s.cues) for s in todo) or 1
     done = 0
-    chain = list(translators)
-    while todo and chain:
-        translator = chain[0]
+    error: TranslatorUnavailable | None = None
+    for translator in translators:  # each translator once: bounded by construction
+        if not todo:
+            break
+        if error is not None:
+            notice(f"{error.reason}: translating with {translator.name} instead (marked for review)")
+        error = None
         try:
             if hasattr(translator, "translate_cue"):
                 _per_cue(translator, todo, out, source, target)
@@ -71,10 +75,9 @@ def translate_cues(cues: list[Cue], source: str, memory: TranslationMemory, tran
                     done += len(sentence.cues)
                     progress(done / total)
         except TranslatorUnavailable as err:
-            chain.pop(0)
-            if not chain:
-                return out, err
-            notice(f"{err.reason}: translating with {chain[0].name} instead (marked for review)")
+            error = err
+    if error is not None:
+        return out, error
     progress(1.0)
     return out, None
 

@@ -166,9 +166,25 @@ class TranslationMemory:
             raise BilingoError(f"cannot open the translation memory {db}: {exc.strerror or exc}",
                                ExitCode.BAD_INPUT) from exc
         self._files: dict[tuple[str, str, str], str] = {}
+        if db is not None:
+            self._adopt_legacy(db.with_name("memory.json"))
         for path in files:
             for entry in read_file(path):  # later files win
                 self._index_file_entry(entry)
+
+    def _adopt_legacy(self, legacy: Path) -> None:
+        """Earlier bilingo kept machine translations (and copies of --memory files) in memory.json: take its
+        usable entries in once as machine entries (the lowest rank), and set the file aside."""
+        if not legacy.is_file():
+            return
+        try:
+            entries = json.loads(legacy.read_text(encoding="utf-8")).get("entries", [])
+            for item in entries if isinstance(entries, list) else []:
+                if isinstance(item, dict) and all(isinstance(item.get(k), str) for k in LANGS):
+                    self.add(item["en"], "en", item["zh"], "zh", MACHINE, provider="bilingo<0.2")
+        except (OSError, ValueError, AttributeError):
+            pass  # an unreadable old cache file is only a cache miss
+        legacy.replace(legacy.with_name("memory.json.adopted"))
 
     def _connect(self) -> sqlite3.Connection:
         db = self.db
