@@ -300,6 +300,9 @@ def cmd_translate(args: argparse.Namespace) -> int:
     audio = None
     if doc.language == "zh" and source.is_file():  # Whisper's translate task listens to the cues
         audio = media.extract_audio(source, doc.source.duration_ms, lambda _f: None)
+    elif args.translator == "whisper" and doc.language == "zh":
+        raise BilingoError(f"--translator whisper listens to the recording, and {source} is not there",
+                           ExitCode.BAD_INPUT)
     opts = pipeline.RunOptions(out_dir=path.parent, translator=args.translator, memory_files=tuple(args.memory),
                                translator_url=args.translator_url, glossary_files=tuple(args.glossary))
     report = Reporter(quiet=args.quiet)

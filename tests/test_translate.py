@@ -452,3 +452,28 @@ def test_the_old_json_memory_is_adopted_once_at_the_lowest_rank(tmp_path):
     tm = TranslationMemory(tmp_path / "memory.sqlite3")
     assert tm.count() == {"machine": 1} and not legacy.exists()
     assert TranslationMemory(tmp_path / "memory.sqlite3", [fixed]).lookup("hello world", "en", "zh") == "你好，世界。"
+
+
+def test_translate_command_with_a_chat_model_fills_only_the_missing_cues(tmp_path):
+    """`bilingo translate DOC --translator openai`: the real CLI, the openai client, a local chat server."""
+    from bilingo.model import Source, Transcript, Word
+
+    words = tuple(Word(text=w, start=i * 300, end=i * 300 + 250) for i, w in enumerate("Hello world".split()))
+    cues = [Cue(start=0, end=1000, en="Hello world.", zh="你好！", edited=("zh",)),
+            Cue(start=1000, end=2000, en="And so, my fellow Americans,"),
+            Cue(start=2000, end=4000, en="ask not what your country can do for you.")]
+    doc = ClipDocument(source=Source(path=str(tmp_path / "gone.wav"), audio_sha256="0" * 64, duration_ms=4000,
+                                     has_video=False),
+                       transcript=Transcript(language="en", language_probability=1.0, words=words, duration_ms=4000),
+                       cues=cues)
+    path = tmp_path / "talk.bilingo.json"
+    doc.save(path)
+    env = {"BILINGO_OPENAI_MODEL": "local-test-model", "OPENAI_API_KEY": "", "OPENAI_BASE_URL": ""}
+    with ChatServer() as server:
+        proc = bilingo("translate", path, "--translator", "openai", "--translator-url", server.url + "v1", env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert len(server.requests) == 1
+    assert json.loads(server.requests[0]["messages"][-1]["content"])["context_before"] == ["Hello world."]
+    after = ClipDocument.load(path)
+    assert [c.zh for c in after.cues] == ["你好！", "而所以，我的同胞美国人，", "问不要什么你的国家能做为你。"]
+    assert after.translator == "openai" and (tmp_path / "talk.zh.srt").is_file()
