@@ -280,7 +280,13 @@ def cmd_memory(args: argparse.Namespace) -> int:
                   file=sys.stderr)
         else:
             entries = tm.entries()
-            write_file(args.file, entries)
+            if args.file.is_dir() or not args.file.parent.is_dir():
+                raise BilingoError(f"cannot export to {args.file}: give a file name in an existing folder",
+                                   ExitCode.BAD_INPUT)
+            try:
+                write_file(args.file, entries)
+            except OSError as exc:
+                raise BilingoError(f"cannot write {args.file}: {exc.strerror or exc}", ExitCode.BAD_INPUT) from exc
             print(f"exported {len(entries)} entries to {args.file}", file=sys.stderr)
     finally:
         tm.close()

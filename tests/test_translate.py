@@ -180,6 +180,15 @@ def test_a_reply_with_the_wrong_line_count_falls_back_to_smaller_batches():
                                        to_chinese("and people learn Chinese every day 0.")]
 
 
+def test_a_service_that_merges_lines_soon_gets_single_sentences():
+    """Like DeepL, which drops line breaks: a few batches split in halves, then one sentence a request."""
+    cues = talk(32)
+    with LibreServer(always="merge-lines") as server:
+        out, err = translate_cues(cues, "en", TranslationMemory(), [libre(server, Limits(concurrency=1))])
+    assert err is None and all(c.zh for c in out)
+    assert server.hits < 32 + 8  # not 32 + 31 as halving all the way down would cost
+
+
 def test_a_translator_that_answers_nothing_ends_with_the_cues_still_missing():
     """No loop without a bound: useless answers leave the cues for the run to report, after a few requests."""
     cues = talk(4)

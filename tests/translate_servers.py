@@ -126,6 +126,8 @@ class _LibreHandler(_Handler):
         out = []
         for text in texts:
             lines = [to_chinese(line) for line in text.split("\n")]
+            if fault == "merge-lines":
+                lines = [" ".join(lines)]
             if fault == "drop-line" and len(lines) > 1:
                 lines = lines[:-2] + [lines[-2] + lines[-1]]
             if fault == "eat-placeholders":

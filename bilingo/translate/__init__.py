@@ -25,6 +25,7 @@ from .providers import WrongCount
 
 MACHINE = "machine-translation"
 MAX_ITEMS = 40  # sentences a request
+MAX_MISMATCHES = 3  # batches that did not map back before a translator gets single sentences only
 CONTEXT = 2  # sentences either side sent as context (chat models)
 
 
@@ -164,6 +165,10 @@ def _translate_batch(translator, batch: list[S.Sentence], context, target: str) 
     except WrongCount:
         if len(batch) == 1:
             return [None]
+        # a service that keeps merging lines (DeepL drops line breaks) goes straight to single sentences
+        translator.mismatches = getattr(translator, "mismatches", 0) + 1
+        if translator.mismatches > MAX_MISMATCHES:
+            return [r for s in batch for r in _translate_batch(translator, [s], context, target)]
         half = len(batch) // 2
         return (_translate_batch(translator, batch[:half], context, target)
                 + _translate_batch(translator, batch[half:], context, target))

@@ -128,7 +128,12 @@ class PlainTranslator:
             raise self._unavailable("sent a reply that is not valid JSON") from exc
         except (requests.RequestException, OSError) as exc:
             raise self._unavailable(f"could not be reached ({type(exc).__name__})", network=True) from exc
-        except (dt.BaseError, ValueError, KeyError, TypeError) as exc:
+        except dt.TranslationNotFound as exc:
+            raise WrongCount("no translation in the reply") from exc
+        except dt.AuthorizationException as exc:
+            raise self._unavailable("refused the key (403); check it with `bilingo config`") from exc
+        except (dt.BaseError, dt.RequestError, dt.MicrosoftAPIerror, dt.BaiduAPIerror, ValueError, KeyError,
+                TypeError) as exc:
             raise self._unavailable(f"failed ({type(exc).__name__}: {str(exc).strip()[:80]})") from exc
         if not isinstance(result, str) or not result.strip():
             raise WrongCount("an empty reply")
