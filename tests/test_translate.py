@@ -486,3 +486,30 @@ def test_translate_command_with_a_chat_model_fills_only_the_missing_cues(tmp_pat
     after = ClipDocument.load(path)
     assert [c.zh for c in after.cues] == ["你好！", "而所以，我的同胞美国人，", "问不要什么你的国家能做为你。"]
     assert after.translator == "openai" and (tmp_path / "talk.zh.srt").is_file()
+
+
+@settings(max_examples=300, deadline=None)
+@given(translation=st.text(alphabet="我们今天谈视频，。学中文 abcXYZ,.!", min_size=1, max_size=60),
+       sources=st.lists(st.text(alphabet="abc de,.", min_size=1, max_size=30), min_size=1, max_size=6),
+       lang=st.sampled_from(["zh", "en"]))
+def test_a_translation_is_cut_into_one_nonempty_part_per_cue_in_order(translation, sources, lang):
+    from bilingo.translate.sentences import split
+
+    if not translation.strip():
+        return
+    parts = split(translation, sources, lang)
+    assert len(parts) == len(sources) and all(p.strip() for p in parts)
+    if len(translation.strip()) >= len(sources) and len(translation.split()) >= len(sources):
+        # nothing invented, nothing lost, nothing reordered
+        assert "".join(parts).replace(" ", "") == translation.replace(" ", "")
+
+
+def test_cues_are_grouped_into_sentences_at_end_punctuation():
+    from bilingo.translate.sentences import MAX_CUES, group
+
+    cues = talk(2) + [Cue(start=9000 + k * 100, end=9000 + k * 100 + 90, zh="没有标点", en="no stop")
+                      for k in range(MAX_CUES + 2)]
+    groups = group(cues, "en")
+    assert [s.cues for s in groups[:2]] == [(0, 1), (2, 3)]
+    assert groups[0].text == "Today we will talk about video 0, and people learn Chinese every day 0."
+    assert [len(s.cues) for s in groups[2:]] == [MAX_CUES, 2]  # bounded when nothing ends a sentence
