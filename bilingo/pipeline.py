@@ -208,8 +208,8 @@ def _translate(doc: ClipDocument, audio, opts: RunOptions, report: Reporter) -> 
             return None
         chain = _translators(doc, audio, opts)
         with report.stage("translate") as progress:
-            doc.cues, error = translate_cues(doc.cues, doc.language, memory, chain, Glossary.load(opts.glossary_files),
-                                             progress, notice=report.say)
+            doc.cues, error = translate_cues(doc.cues, doc.language, memory, chain, progress=progress,
+                                             notice=report.say)  # each translator checks its own glossary
     finally:
         memory.close()
     if error is None:
