@@ -228,6 +228,19 @@ def test_a_reviewed_edit_beats_the_machine_entry_and_is_never_retranslated(tmp_p
         assert len(server.requests) == 1
 
 
+def test_a_sentence_reviewed_throughout_is_remembered_whole_with_its_cut(tmp_path):
+    first = [Cue(start=0, end=2000, en="And so, my fellow Americans,", zh="同胞们，", edited=("zh",)),
+             Cue(start=2000, end=4000, en="ask not what your country can do for you.", zh="莫问国家为你做了什么。",
+                 edited=("zh",))]
+    memory = TranslationMemory(tmp_path / "tm.sqlite3")
+    translate_cues(first, "en", memory, [])
+    resegmented = [Cue(start=0, end=4000, en="And so, my fellow Americans, ask not what your country can do for you.")]
+    out, _ = translate_cues(resegmented, "en", memory, [])
+    assert out[0].zh == "同胞们，莫问国家为你做了什么。"
+    again, _ = translate_cues([replace(c, zh="", edited=()) for c in first], "en", memory, [])
+    assert [c.zh for c in again] == ["同胞们，", "莫问国家为你做了什么。"]
+
+
 def test_a_glossary_term_survives_translation():
     glossary = Glossary([Term("LinkedIn", "LinkedIn"), Term("WeChat", "微信")])
     cues = [Cue(start=0, end=2000, en="Post this video on LinkedIn,"), Cue(start=2000, end=4000, en="and WeChat.")]

@@ -41,6 +41,11 @@ def remember_edits(cues: Sequence[Cue], source: str, memory: TranslationMemory) 
         if target in cue.edited and cue.text(target).strip() and cue.text(source).strip():
             memory.add(cue.text(source), source, cue.text(target), target, HUMAN, provider="review")
             n += 1
+    for s in S.group(list(cues), source):  # a sentence edited throughout: remembered whole, with its cut
+        if len(s.cues) > 1 and all(target in cues[i].edited and cues[i].text(target).strip() for i in s.cues):
+            parts = [cues[i].text(target).strip() for i in s.cues]
+            memory.add(s.text, source, S.join(parts, target), target, HUMAN, provider="review",
+                       parts=list(zip(s.parts, parts)))
     return n
 
 
