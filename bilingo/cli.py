@@ -61,16 +61,39 @@ def _run_args(p: argparse.ArgumentParser) -> None:
                    help="do a stage again although the clip document has it (repeatable); a retranslation keeps "
                    "cues a person edited, a retranscription replaces them only with --force")
     p.add_argument("--force", action="store_true", help="let --redo transcribe replace cues a person edited")
-    p.add_argument("--translator", default="google", choices=("google", "mymemory", "whisper", "none"),
-                   help="translator for the other language: google or mymemory (online); whisper (offline, "
-                   "Chinese speech to English only; also the fallback for Chinese speech when offline); "
-                   "none: source captions only [default: google]")
-    p.add_argument("--memory", type=Path, action="append", default=[], metavar="FILE",
-                   help="translation memory to consult first, repeatable")
+    _translate_args(p)
     p.add_argument("--background", metavar="COLOUR|IMAGE",
                    help="what an audio-only recording is shown over: a colour (e.g. 0x1b2430) or an image file")
     p.add_argument("--presets-file", type=Path, metavar="FILE", help="extra or overriding presets (JSON)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress")
+
+
+def _translate_args(p: argparse.ArgumentParser) -> None:
+    from .translate.config import CHOICES
+
+    p.add_argument("--translator", default="google", choices=CHOICES,
+                   help="translator for the other language: google (default, no key), mymemory, deepl, microsoft, "
+                   "baidu, libre (LibreTranslate), openai (any OpenAI-compatible chat model); whisper (offline, "
+                   "Chinese speech to English only; also the fallback for Chinese speech when offline); none: "
+                   "source captions only. Keys come from the environment or `bilingo config` [default: google]")
+    p.add_argument("--translator-url", metavar="URL", help="endpoint for libre or openai (else LIBRE_URL / "
+                   "OPENAI_BASE_URL or the config file)")
+    p.add_argument("--memory", type=Path, action="append", default=[], metavar="FILE",
+                   help="translation memory (JSON or TSV) consulted before any translator, repeatable")
+    p.add_argument("--glossary", type=Path, action="append", default=[], metavar="FILE",
+                   help="fixed translations and do-not-translate terms (JSON or TSV), repeatable")
+
+
+def check_translate_args(args: argparse.Namespace, memory: tuple[Path, ...] = ()) -> None:
+    """Refuse unusable translation arguments before any work (exit 2, one line, nothing written)."""
+    from .translate import config, glossary
+    from .translate import memory as tm
+
+    config.check_translator(args.translator, args.translator_url)
+    for path in (*memory, *args.memory):
+        tm.read_file(path)
+    for path in args.glossary:
+        glossary.read_file(path)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -99,6 +122,18 @@ def parser() -> argparse.ArgumentParser:
     install.add_argument("what", choices=("openai-whisper",),
                          help="openai-whisper on a CPU build of torch, without triton")
     sub.add_parser("presets", help="list the output presets")
+    sub.add_parser("translators", help="list the translators, what each needs and whether it is configured")
+    sub.add_parser("config", help="show where translator keys and settings are read from")
+    mem = sub.add_parser("memory", help="import or export the shared translation memory (JSON or TSV)")
+    mem.add_argument("action", choices=("import", "export"))
+    mem.add_argument("file", type=Path, metavar="FILE", help=".json (bilingo's format or {\"English\": \"中文\"}) "
+                     "or .tsv (English<TAB>Chinese)")
+    tr = sub.add_parser("translate", help="translate only the cues of a clip that still lack a translation")
+    tr.add_argument("clip", type=Path, metavar="CLIP", help="a recording or its clip document (NAME.bilingo.json)")
+    tr.add_argument("--out", type=Path, metavar="DIR", help="where the clip document is (default: bilingo-out/ "
+                    "beside the recording)")
+    _translate_args(tr)
+    tr.add_argument("-q", "--quiet", action="store_true", help="no progress")
     return p
 
 
@@ -132,6 +167,7 @@ def cmd_run(args: argparse.Namespace, clip: Path | None = None, memory: tuple[Pa
     from .transcribe import TranscribeOptions
 
     clip = clip or args.clip
+    check_translate_args(args, memory)
     out = args.out or (clip.resolve().parent / "bilingo-out")
     opts = pipeline.RunOptions(
         out_dir=out,
@@ -140,6 +176,8 @@ def cmd_run(args: argparse.Namespace, clip: Path | None = None, memory: tuple[Pa
                                      beam_size=args.beam_size, batch_size=args.batch_size),
         translator=args.translator,
         memory_files=(*memory, *args.memory),
+        translator_url=args.translator_url,
+        glossary_files=tuple(args.glossary),
         presets_file=args.presets_file,
         background=args.background,
         redo=tuple(args.redo),
@@ -240,8 +278,99 @@ def cmd_presets(_args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_translators(_args: argparse.Namespace) -> int:
+    from .translate import config
+
+    for p in config.PROVIDERS.values():
+        absent = config.missing(p.name)
+        needs = ", ".join(f"{s.env}{'' if s.required else ' (optional)'}" for s in p.settings) or "nothing"
+        state = "ready" if not absent else "needs " + ", ".join(s.env for s in absent)
+        print(f"{p.name:<10} {state:<32} {p.label}; reads {needs}")
+    print(f"{'whisper':<10} {'ready (offline)':<32} Whisper's translate task: Chinese speech to English")
+    print(f"{'none':<10} {'ready':<32} source-language captions only")
+    print(f"keys and URLs: environment variables above, or {config.config_path()} (`bilingo config`)")
+    return 0
+
+
+def cmd_config(_args: argparse.Namespace) -> int:
+    from .translate import config
+    from .translate.memory import shared_path
+
+    path = config.config_path()
+    print(f"config file: {path} ({'found' if path.is_file() else 'not there yet; create it to set keys'})")
+    print(f"glossary:    {path.parent / 'glossary.json'} or glossary.tsv (global; --glossary FILE per job)")
+    print(f"memory:      {shared_path()}")
+    print(f"limits:      {config.limits()}")
+    for p in config.PROVIDERS.values():
+        for s in p.settings:
+            val = config.value(p.name, s.key)
+            shown = "not set" if not val else "set" if s.secret else val
+            print(f"  [{p.name}] {s.key} (env {s.env}): {shown}")
+    return 0
+
+
+def cmd_memory(args: argparse.Namespace) -> int:
+    from .translate.memory import TranslationMemory, shared_path, write_file
+
+    if args.action == "import":
+        from .translate.memory import read_file
+
+        read_file(args.file)  # refused whole before anything is stored
+    tm = TranslationMemory(shared_path())
+    try:
+        if args.action == "import":
+            n = tm.import_file(args.file)
+            print(f"imported {n} entries from {args.file} into {shared_path()} (as human translations)",
+                  file=sys.stderr)
+        else:
+            entries = tm.entries()
+            if args.file.is_dir() or not args.file.parent.is_dir():
+                raise BilingoError(f"cannot export to {args.file}: give a file name in an existing folder",
+                                   ExitCode.BAD_INPUT)
+            try:
+                write_file(args.file, entries)
+            except OSError as exc:
+                raise BilingoError(f"cannot write {args.file}: {exc.strerror or exc}", ExitCode.BAD_INPUT) from exc
+            print(f"exported {len(entries)} entries to {args.file}", file=sys.stderr)
+    finally:
+        tm.close()
+    return 0
+
+
+def cmd_translate(args: argparse.Namespace) -> int:
+    from . import media, pipeline
+    from .model import ClipDocument
+    from .progress import Reporter
+
+    check_translate_args(args)
+    path = clip_document(args.clip, args.out)
+    doc = ClipDocument.load(path)
+    before = doc.to_json()
+    source = Path(doc.source.path)
+    audio = None
+    if doc.language == "zh" and source.is_file():  # Whisper's translate task listens to the cues
+        audio = media.extract_audio(source, doc.source.duration_ms, lambda _f: None)
+    elif args.translator == "whisper" and doc.language == "zh":
+        raise BilingoError(f"--translator whisper listens to the recording, and {source} is not there",
+                           ExitCode.BAD_INPUT)
+    opts = pipeline.RunOptions(out_dir=path.parent, translator=args.translator, memory_files=tuple(args.memory),
+                               translator_url=args.translator_url, glossary_files=tuple(args.glossary))
+    report = Reporter(quiet=args.quiet)
+    error = pipeline._translate(doc, audio, opts, report)
+    if doc.to_json() != before:
+        doc.save(path)
+        pipeline._write_captions(doc, path.parent, path.name.removesuffix(".bilingo.json"))
+    if error is not None:
+        raise error
+    missing = 0 if doc.translated else sum(1 for c in doc.cues if not c.text(doc.target_language).strip())
+    report.say(f"{len(doc.cues) - missing} of {len(doc.cues)} cues translated; `bilingo run` renders the videos")
+    print(path)
+    return 0
+
+
 COMMANDS = {"run": cmd_run, "lint": cmd_lint, "demo": cmd_demo, "doctor": cmd_doctor, "models": cmd_models, "presets": cmd_presets,
-            "install": cmd_install}
+            "install": cmd_install, "translators": cmd_translators, "config": cmd_config, "memory": cmd_memory,
+            "translate": cmd_translate}
 
 if __name__ == "__main__":
     sys.exit(main())

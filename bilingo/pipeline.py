@@ -24,9 +24,11 @@ from .progress import Reporter
 from .render import ass, presets, video
 from .transcribe import TranscribeOptions, decode_settings, transcribe
 from .transcribe.models import ModelRef, cache_dir, resolve
-from .translate import translate_cues
-from .translate.memory import TranslationMemory
-from .translate.providers import Translator
+from .translate import remember_edits, translate_cues
+from .translate.chat import ChatTranslator
+from .translate.glossary import Glossary
+from .translate.memory import TranslationMemory, shared_path as shared_memory_path
+from .translate.providers import PlainTranslator
 from .translate.whisper import WhisperTranslator
 
 RENDER_VERSION = 1  # bump when a change to rendering should redo finished outputs
@@ -39,6 +41,8 @@ class RunOptions:
     transcribe: TranscribeOptions = field(default_factory=TranscribeOptions)
     translator: str = "google"
     memory_files: tuple[Path, ...] = ()
+    translator_url: str | None = None  # libre / openai endpoint (keys come from the environment or config)
+    glossary_files: tuple[Path, ...] = ()
     presets_file: Path | None = None
     background: str | None = None  # colour or image for audio-only recordings; None: the preset's
     redo: tuple[str, ...] = ()  # stages to do again although the clip document has them: transcribe, translate
@@ -323,29 +327,50 @@ def _discard(path: Path) -> None:
 
 
 def _translate(doc: ClipDocument, audio, opts: RunOptions, report: Reporter) -> TranslatorUnavailable | None:
-    if doc.translated or opts.translator == "none":
+    """Fill the target language of the cues that lack it (never a cue a person edited), by sentence,
+    from the memory first; the error says how many cues remain and how to finish them."""
+    if opts.translator == "none":
         return None
-    memory = TranslationMemory.open(cache_dir() / "memory.json", list(opts.memory_files))
-    with report.stage("translate") as progress:
-        doc.cues, error = translate_cues(doc.cues, doc.language, memory, _translators(doc, audio, opts),
-                                         progress, notice=report.say)
+    memory = TranslationMemory(shared_memory_path(), list(opts.memory_files))
+    memory.use_machine = "translate" not in opts.redo  # --redo translate asks for a new translation
+    try:
+        if doc.translated:
+            remember_edits(doc.cues, doc.language, memory)
+            return None
+        chain = _translators(doc, audio, opts)
+        with report.stage("translate") as progress:
+            doc.cues, error = translate_cues(doc.cues, doc.language, memory, chain, progress=progress,
+                                             notice=report.say)  # each translator checks its own glossary
+    finally:
+        memory.close()
     if error is None:
         doc.cues = segment.fit_pair(doc.cues, doc.language)  # a long translation splits its cue, or is flagged
         doc.cues = attach_words(assign_ids(doc.cues), doc.transcript.words)
     doc.translator = opts.translator
     missing = sum(1 for c in doc.cues if not c.text(doc.target_language).strip())
-    if error is None and missing:
-        error = TranslatorUnavailable(f"{missing} of {len(doc.cues)} cues got no translation; add them to the clip "
-                                      "document or a --memory file and rerun, or rerun when online")
-    return error
+    if not missing:
+        return None
+    clip = Path(doc.source.path).name
+    resume = f"`bilingo translate {clip}" + (f" --out {opts.out_dir}`" if opts.out_dir else "`")
+    if error is None and chain and chain[-1].name == "whisper":
+        return TranslatorUnavailable(f"Whisper gave no English for {missing} of {len(doc.cues)} cues; write them in "
+                                     "the clip document (or a --memory file) and rerun; the clip stays reviewable")
+    why = str(error) if error is not None else "the translator gave nothing for them"
+    return TranslatorUnavailable(f"{why}: {missing} of {len(doc.cues)} cues still need a translation; {resume} "
+                                 "translates only those (rerun when online or with another --translator); "
+                                 "the clip stays reviewable")
 
 
 def _translators(doc: ClipDocument, audio, opts: RunOptions) -> list:
     """The chosen translator, then (for Chinese speech) Whisper's offline translate task."""
     chain: list = []
-    if opts.translator != "whisper":
-        chain.append(Translator(opts.translator, doc.language, doc.target_language))
-    if doc.language == "zh" and resolve(opts.transcribe.model).multilingual:
+    glossary = Glossary.load(opts.glossary_files)
+    if opts.translator == "openai":
+        chain.append(ChatTranslator(doc.language, doc.target_language, opts.translator_url, glossary=glossary))
+    elif opts.translator != "whisper":
+        chain.append(PlainTranslator(opts.translator, doc.language, doc.target_language, opts.translator_url,
+                                     glossary=glossary))
+    if doc.language == "zh" and audio is not None and resolve(opts.transcribe.model).multilingual:
         chain.append(WhisperTranslator(audio, opts.transcribe.model, opts.transcribe.threads))
     elif opts.translator == "whisper":
         raise BilingoError("--translator whisper turns Chinese speech into English; this recording is English",

@@ -1,32 +1,38 @@
-"""Online translators (deep-translator), each call bounded by a timeout.
+"""Plain-text translators through deep-translator: Google, MyMemory, DeepL, Microsoft, Baidu, LibreTranslate.
 
-deep-translator has no timeout and raises `requests` errors as they come; here every failure to
-reach a translator becomes one `TranslatorUnavailable` with a message a user can act on.
+A batch of sentences goes out as one request, one sentence a line: these services keep line breaks, so
+the reply maps back line by line (a reply with another line count is refused, and the caller retries
+with smaller batches). deep-translator has no timeout, so each call runs in a worker thread that is
+abandoned when it overruns; timeouts, 429 and 5xx are retried with exponential backoff and jitter
+(tenacity); anything else that stops the service is one `TranslatorUnavailable` a user can act on.
 """
 from __future__ import annotations
 
 import threading
-import time
 from typing import Callable
 
 from ..errors import BilingoError, ExitCode, TranslatorUnavailable
+from . import config
+from .glossary import Glossary
 
-PROVIDERS = ("google", "mymemory")
 # deep-translator's language codes per provider
 _CODES = {
     "google": {"en": "en", "zh": "zh-CN"},
     "mymemory": {"en": "en-GB", "zh": "zh-CN"},
+    "deepl": {"en": "en", "zh": "zh"},
+    "microsoft": {"en": "en", "zh": "zh-Hans"},
+    "baidu": {"en": "en", "zh": "zh"},
+    "libre": {"en": "en", "zh": "zh"},
 }
-TIMEOUT_S = 15.0
-RETRIES = 2
+PLAIN = tuple(_CODES)
 
 
-def _client(name: str, source: str, target: str):
-    import deep_translator
+class Transient(Exception):
+    """Worth retrying: a timeout, 429 or a 5xx."""
 
-    codes = _CODES[name]
-    cls = {"google": deep_translator.GoogleTranslator, "mymemory": deep_translator.MyMemoryTranslator}[name]
-    return cls(source=codes[source], target=codes[target])
+
+class WrongCount(Exception):
+    """The reply does not map back onto the request (another number of lines or parts)."""
 
 
 def with_timeout(fn: Callable[[], str], seconds: float) -> str:
@@ -43,55 +49,127 @@ def with_timeout(fn: Callable[[], str], seconds: float) -> str:
     thread.start()
     thread.join(seconds)
     if thread.is_alive():
-        raise TimeoutError(f"no answer in {seconds:.0f} s")
+        raise TimeoutError(f"no answer in {seconds:g} s")
     if "error" in box:
         raise box["error"]  # type: ignore[misc]
     return str(box.get("value") or "")
 
 
-class Translator:
+def retrying(name: str, limits: config.Limits, call: Callable[[], object]) -> object:
+    """`call()` retried on `Transient` with exponential backoff and jitter; then one clear error."""
+    from tenacity import RetryError, Retrying, retry_if_exception_type, stop_after_attempt, wait_random_exponential
+
+    try:
+        for attempt in Retrying(retry=retry_if_exception_type(Transient), stop=stop_after_attempt(limits.retries + 1),
+                                wait=wait_random_exponential(multiplier=limits.backoff, max=30), reraise=False):
+            with attempt:
+                return call()
+    except RetryError as exc:
+        last = exc.last_attempt.exception()
+        why = f"{name} {last}"
+        raise TranslatorUnavailable(f"{why} after {limits.retries + 1} tries", why) from last
+    raise AssertionError("unreachable")
+
+
+class PlainTranslator:
+    """One deep-translator provider; `translate(texts)` makes one request for the whole batch."""
+
     remember = True
+    chat = False
 
-    def __init__(self, name: str, source: str, target: str, timeout: float = TIMEOUT_S):
-        if name not in PROVIDERS:
-            raise BilingoError(f"unknown translator {name}; choose one of: {', '.join(PROVIDERS)}", ExitCode.BAD_INPUT)
-        self.name, self.source, self.target, self.timeout = name, source, target, timeout
-        self._client = _client(name, source, target)
+    def __init__(self, name: str, source: str, target: str, url: str | None = None,
+                 limits: config.Limits | None = None, glossary: Glossary | None = None):
+        if name not in PLAIN:
+            raise BilingoError(f"unknown translator {name}; choose one of: {', '.join(config.CHOICES)}",
+                               ExitCode.BAD_INPUT)
+        self.name, self.source, self.target, self.url = name, source, target, url
+        self.limits = limits or config.limits()
+        self.glossary = glossary or Glossary()
+        self.max_chars = config.PROVIDERS[name].max_chars
+        self._client_lock = threading.Lock()
+        self._client_obj = None
+        self.requests = 0
 
-    def translate_cue(self, cue, source: str) -> str:
-        return self.translate(cue.text(source))
+    def _client(self):
+        """deep-translator's client, made once (Microsoft's constructor already goes online)."""
+        with self._client_lock:
+            if self._client_obj is None:
+                self._client_obj = _make_client(self.name, self.source, self.target, self.url)
+            return self._client_obj
 
-    def translate(self, text: str) -> str:
+    def translate(self, texts: list[str], _context: tuple[list[str], list[str]] = ([], [])) -> list[str]:
+        """One translation per text, in order; `WrongCount` when the reply does not map back."""
+        protected = [self.glossary.protect(" ".join(t.split()), self.source) for t in texts]
+        reply = retrying(self.name, self.limits, lambda: self._once("\n".join(p for p, _ in protected)))
+        lines = [ln.strip() for ln in str(reply).split("\n") if ln.strip()]
+        if len(lines) != len(texts):
+            if len(texts) == 1 and lines:
+                lines = [" ".join(lines)]
+            else:
+                raise WrongCount(f"{len(texts)} lines sent, {len(lines)} came back")
+        return [Glossary.restore(line, terms, self.target) for line, (_, terms) in zip(lines, protected)]
+
+    def _once(self, text: str) -> str:
         import requests
         from deep_translator import exceptions as dt
 
-        for attempt in range(RETRIES + 1):
-            try:
-                result = with_timeout(lambda: self._client.translate(text), self.timeout)
-                if not result.strip():
-                    raise dt.TranslationNotFound(text)
-                return result.strip()
-            except dt.TooManyRequests as exc:
-                if attempt == RETRIES:
-                    why = f"translator {self.name} is rate-limiting requests"
-                    raise TranslatorUnavailable(f"{why}; wait a few minutes and rerun (finished translations are kept)",
-                                                why) from exc
-                time.sleep(2 ** attempt)
-            except (requests.RequestException, TimeoutError, OSError, dt.RequestError) as exc:
-                why = f"{self.name} could not be reached ({type(exc).__name__})"
-                raise TranslatorUnavailable(
-                    f"translation needs the network and {why}; "
-                    "rerun when online, or use --translator none for source-language captions only", why) from exc
-            except (dt.BaseError, dt.ServerException) as exc:
-                why = f"translator {self.name} failed ({exc})"
-                raise TranslatorUnavailable(f"{why}; rerun later or try another --translator", why) from exc
-        raise AssertionError("unreachable")
+        self.requests += 1
+        try:
+            result = with_timeout(lambda: self._client().translate(text), self.limits.timeout)
+        except TimeoutError as exc:
+            raise Transient(f"did not answer in {self.limits.timeout:g} s") from exc
+        except dt.TooManyRequests as exc:
+            raise Transient("is rate-limiting requests (429)") from exc
+        except dt.ServerException as exc:
+            if any(code in str(exc) for code in ("TOO_MANY", "INTERNAL", "NOT_AVAI", "API server error")):
+                raise Transient(f"answered with a server error ({exc})") from exc
+            raise self._unavailable(f"refused the request ({exc})") from exc
+        except requests.exceptions.JSONDecodeError as exc:
+            raise self._unavailable("sent a reply that is not valid JSON") from exc
+        except (requests.RequestException, OSError) as exc:
+            raise self._unavailable(f"could not be reached ({type(exc).__name__})", network=True) from exc
+        except dt.TranslationNotFound as exc:
+            raise WrongCount("no translation in the reply") from exc
+        except dt.AuthorizationException as exc:
+            raise self._unavailable("refused the key (403); check it with `bilingo config`") from exc
+        except (dt.BaseError, dt.RequestError, dt.MicrosoftAPIerror, dt.BaiduAPIerror, ValueError, KeyError,
+                TypeError) as exc:
+            raise self._unavailable(f"failed ({type(exc).__name__}: {str(exc).strip()[:80]})") from exc
+        if not isinstance(result, str) or not result.strip():
+            raise WrongCount("an empty reply")
+        return result
+
+    def _unavailable(self, what: str, network: bool = False) -> TranslatorUnavailable:
+        why = f"{self.name} {what}"
+        hint = "translation needs the network: " if network else ""
+        return TranslatorUnavailable(f"{hint}{why}", why)
+
+
+def _make_client(name: str, source: str, target: str, url: str | None):
+    import deep_translator as d
+
+    codes = _CODES[name]
+    kw: dict = {"source": codes[source], "target": codes[target]}
+    if name == "deepl":
+        return d.DeeplTranslator(api_key=config.value("deepl", "api_key"), use_free_api=True, **kw)
+    if name == "microsoft":
+        return d.MicrosoftTranslator(api_key=config.value("microsoft", "api_key"),
+                                     region=config.value("microsoft", "region"), **kw)
+    if name == "baidu":
+        return d.BaiduTranslator(appid=config.value("baidu", "appid"), appkey=config.value("baidu", "appkey"), **kw)
+    if name == "libre":
+        base = config.value("libre", "url", url) or ""
+        # deep-translator insists on a key even for servers that need none
+        return d.LibreTranslator(api_key=config.value("libre", "api_key") or "none",
+                                 custom_url=base if base.endswith("/") else base + "/", **kw)
+    cls = {"google": d.GoogleTranslator, "mymemory": d.MyMemoryTranslator}[name]
+    return cls(**kw)
 
 
 def reachable(name: str, timeout: float = 5.0) -> str | None:
     """None when `name` answers a one-word request, else why not (for `bilingo doctor`)."""
     try:
-        Translator(name, "en", "zh", timeout=timeout).translate("hello")
-    except TranslatorUnavailable as err:
-        return err.reason
+        PlainTranslator(name, "en", "zh", limits=config.Limits(timeout=timeout, retries=0)).translate(["hello"])
+    except (TranslatorUnavailable, WrongCount) as err:
+        return getattr(err, "reason", str(err))
     return None

@@ -1,0 +1,166 @@
+"""Local stand-ins for the remote translation services, on 127.0.0.1, spoken to over real HTTP.
+
+`LibreServer` speaks the LibreTranslate API (POST /translate; `q` a string or a list, in query
+parameters, a form or a JSON body); `ChatServer` speaks OpenAI's POST /v1/chat/completions. Their
+"translation" is a fixed English→Chinese word dictionary (unknown words and placeholders pass
+through), so a test knows exactly what comes back. `script` is a list of faults to serve, one per
+request, before normal service: "429", "500", "slow", "bad-json", "drop-line", "wrong-parts",
+"eat-placeholders", "empty"; `always` repeats one fault for every request.
+"""
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlparse
+
+WORDS = {
+    "and": "而", "so": "所以", "my": "我的", "fellow": "同胞", "americans": "美国人", "ask": "问", "not": "不要",
+    "what": "什么", "your": "你的", "country": "国家", "can": "能", "do": "做", "for": "为", "you": "你",
+    "the": "", "a": "一个", "is": "是", "we": "我们", "will": "将", "talk": "谈", "about": "关于", "today": "今天",
+    "video": "视频", "post": "发", "this": "这个", "on": "在", "people": "人们", "learn": "学", "chinese": "中文",
+    "every": "每", "day": "天", "sentence": "句子", "number": "号", "hello": "你好", "world": "世界",
+}
+PUNCT = {",": "，", ".": "。", "?": "？", "!": "！", ";": "；", ":": "："}
+
+
+def to_chinese(text: str) -> str:
+    """Word-by-word dictionary translation of one line; placeholders like [T1] and unknown words kept."""
+    out = ""
+    for tok in re.findall(r"\[T\d+\]|[A-Za-z']+|\d+|[^\sA-Za-z\d]", text):
+        word = WORDS.get(tok.lower(), tok) if tok[0].isalpha() else PUNCT.get(tok, tok)
+        if out and word and out[-1].isascii() and out[-1].isalnum() and word[0].isascii() and word[0].isalnum():
+            out += " "
+        out += word
+    return out
+
+
+class _Server:
+    delay = 2.0  # seconds a "slow" request hangs
+
+    def __init__(self, script: list[str] | None = None, always: str | None = None, latency: float = 0.0):
+        self.script, self.always, self.latency = list(script or []), always, latency
+        self.requests: list = []  # what each served request asked for
+        self.hits = 0  # HTTP requests received, faults included
+        self.lock = threading.Lock()
+        handler = type("Handler", (_Handler,), {"server_obj": self})
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.httpd.daemon_threads = True
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.httpd.server_address[1]}/"
+
+    def fault(self) -> str | None:
+        with self.lock:
+            if self.script:
+                return self.script.pop(0)
+            return self.always
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *_exc):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server_obj: _Server
+
+    def log_message(self, *_args) -> None:  # quiet
+        pass
+
+    def _send(self, code: int, body: bytes, kind: str = "application/json") -> None:
+        self.send_response(code)
+        self.send_header("Content-Type", kind)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _body(self) -> bytes:
+        return self.rfile.read(int(self.headers.get("Content-Length") or 0))
+
+    def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+        srv = self.server_obj
+        body = self._body()
+        fault = srv.fault()
+        with srv.lock:
+            srv.hits += 1
+        if srv.latency:
+            time.sleep(srv.latency)
+        if fault == "slow":
+            time.sleep(srv.delay)
+        if fault == "429":
+            return self._send(429, b'{"error": "Too many requests"}')
+        if fault == "500":
+            return self._send(500, b'{"error": "boom"}')
+        if fault == "bad-json":
+            return self._send(200, b'{"translatedText": "broken')
+        self.reply(body, fault)
+
+
+class LibreServer(_Server):
+    def __init__(self, *a, **kw):
+        super().__init__(*a, **kw)
+        self.httpd.RequestHandlerClass = type("Libre", (_LibreHandler,), {"server_obj": self})
+
+
+class _LibreHandler(_Handler):
+    def reply(self, body: bytes, fault: str | None) -> None:
+        params = {k: v for k, v in parse_qs(urlparse(self.path).query).items()}
+        if self.headers.get("Content-Type", "").startswith("application/json") and body:
+            data = json.loads(body)
+        else:
+            params.update(parse_qs(body.decode()))
+            data = {k: v if k == "q" and len(v) > 1 else v[0] for k, v in params.items()}
+        if urlparse(self.path).path != "/translate" or "q" not in data:
+            return self._send(400, b'{"error": "Invalid request"}')
+        q = data["q"]
+        self.server_obj.requests.append(q)
+        texts = q if isinstance(q, list) else [q]
+        out = []
+        for text in texts:
+            lines = [to_chinese(line) for line in text.split("\n")]
+            if fault == "merge-lines":
+                lines = [" ".join(lines)]
+            if fault == "drop-line" and len(lines) > 1:
+                lines = lines[:-2] + [lines[-2] + lines[-1]]
+            if fault == "eat-placeholders":
+                lines = [re.sub(r"\[T\d+\]", "", ln) for ln in lines]
+            out.append("\n".join(lines))
+        if fault == "empty":
+            out = ["" for _ in out]
+        answer = out if isinstance(q, list) else out[0]
+        self._send(200, json.dumps({"translatedText": answer}, ensure_ascii=False).encode())
+
+
+class ChatServer(_Server):
+    def __init__(self, *a, **kw):
+        super().__init__(*a, **kw)
+        self.httpd.RequestHandlerClass = type("Chat", (_ChatHandler,), {"server_obj": self})
+
+
+class _ChatHandler(_Handler):
+    def reply(self, body: bytes, fault: str | None) -> None:
+        if urlparse(self.path).path != "/v1/chat/completions":
+            return self._send(404, b'{"error": {"message": "not found"}}')
+        request = json.loads(body)
+        self.server_obj.requests.append(request)
+        payload = json.loads(request["messages"][-1]["content"])
+        items = [{"id": it["id"], "parts": [to_chinese(p) for p in it["parts"]]} for it in payload["items"]]
+        if fault == "wrong-parts":
+            for it in items:
+                if len(it["parts"]) > 1:
+                    it["parts"] = ["".join(it["parts"])]
+        content = json.dumps({"items": items}, ensure_ascii=False)
+        answer = {"id": "chatcmpl-local", "object": "chat.completion", "created": int(time.time()),
+                  "model": request.get("model", ""),
+                  "choices": [{"index": 0, "message": {"role": "assistant", "content": content},
+                               "finish_reason": "stop"}],
+                  "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}}
+        self._send(200, json.dumps(answer, ensure_ascii=False).encode())
