@@ -12,6 +12,7 @@ class ExitCode(IntEnum):
     NO_SPEECH = 4  # the recording has no speech to caption
     TOOL_MISSING = 5  # ffmpeg, a model or a font is missing or broken
     RENDER_FAILED = 6  # ffmpeg failed while encoding
+    SYSTEM = 7  # the machine: disk full, read-only or unwritable folder, failing disk
     NEEDS_REVIEW = 8  # the clip is not approved and only approved clips are rendered
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from . import media, segment, subtitles
 from .cache import stage_key
 from .errors import BilingoError, ExitCode, TranslatorUnavailable
-from .fsutil import atomic_write_text, staging_dir, sweep_leftovers
+from .fsutil import atomic_write_text, check_writable, staging_dir, sweep_leftovers
 from .model import ClipDocument, Review, Source, Transcript, assign_ids, attach_words
 from .progress import Reporter
 from .render import ass, presets, video
@@ -139,12 +139,12 @@ def _output_folder(out: Path, stem: str, chosen: list[presets.Preset]) -> Path:
     """The output folder, made and checked before any work is done for it."""
     if out.exists() and not out.is_dir():
         raise BilingoError(f"{out} is a file; --out needs a folder", ExitCode.BAD_INPUT)
+    check_writable(out)  # a read-only, full or pseudo file system fails now, not after transcribing
     try:
         out.mkdir(parents=True, exist_ok=True)
         name_max = os.pathconf(out, "PC_NAME_MAX")
     except OSError as exc:
         raise BilingoError(f"cannot use {out} as the output folder: {exc.strerror}", ExitCode.BAD_INPUT) from exc
-    _check_writable(out)
     longest = max([f"{stem}.bilingo.json", *(f"{stem}.{p.id}.mp4" for p in chosen)], key=lambda n: len(os.fsencode(n)))
     if len(os.fsencode(longest)) > name_max:
         raise BilingoError(f"the output name {longest[:40]}… is longer than this file system allows ({name_max} "
@@ -162,17 +162,6 @@ def _check_engine(topts: TranscribeOptions) -> None:
         from .transcribe.openai import NOT_INSTALLED
 
         raise BilingoError(NOT_INSTALLED, ExitCode.TOOL_MISSING)
-
-
-def _check_writable(folder: Path) -> None:
-    """Fail before any work when nothing can be written to the output folder."""
-    try:
-        fd, probe = tempfile.mkstemp(prefix=".bilingo-", suffix=".tmp", dir=folder)
-        os.close(fd)
-        os.unlink(probe)
-    except OSError as exc:
-        raise BilingoError(f"cannot write to the output folder {folder} ({exc.strerror}); choose another --out",
-                           ExitCode.BAD_INPUT) from exc
 
 
 def _decoded(info: media.MediaInfo, audio, report: Reporter) -> media.MediaInfo:
@@ -281,18 +270,7 @@ def _transcript_key(sha: str, topts: TranscribeOptions, ref: ModelRef) -> str:
     """Everything that changes a transcript: the audio, the engine and the settings passed to it,
     the model's files, and the transcription code itself (bilingo.cache hashes its source)."""
     return stage_key("transcribe", sha, topts.engine, decode_settings(topts, ref.multilingual), topts.batch_size,
-                     _model_identity(ref), code=("bilingo.transcribe",))
-
-
-def _model_identity(ref: ModelRef) -> str:
-    identity = getattr(ref, "identity", None)
-    if identity:
-        return identity
-    if ref.path is None:
-        return ref.name  # a hub name: the hub's revision is faster-whisper's business
-    weights = ref.path / "model.bin"
-    stat = weights.stat() if weights.is_file() else None
-    return f"{ref.name}:{stat.st_size if stat else 0}:{stat.st_mtime_ns if stat else 0}"
+                     ref.identity or ref.name, code=("bilingo.transcribe",))
 
 
 def _transcript(audio, sha: str, topts: TranscribeOptions, report: Reporter) -> tuple[Transcript, bool]:

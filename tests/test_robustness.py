@@ -106,11 +106,32 @@ def test_edited_away_language_loses_its_caption_file(done, tmp_path):
 def _ffmpeg_running_on(path: Path) -> bool:
     for proc in Path("/proc").iterdir():
         try:
-            if str(path).encode() in (proc / "cmdline").read_bytes():
+            if str(path).encode() in (proc / "cmdline").read_bytes():  # a zombie's cmdline is empty
                 return True
         except OSError:
             continue
     return False
+
+
+def _rendering(out: Path) -> bool:
+    """ffmpeg is writing an output in bilingo's scratch folder."""
+    for part in out.glob(".bilingo-work-*/*.mp4"):
+        try:
+            if part.stat().st_size > 0:
+                return True
+        except OSError:  # the folder went away meanwhile
+            continue
+    return False
+
+
+def wait_for(condition, seconds: float) -> bool:
+    """Poll `condition` until it holds or `seconds` pass; whether it held."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
@@ -120,17 +141,14 @@ def test_a_signal_during_render_leaves_nothing_behind(tmp_path, sig):
     out = tmp_path / "out"
     child = subprocess.Popen([sys.executable, "-m", "bilingo", "run", str(clip), "--out", str(out), *FAST],
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 120
-    while not list(out.glob(".bilingo-work-*")) and time.monotonic() < deadline:
-        time.sleep(0.05)  # wait for the render to start
-    time.sleep(0.5)
+    assert wait_for(lambda: _rendering(out) or child.poll() is not None, 120) and child.poll() is None, \
+        "the render never started"
     child.send_signal(sig)
     _, err = child.communicate(timeout=60)
     assert child.returncode == 130 and "interrupted" in err and "Traceback" not in err, err
     assert not list(out.glob(".bilingo-*")) and not (out / "long.linkedin.mp4").exists()
     assert (out / "long.bilingo.json").is_file()  # the work before the render is kept
-    time.sleep(0.5)
-    assert not _ffmpeg_running_on(clip), "ffmpeg outlived bilingo"
+    assert wait_for(lambda: not _ffmpeg_running_on(clip), 1.0), "ffmpeg outlived bilingo"
 
 
 def test_leftovers_of_a_killed_run_are_swept(done, tmp_path):

@@ -27,6 +27,12 @@ def load(ref: ModelRef, threads: int):
                 "connect to the internet, or use --model base, --model tiny.en or a model folder",
                 ExitCode.TOOL_MISSING,
             ) from exc
+        from .models import BUNDLED, verify
+
+        if ref.name in BUNDLED:  # damaged weights make CTranslate2 blame its version: say what is wrong
+            intact, line = verify(ref.name)
+            if not intact:
+                raise BilingoError(line, ExitCode.TOOL_MISSING) from exc
         raise BilingoError(f"cannot load model from {ref.path}: {exc}", ExitCode.TOOL_MISSING) from exc
 
 
