@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import bisect
 import hashlib
-import re
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
@@ -22,7 +21,7 @@ import srt
 
 from ..errors import BilingoError, ExitCode
 from ..fsutil import atomic_write_text
-from ..model import LANGS, MAX_MS, ClipDocument, Cue, is_cjk, join_words
+from ..model import LANGS, MAX_MS, ClipDocument, Cue, join_words
 
 KINDS = ("en", "zh", "bi")  # bi: both languages in one file, Chinese first
 MAX_SRT_BYTES = 16 << 20
@@ -167,12 +166,13 @@ def parse(text: str, kind: str, name: str = "SRT") -> list[Item]:
     for sub, at in zip(subs, starts):
         line = _line_at(text, at)
         start, end = _ms(sub.start), _ms(sub.end)
-        junk = re.search(r"\n\s*\n(.*-->.*)", sub.content)
-        if junk:  # srt keeps a block it could not read as text of the one before it
-            raise InvalidSRT(f"{name} line {line + 1 + sub.content[:junk.start(1)].count(chr(10))}: cannot read "
-                             f"{_quote(junk[1])} as a timing line (`00:00:01,000 --> 00:00:02,500`)")
+        swallowed = _swallowed_timing(sub.content)
+        if swallowed is not None:  # srt keeps a block it could not read as text of the one before it
+            k, bad = swallowed
+            raise InvalidSRT(f"{name} line {line + 1 + k}: cannot read {_quote(bad)} as a timing line "
+                             "(`00:00:01,000 --> 00:00:02,500`)")
         if end <= start:
-            raise InvalidSRT(f"{name} line {line}: the subtitle ends ({sub.end}) before it starts ({sub.start}); "
+            raise InvalidSRT(f"{name} line {line}: the subtitle ends ({_ts(end)}) before it starts ({_ts(start)}); "
                              "fix its times")
         if end > MAX_MS:
             raise InvalidSRT(f"{name} line {line}: {sub.end} is beyond any recording")
@@ -183,6 +183,15 @@ def parse(text: str, kind: str, name: str = "SRT") -> list[Item]:
             raise InvalidSRT(f"{name} line {b.line}: this subtitle starts before the one at line {a.line} ends "
                              f"({_ts(b.start)} < {_ts(a.end)}); subtitles may not overlap")
     return items
+
+
+def _swallowed_timing(content: str) -> tuple[int, str] | None:
+    """(line within the content, the line) of a timing-like line after a blank line, if any."""
+    lines = content.split("\n")
+    blank = next((k for k, ln in enumerate(lines) if not ln.strip()), None)
+    if blank is None:
+        return None
+    return next(((k, ln) for k, ln in enumerate(lines) if k > blank and "-->" in ln), None)
 
 
 def _leading_space(text: str, exc: srt.SRTParseError) -> int:
@@ -205,7 +214,9 @@ def _ts(ms: int) -> str:
 
 
 def _has_hanzi(line: str) -> bool:
-    return any(is_cjk(ch) and ch.isalpha() for ch in line)
+    """Whether a line holds a Chinese character (an ideograph: full-width Latin letters do not count)."""
+    return any(0x3400 <= ord(ch) <= 0x9FFF or 0xF900 <= ord(ch) <= 0xFAFF or 0x20000 <= ord(ch) <= 0x2FFFF
+               for ch in line)
 
 
 def _texts(content: str, kind: str, name: str, line: int) -> dict[str, str]:
