@@ -30,6 +30,7 @@ from ..model import ClipDocument, Cue, StaleDocument, document_lock
 from ..render import ass
 from ..render.presets import Preset
 from ..rules import lint
+from ..segment import ass_em_px
 from . import srt as review_srt
 from . import state
 
@@ -118,7 +119,9 @@ class App:
             "edited_sidecars": [p.name for p in review_srt.edited_sidecars(doc, path)],
             "preset": {"id": self.preset.id, "label": self.preset.label, "width": self.preset.width,
                        "height": self.preset.height, "background": _css_colour(self.preset.background),
-                       "font": FONT_FAMILY, **msgspec.to_builtins(lay)},
+                       "font": FONT_FAMILY, **msgspec.to_builtins(lay),
+                       # libass sizes a font by ascender + descender, CSS by its em: the page needs both
+                       "zh_em": ass_em_px(lay.zh_size), "en_em": ass_em_px(lay.en_size)},
         }
 
     def checks(self, cues: list[Cue]) -> dict[str, Any]:

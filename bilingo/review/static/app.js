@@ -284,7 +284,7 @@ function drawOverlay() {
   overlay.replaceChildren();
   if (i < 0 || !S.lines[i]) return;
   const p = S.clip.preset, scale = $("stage").clientWidth / p.width;
-  const size = { zh: p.zh_size, en: p.en_size };
+  const size = { zh: p.zh_size, en: p.en_size }, em = { zh: p.zh_em, en: p.en_em };
   const [bottom, top] = p.order === "zh-top" ? ["en", "zh"] : ["zh", "en"];
   let margin = p.margin_bottom;
   for (const lang of [bottom, top]) {
@@ -295,7 +295,8 @@ function drawOverlay() {
     ev.textContent = lines.join("\n");
     const o = Math.max(2, size[lang] / 20) * scale;
     ev.style.bottom = `${margin * scale}px`;
-    ev.style.fontSize = `${size[lang] * scale}px`;
+    ev.style.fontSize = `${em[lang] * scale}px`;
+    ev.style.lineHeight = `${size[lang] * scale}px`;
     ev.style.padding = `0 ${p.margin_sides * scale}px`;
     ev.style.textShadow = [[-o, 0], [o, 0], [0, -o], [0, o], [-o, -o], [o, o], [-o, o], [o, -o]]
       .map(([x, y]) => `${x}px ${y}px 0 #000`).join(",") + `, ${scale}px ${scale}px 0 rgba(0,0,0,.5)`;
