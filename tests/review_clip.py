@@ -3,8 +3,15 @@
 working in a subtitle editor would deliver it."""
 from __future__ import annotations
 
+import http.client
+import json
+import os
+import subprocess
+import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
+import pytest
 import srt
 
 from bilingo.model import ClipDocument
@@ -28,3 +35,46 @@ def make_clip(folder: Path) -> Path:
     proc = bilingo("import", doc, zh)
     assert proc.returncode == 0, proc.stderr
     return doc
+
+
+class Review:
+    """A running `bilingo review` and a tiny HTTP client for it."""
+
+    def __init__(self, target: Path):
+        self.proc = subprocess.Popen([sys.executable, "-m", "bilingo", "review", str(target), "--no-browser"],
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=os.environ.copy())
+        self.url = self.proc.stdout.readline().strip()
+        assert self.url.startswith("http://127.0.0.1:"), self.proc.stderr.read()
+        parts = urlsplit(self.url)
+        self.port, self.token = parts.port, parts.query.removeprefix("token=")
+        self.origin = f"http://127.0.0.1:{self.port}"
+
+    def request(self, method: str, path: str, body=None, headers: dict | None = None, token: bool = True,
+                origin: str | None = "self"):
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+        sent = {"Content-Type": "application/json"}
+        if token:
+            sent["X-Bilingo-Token"] = self.token
+        if origin:
+            sent["Origin"] = self.origin if origin == "self" else origin
+        data = body if isinstance(body, bytes) or body is None else json.dumps(body).encode()
+        conn.request(method, path, body=data, headers={**sent, **(headers or {})})
+        res = conn.getresponse()
+        payload = res.read()
+        conn.close()
+        return res.status, dict(res.getheaders()), payload
+
+    def get_json(self, path: str):
+        status, _, payload = self.request("GET", path)
+        assert status == 200, payload
+        return json.loads(payload)
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory) -> Path:
+    """The clip document of a fresh clip, made once per test module (copy it before changing it)."""
+    return make_clip(tmp_path_factory.mktemp("clip"))

@@ -15,8 +15,7 @@ from bilingo.review.preview import still
 
 from .conftest import REPO, bilingo
 from .mp4 import frame_at
-from .review_clip import make_clip
-from .test_review_server import Review
+from .review_clip import Review, make_clip
 
 playwright = pytest.importorskip("playwright.sync_api")
 CHROMIUM = shutil.which("chromium")

@@ -11,11 +11,11 @@ import srt
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bilingo.model import ClipDocument, Cue, Source, Transcript
+from bilingo.model import ClipDocument, Cue
 from bilingo.review import srt as rsrt
 
 from .conftest import MEDIA, assert_clean_failure, bilingo
-from .review_clip import make_clip
+from .review_clip import clip  # noqa: F401 - a fixture
 
 # --- documents made in memory -----------------------------------------------------------------
 
@@ -135,11 +135,6 @@ def test_kind_comes_from_the_name_or_the_content(tmp_path):
 
 # --- a real clip through the command line ------------------------------------------------------
 
-@pytest.fixture(scope="module")
-def clip(tmp_path_factory):
-    return make_clip(tmp_path_factory.mktemp("srt"))
-
-
 @pytest.fixture
 def out(clip, tmp_path):
     shutil.copytree(clip.parent, tmp_path / "out")
@@ -202,3 +197,10 @@ def test_a_run_stops_for_an_edited_sidecar_until_it_is_imported_or_discarded(out
     assert proc.returncode == 0, proc.stderr
     assert "ask NOT" not in path.read_text(encoding="utf-8")
     assert "ask NOT" not in json.dumps(json.loads(doc_path.read_text())["cues"])
+
+
+def test_a_file_that_is_not_utf8_says_which_line(tmp_path):
+    path = tmp_path / "latin.en.srt"
+    path.write_bytes("1\n00:00:00,000 --> 00:00:01,000\ncafé\n".encode("latin-1"))
+    with pytest.raises(rsrt.InvalidSRT, match="latin.en.srt line 3: not UTF-8"):
+        rsrt.read_file(path)

@@ -16,12 +16,7 @@ from bilingo.review import state
 from bilingo.translate.memory import TranslationMemory
 
 from .conftest import assert_clean_failure, bilingo
-from .review_clip import make_clip
-
-
-@pytest.fixture(scope="module")
-def clip(tmp_path_factory):
-    return make_clip(tmp_path_factory.mktemp("state"))
+from .review_clip import clip  # noqa: F401 - a fixture
 
 
 @pytest.fixture
