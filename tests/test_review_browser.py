@@ -61,6 +61,19 @@ def test_edit_save_reload_approve_render(browser, tmp_path):
         assert zh.input_value() == EDIT
         assert "zh edited" in page.locator("li.cue").nth(1).inner_text()
 
+        # someone else saves meanwhile (another tab, a run): this page's next save is refused and says so
+        other = ClipDocument.load(doc_path)
+        other.cues[0] = other.cues[0].with_text("en", other.cues[0].en + " (other)")
+        other.save(doc_path)
+        first = page.locator("li.cue").nth(0).locator("textarea[data-lang=en]")
+        first.fill(first.input_value() + " (mine)")
+        page.locator("#save").click()
+        page.wait_for_selector("#message.error")
+        assert "changed elsewhere" in page.locator("#message").inner_text()
+        assert "(mine)" not in doc_path.read_text()
+        page.reload()
+        assert page.locator("li.cue").nth(0).locator("textarea[data-lang=en]").input_value().endswith("(other)")
+
         # keyboard: next and previous cue
         page.evaluate("document.activeElement && document.activeElement.blur()")  # keys act when not typing
         page.keyboard.press("j")
@@ -82,7 +95,7 @@ def test_edit_save_reload_approve_render(browser, tmp_path):
         review.stop()
 
     doc = ClipDocument.load(doc_path)
-    assert doc.review.state == "approved" and doc.cues[1].zh == EDIT and "zh" in doc.cues[1].edited
+    assert doc.review.state == "approved" and doc.cues[1].zh == EDIT and doc.cues[0].en.endswith("(other)") and "zh" in doc.cues[1].edited
 
     proc = bilingo("render", doc_path)
     assert proc.returncode == 0, proc.stderr

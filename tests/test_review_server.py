@@ -52,6 +52,27 @@ def test_save_then_a_stale_save_is_refused(served):
     assert ClipDocument.load(doc_path).cues[1].zh == "第一个人的修改"
 
 
+def test_a_split_and_a_merge_from_the_page(served):
+    review, doc_path = served
+    opened = review.get_json("/api/clips/0")
+    a, b = edits(opened)[:2]
+    middle = (a["start"] + a["end"]) // 2
+    piece = {"id": "", "start": middle + 80, "end": a["end"], "en": "second half", "zh": "后半"}
+    cues = [{**a, "end": middle, "en": "first half", "zh": "前半"}, piece,
+            {**b, "en": b["en"] + " And more.", "zh": b["zh"] + "还有。"}]
+    status, _, payload = review.request("POST", "/api/clips/0/save", {"revision": opened["revision"], "cues": cues})
+    assert status == 200, payload
+    saved = ClipDocument.load(doc_path).cues
+    assert [c.id for c in saved][0] == a["id"] and saved[1].id not in ("", a["id"], b["id"]) and saved[2].id == b["id"]
+    assert saved[1].edited == ("en", "zh") and saved[1].words[0] >= saved[0].words[1]  # word spans follow
+    # merge the two halves back
+    merged = {**cues[0], "end": a["end"], "en": "first half second half", "zh": "前半后半"}
+    status, _, payload = review.request("POST", "/api/clips/0/save",
+                                        {"revision": opened["revision"] + 1, "cues": [merged, cues[2]]})
+    assert status == 200, payload
+    assert [c.id for c in ClipDocument.load(doc_path).cues] == [a["id"], b["id"]]
+
+
 @pytest.mark.parametrize("change, status, words", [
     (dict(token=False), 403, "session token"),
     (dict(headers={"X-Bilingo-Token": "wrong"}), 403, "session token"),

@@ -440,8 +440,11 @@ def serve(docs: list[Path], preset: Preset, port: int = 0, browser: bool = True,
 
 
 def _open_browser(url: str) -> None:
+    import os
     import webbrowser
 
+    if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        return  # no desktop: a console browser would take over the terminal; the URL is printed
     try:
         webbrowser.open(url)
     except Exception:  # noqa: BLE001 - no browser is fine: the URL is printed
