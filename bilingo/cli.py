@@ -224,15 +224,15 @@ def clip_document(clip: Path, out: Path | None) -> Path:
 
 
 def clip_documents(paths: list[Path], out: Path | None) -> list[Path]:
-    """The clip documents named by recordings, documents or folders (a folder: its documents and those
-    in its bilingo-out/)."""
+    """The clip documents named by recordings, documents or folders (a folder: every document under it)."""
     docs: list[Path] = []
     for path in paths:
         if path.is_dir():
-            found = sorted([*path.glob("*.bilingo.json"), *(path / "bilingo-out").glob("*.bilingo.json")])
+            found = sorted(p for p in path.rglob("*.bilingo.json")
+                           if not any(part.startswith(".") for part in p.relative_to(path).parts))
             if not found:
-                raise BilingoError(f"{path}: no clip documents (NAME.bilingo.json) here or in its bilingo-out/; "
-                                   "run `bilingo run` first", ExitCode.BAD_INPUT)
+                raise BilingoError(f"{path}: no clip documents (NAME.bilingo.json) in it; run `bilingo run` first",
+                                   ExitCode.BAD_INPUT)
             docs += found
         else:
             docs.append(clip_document(path, out))
@@ -328,8 +328,16 @@ def cmd_status(args: argparse.Namespace) -> int:
         if doc.renders:
             notes.append("rendered: " + " ".join(sorted(doc.renders)))
         notes += [f"{p.name} edited: `bilingo import` it" for p in edited_sidecars(doc, doc_path)]
-        print(f"{state:<9} {doc_path.name}  ({', '.join(notes)})")
+        print(f"{state:<9} {_shown(doc_path)}  ({', '.join(notes)})")
     return 0
+
+
+def _shown(path: Path) -> str:
+    """A path as short as it can be said from here."""
+    try:
+        return str(path.relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
 
 
 def cmd_lint(args: argparse.Namespace) -> int:

@@ -15,7 +15,7 @@ from bilingo.review.preview import still
 
 from .conftest import REPO, bilingo
 from .mp4 import frame_at
-from .review_clip import Review, make_clip
+from .review_clip import Review, clip, make_clip  # noqa: F401 - clip is a fixture
 
 playwright = pytest.importorskip("playwright.sync_api")
 CHROMIUM = shutil.which("chromium")
@@ -120,3 +120,31 @@ def _png(data: bytes) -> np.ndarray:
 
     with av.open(io.BytesIO(data)) as c:
         return next(c.decode(video=0)).to_ndarray(format="rgb24").astype(int)
+
+
+def test_the_folder_view_lists_clips_with_their_state_and_opens_them(browser, clip, tmp_path):
+    import json
+
+    for name in ("a", "b"):
+        shutil.copytree(clip.parent, tmp_path / "talks" / name / "bilingo-out")
+    approved = tmp_path / "talks" / "b" / "bilingo-out" / "jfk.bilingo.json"
+    data = json.loads(approved.read_text())
+    data["review"] = {"state": "approved", "by": "Ann", "at": "2026-11-29T14:00:00Z"}
+    approved.write_text(json.dumps(data, ensure_ascii=False))
+    review = Review(tmp_path / "talks")
+    try:
+        page = browser.new_page(viewport={"width": 1200, "height": 700})
+        page.goto(review.url)
+        rows = page.locator("#clips tbody tr")
+        rows.first.wait_for()
+        assert [r.split("\t")[:2] for r in rows.all_inner_texts()] == [["jfk (a/bilingo-out)", "DRAFT"],
+                                                                      ["jfk (b/bilingo-out)", "APPROVED"]]
+        assert not page.locator("#save").is_visible()
+        rows.nth(1).click()
+        page.wait_for_selector("li.cue")
+        assert page.locator("#state").text_content() == "approved by Ann"
+        page.locator("#home").click()
+        page.wait_for_selector("#clips tbody tr")
+        assert not page.locator("#clip").is_visible()
+    finally:
+        review.stop()

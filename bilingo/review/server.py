@@ -11,6 +11,7 @@ from __future__ import annotations
 import hmac
 import json
 import mimetypes
+import os
 import re
 import secrets
 import sys
@@ -94,8 +95,10 @@ class App:
 
     def clips(self) -> list[dict[str, Any]]:
         out = []
+        root = os.path.commonpath([str(p.parent) for p in self.docs])
         for n, path in enumerate(self.docs):
-            item = {"index": n, "name": review_srt.stem_of(path)}
+            where = os.path.relpath(path.parent, root)
+            item = {"index": n, "name": review_srt.stem_of(path) + ("" if where == "." else f"  ({where})")}
             try:
                 doc = ClipDocument.load(path)
             except BilingoError as err:
@@ -440,7 +443,6 @@ def serve(docs: list[Path], preset: Preset, port: int = 0, browser: bool = True,
 
 
 def _open_browser(url: str) -> None:
-    import os
     import webbrowser
 
     if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
