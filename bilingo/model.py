@@ -206,7 +206,8 @@ class StaleDocument(BilingoError):
 
     def __init__(self, path: Path, on_disk: int, based_on: int):
         super().__init__(f"{path.name} was changed by someone else since it was read (revision {on_disk} on disk, "
-                         f"this copy is revision {based_on}); nothing was overwritten: reload it and redo the change",
+                         f"this copy is revision {based_on}); nothing was overwritten: start again from the saved "
+                         "document (run again, or reload the review page)",
                          ExitCode.BAD_INPUT)
         self.on_disk = on_disk
         self.based_on = based_on

@@ -11,7 +11,7 @@ import srt
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bilingo.model import ClipDocument, Cue
+from bilingo.model import ClipDocument, Cue, Source, Transcript
 from bilingo.review import srt as rsrt
 
 from .conftest import MEDIA, assert_clean_failure, bilingo
@@ -54,6 +54,26 @@ def test_export_then_import_is_the_identity(cues, kind):
 def test_bilingual_export_then_import_is_the_identity(cues):
     merged = roundtrip(cues, "bi")
     assert merged.cues == cues and merged.changes == []
+
+
+@settings(max_examples=60, deadline=None)
+@given(cue_lists(en=english, zh=chinese))
+def test_sidecars_written_then_imported_change_nothing(cues):
+    """The whole path a user takes: files on disk, kinds from their names, edits recorded, the document saved."""
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "talk.bilingo.json"
+        doc = ClipDocument(source=Source(path="talk.wav", audio_sha256="0" * 64, duration_ms=10, has_video=False),
+                           transcript=Transcript(language="en", language_probability=1.0, words=(), duration_ms=10),
+                           cues=cues)
+        files = rsrt.write_sidecars(doc, path)
+        doc.save(path)
+        saved = path.read_bytes()
+        after, changes = rsrt.import_files(path, files)
+        assert changes == [] and after.cues == cues
+        assert path.read_bytes() == saved  # nothing to write: not even a new revision
 
 
 @settings(max_examples=300, deadline=None)

@@ -93,7 +93,7 @@ def test_the_command_line_gate(doc_path):
     refused = bilingo("render", doc_path)
     assert refused.returncode == 8 and "not rendered, not approved: jfk.bilingo.json" in assert_clean_failure(refused)
     assert not list(out.glob("*.mp4"))
-    assert bilingo("status", out).stdout.startswith("draft     jfk.bilingo.json")
+    assert bilingo("status", "out", cwd=out.parent).stdout.startswith("draft     out/jfk.bilingo.json  (")
 
     data = json.loads(doc_path.read_text())
     data["cues"][0]["end"] = data["cues"][0]["start"] + 7500  # longer than a cue may last
@@ -105,4 +105,4 @@ def test_the_command_line_gate(doc_path):
     ok = bilingo("approve", doc_path, "--force", "--by", "Ann Lee")
     assert ok.returncode == 0 and "approved by Ann Lee" in ok.stdout
     status = bilingo("status", out).stdout
-    assert status.startswith("approved  jfk.bilingo.json") and "by Ann Lee" in status
+    assert status.startswith(f"approved  {out}/jfk.bilingo.json") and "by Ann Lee" in status
