@@ -249,7 +249,7 @@ def cmd_review(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from .review.srt import import_files
+    from .review.srt import edited_sidecars, import_files
 
     doc_path = clip_document(args.clip, args.out)
     doc, changes = import_files(doc_path, args.files, args.lang)
@@ -257,6 +257,8 @@ def cmd_import(args: argparse.Namespace) -> int:
         print(line)
     print(f"{doc_path.name}: {len(changes) or 'no'} change{'s' if len(changes) != 1 else ''} imported; "
           f"the clip is {doc.review.state}", file=sys.stderr)
+    for other in edited_sidecars(doc, doc_path):
+        print(f"note: {other.name} was edited too and is not imported yet", file=sys.stderr)
     return 0
 
 

@@ -224,3 +224,18 @@ def test_a_file_that_is_not_utf8_says_which_line(tmp_path):
     path.write_bytes("1\n00:00:00,000 --> 00:00:01,000\ncafé\n".encode("latin-1"))
     with pytest.raises(rsrt.InvalidSRT, match="latin.en.srt line 3: not UTF-8"):
         rsrt.read_file(path)
+
+
+def test_importing_one_edited_sidecar_leaves_another_for_its_own_import(out):
+    doc_path = out / "jfk.bilingo.json"
+    en, zh = out / "jfk.en.srt", out / "jfk.zh.srt"
+    en.write_text(en.read_text(encoding="utf-8").replace("ask not", "ask NOT", 1), encoding="utf-8")
+    zh.write_text(zh.read_text(encoding="utf-8").replace("所以", "因此", 1), encoding="utf-8")
+    proc = bilingo("import", doc_path, en)
+    assert proc.returncode == 0 and "note: jfk.zh.srt was edited too" in proc.stderr, proc.stderr
+    assert "因此" in zh.read_text(encoding="utf-8")  # untouched, still waiting
+    proc = bilingo("import", doc_path, zh)
+    assert proc.returncode == 0 and "note:" not in proc.stderr, proc.stderr
+    doc = ClipDocument.load(doc_path)
+    assert "ask NOT" in doc.cues[0].en and doc.cues[0].zh.startswith("因此")
+    assert rsrt.edited_sidecars(doc, doc_path) == []

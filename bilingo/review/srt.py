@@ -385,7 +385,7 @@ def import_files(doc_path: Path, files: list[Path], kind: str | None = None) -> 
             ClipDocument.from_json(doc.to_json())
         except ValueError as exc:
             raise InvalidSRT(f"after the import, {exc}; nothing was changed") from exc
-        write_sidecars(doc, doc_path, imported=tuple(files))
+        write_sidecars(doc, doc_path, keep_edited=True, imported=tuple(files))  # others wait for their import
         doc.save(doc_path)
     for cue in remember:
         state.remember_human(doc, cue)
