@@ -105,6 +105,10 @@ def parser() -> argparse.ArgumentParser:
                          epilog="A file name that starts with a dash: write ./-name.mp4, or put -- before it.")
     run.add_argument("clip", type=Path, metavar="CLIP", help="a video or audio recording")
     _run_args(run)
+    run.add_argument("--review", action="store_true", help="stop once the captions are ready for review (then "
+                     "`bilingo review`, `bilingo approve`, `bilingo render`)")
+    run.add_argument("--discard-srt-edits", action="store_true",
+                     help="overwrite sidecar SRTs edited since bilingo wrote them (instead: `bilingo import`)")
     demo = sub.add_parser("demo", help="run the whole pipeline on the bundled demo recording (offline)")
     _run_args(demo)
     lint = sub.add_parser("lint", help="check every cue against the caption rules (exit 1 if any is broken)")
@@ -116,6 +120,7 @@ def parser() -> argparse.ArgumentParser:
                       help="also check the lines as burned into this preset's frame, repeatable (default: the "
                       "presets the clip was rendered for, else linkedin)")
     lint.add_argument("--presets-file", type=Path, metavar="FILE", help="extra or overriding presets (JSON)")
+    _review_commands(sub)
     sub.add_parser("doctor", help="check ffmpeg, libass, fonts, models and translator reachability")
     sub.add_parser("models", help="list the Whisper models and where they live")
     install = sub.add_parser("install", help="install an optional engine")
@@ -135,6 +140,46 @@ def parser() -> argparse.ArgumentParser:
     _translate_args(tr)
     tr.add_argument("-q", "--quiet", action="store_true", help="no progress")
     return p
+
+
+CLIP_HELP = "a recording or its clip document (NAME.bilingo.json)"
+OUT_HELP = "where the clip documents are (default: bilingo-out/ beside the recording)"
+
+
+def _review_commands(sub) -> None:
+    review = sub.add_parser("review", help="open the review page for a clip, or a folder of clips")
+    review.add_argument("clip", type=Path, metavar="CLIP|FOLDER", help=CLIP_HELP + ", or a folder of them")
+    review.add_argument("--out", type=Path, metavar="DIR", help=OUT_HELP)
+    review.add_argument("--port", type=_bounded(0, 65535, "port"), default=0, metavar="N",
+                        help="port on 127.0.0.1 [default: 0, any free one]")
+    review.add_argument("--no-browser", action="store_true", help="print the URL only")
+    review.add_argument("--to", dest="preset", default="linkedin", metavar="PRESET",
+                        help="the preset whose captions the page shows and previews [default: linkedin]")
+    review.add_argument("--presets-file", type=Path, metavar="FILE", help="extra or overriding presets (JSON)")
+    imp = sub.add_parser("import", help="merge edited SRT files back into a clip (by time, never by position)")
+    imp.add_argument("clip", type=Path, metavar="CLIP", help=CLIP_HELP)
+    imp.add_argument("files", type=Path, nargs="+", metavar="FILE.srt",
+                     help="NAME.en.srt, NAME.zh.srt or NAME.bi.srt (both languages, Chinese lines first)")
+    imp.add_argument("--lang", choices=("en", "zh", "bi"), help="what the files hold (default: from the name)")
+    imp.add_argument("--out", type=Path, metavar="DIR", help=OUT_HELP)
+    approve = sub.add_parser("approve", help="approve clips for rendering")
+    approve.add_argument("clips", type=Path, nargs="+", metavar="CLIP", help=CLIP_HELP)
+    approve.add_argument("--by", metavar="NAME", help="who approves [default: your user name]")
+    approve.add_argument("--force", action="store_true", help="approve although a hard caption rule is broken")
+    approve.add_argument("--out", type=Path, metavar="DIR", help=OUT_HELP)
+    render = sub.add_parser("render", help="render approved clips (names the others)")
+    render.add_argument("clips", type=Path, nargs="+", metavar="CLIP", help=CLIP_HELP)
+    render.add_argument("--force", action="store_true", help="render drafts too")
+    render.add_argument("--to", dest="presets", action="append", metavar="PRESET",
+                        help="output preset, repeatable (default: linkedin)")
+    render.add_argument("--out", type=Path, metavar="DIR", help=OUT_HELP)
+    render.add_argument("--background", metavar="COLOUR|IMAGE", help="what an audio-only recording is shown over")
+    render.add_argument("--presets-file", type=Path, metavar="FILE", help="extra or overriding presets (JSON)")
+    render.add_argument("-q", "--quiet", action="store_true", help="no progress")
+    status = sub.add_parser("status", help="where each clip stands: draft, flagged or approved")
+    status.add_argument("clips", type=Path, nargs="*", metavar="CLIP|FOLDER", help=CLIP_HELP + ", or a folder "
+                        "[default: the current folder]")
+    status.add_argument("--out", type=Path, metavar="DIR", help=OUT_HELP)
 
 
 def _interrupted(_signum, _frame) -> None:
@@ -182,12 +227,16 @@ def cmd_run(args: argparse.Namespace, clip: Path | None = None, memory: tuple[Pa
         background=args.background,
         redo=tuple(args.redo),
         force=args.force,
+        until="review" if getattr(args, "review", False) else "render",
+        discard_srt_edits=getattr(args, "discard_srt_edits", False),
     )
     report = Reporter(quiet=args.quiet)
     report.say(f"bilingo {__version__}: {clip.name} → {out}")
     result = pipeline.run(clip, opts, report)
     for path in [*result.outputs, *result.captions, result.document]:
         print(path)
+    if result.stopped_for_review:
+        report.say(f"next: bilingo review {result.document}")
     if report.timings:
         report.say(f"done in {sum(report.timings.values()):.1f} s")
     return 0
@@ -214,6 +263,125 @@ def clip_document(clip: Path, out: Path | None) -> Path:
     if not doc.is_file():
         raise BilingoError(f"{doc} not found: run `bilingo run {clip.name}` first, or pass --out", ExitCode.BAD_INPUT)
     return doc
+
+
+def clip_documents(paths: list[Path], out: Path | None) -> list[Path]:
+    """The clip documents named by recordings, documents or folders (a folder: every document under it)."""
+    docs: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found = sorted(p for p in path.rglob("*.bilingo.json")
+                           if not any(part.startswith(".") for part in p.relative_to(path).parts))
+            if not found:
+                raise BilingoError(f"{path}: no clip documents (NAME.bilingo.json) in it; run `bilingo run` first",
+                                   ExitCode.BAD_INPUT)
+            docs += found
+        else:
+            docs.append(clip_document(path, out))
+    return list(dict.fromkeys(p.resolve() for p in docs))
+
+
+def cmd_review(args: argparse.Namespace) -> int:
+    from .render.presets import get
+    from .review.server import serve
+
+    docs = clip_documents([args.clip], args.out)
+    preset = get(args.preset, args.presets_file)
+    return serve(docs, preset, port=args.port, browser=not args.no_browser, folder=args.clip.is_dir())
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from .review.srt import edited_sidecars, import_files
+
+    doc_path = clip_document(args.clip, args.out)
+    doc, changes = import_files(doc_path, args.files, args.lang)
+    for line in changes:
+        print(line)
+    print(f"{doc_path.name}: {len(changes) or 'no'} change{'s' if len(changes) != 1 else ''} imported; "
+          f"the clip is {doc.review.state}", file=sys.stderr)
+    for other in edited_sidecars(doc, doc_path):
+        print(f"note: {other.name} was edited too and is not imported yet", file=sys.stderr)
+    return 0
+
+
+def cmd_approve(args: argparse.Namespace) -> int:
+    from .model import ClipDocument, document_lock
+    from .review.state import approve
+
+    for doc_path in clip_documents(args.clips, args.out):
+        with document_lock(doc_path):
+            doc = ClipDocument.load(doc_path)
+            try:
+                approve(doc, args.by or "", force=args.force)
+            except BilingoError as err:
+                raise BilingoError(f"{doc_path.name}: {err}", err.code) from err
+            doc.save(doc_path)
+        print(f"{doc_path.name}: approved by {doc.review.by} at {doc.review.at}")
+    return 0
+
+
+def cmd_render(args: argparse.Namespace) -> int:
+    from . import pipeline
+    from .model import ClipDocument
+    from .progress import Reporter
+    from .transcribe import TranscribeOptions
+
+    report = Reporter(quiet=args.quiet)
+    drafts = []
+    for doc_path in clip_documents(args.clips, args.out):
+        doc = ClipDocument.load(doc_path)
+        if doc.review.state != "approved" and not args.force:
+            drafts.append(doc_path.name)
+            continue
+        recording = Path(doc.source.path)
+        if not recording.is_file():
+            raise BilingoError(f"{doc_path.name}: its recording {recording} is gone; put it back to render",
+                               ExitCode.BAD_INPUT)
+        made = doc.settings.get("transcribe") or {}
+        topts = TranscribeOptions(**{k: v for k, v in made.items() if k in
+                                     ("model", "engine", "language", "beam_size", "batch_size") and v is not None})
+        opts = pipeline.RunOptions(
+            out_dir=doc_path.parent, presets=tuple(args.presets or ("linkedin",)), transcribe=topts,
+            translator=(doc.translator or doc.settings.get("translator") or "none") if doc.translated else "none",
+            presets_file=args.presets_file, background=args.background, approved_only=not args.force)
+        result = pipeline.run(recording, opts, report)
+        for path in result.outputs:
+            print(path)
+    if drafts:
+        raise BilingoError(f"not rendered, not approved: {', '.join(drafts)}; review and approve "
+                           f"{'it' if len(drafts) == 1 else 'them'} (`bilingo review`, `bilingo approve`), or render "
+                           "the drafts with --force", ExitCode.NEEDS_REVIEW)
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from .model import ClipDocument
+    from .review.srt import edited_sidecars
+    from .review.state import clip_state, hard_violations
+
+    for doc_path in clip_documents(args.clips or [Path(".")], args.out):
+        doc = ClipDocument.load(doc_path)
+        state = clip_state(doc)
+        edited = sum(1 for c in doc.cues if c.edited)
+        machine = sum(1 for c in doc.cues if "machine-translation" in c.flags)
+        hard = len(hard_violations(doc.cues))
+        notes = [f"{len(doc.cues)} cues", f"{edited} edited", f"{machine} machine-translated",
+                 f"{hard} rule{'s' if hard != 1 else ''} broken"]
+        if state == "approved":
+            notes.append(f"by {doc.review.by} at {doc.review.at}")
+        if doc.renders:
+            notes.append("rendered: " + " ".join(sorted(doc.renders)))
+        notes += [f"{p.name} edited: `bilingo import` it" for p in edited_sidecars(doc, doc_path)]
+        print(f"{state:<9} {_shown(doc_path)}  ({', '.join(notes)})")
+    return 0
+
+
+def _shown(path: Path) -> str:
+    """A path as short as it can be said from here."""
+    try:
+        return str(path.relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
 
 
 def cmd_lint(args: argparse.Namespace) -> int:
@@ -371,6 +539,8 @@ def cmd_translate(args: argparse.Namespace) -> int:
 COMMANDS = {"run": cmd_run, "lint": cmd_lint, "demo": cmd_demo, "doctor": cmd_doctor, "models": cmd_models, "presets": cmd_presets,
             "install": cmd_install, "translators": cmd_translators, "config": cmd_config, "memory": cmd_memory,
             "translate": cmd_translate}
+            "install": cmd_install, "review": cmd_review, "import": cmd_import, "approve": cmd_approve,
+            "render": cmd_render, "status": cmd_status}
 
 if __name__ == "__main__":
     sys.exit(main())

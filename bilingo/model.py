@@ -6,6 +6,10 @@ One `Cue` carries both languages, so the pair is never matched up by index after
 from __future__ import annotations
 
 import json
+import os
+import threading
+import time
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
@@ -114,6 +118,7 @@ class ClipDocument:
     review: Review = field(default_factory=Review)
     revision: int = 0  # counts saves: a save based on an older revision than the file's is refused
     settings: dict[str, Any] = field(default_factory=dict)  # options the document was made with
+    sidecars: dict[str, str] = field(default_factory=dict)  # SRT file name -> sha256 of what bilingo last wrote
 
     @property
     def language(self) -> str:
@@ -139,17 +144,28 @@ class ClipDocument:
         head, mark, tail = json.dumps(data, ensure_ascii=False, indent=1).rpartition(json.dumps(_WORDS))
         return head + (f"[\n{lines}\n  ]" if words else "[]") + tail  # the words are last: rpartition
 
-    def save(self, path: Path) -> bool:
-        """Write the document if its content changed (a rerun with nothing new writes nothing);
-        True when written."""
-        text = self.to_json() + "\n"
-        try:
-            if path.is_file() and path.read_text(encoding="utf-8") == text:
+    def save(self, path: Path, expect_revision: int | None = None) -> bool:
+        """Write the document if its content changed (a rerun with nothing new writes nothing), counting
+        the write in `revision`; True when written.
+
+        Refused (StaleDocument) when the file on disk is of another revision than `expect_revision`, or,
+        without it, newer than this document: someone else (the review page, another run) saved since
+        this copy was read, and their work is never overwritten blindly."""
+        with document_lock(path):
+            text = self.to_json() + "\n"
+            try:
+                raw = path.read_bytes() if path.is_file() else None
+            except OSError:
+                raw = None
+            on_disk = _revision_of(raw) if raw is not None else None
+            if on_disk is not None and (on_disk != expect_revision if expect_revision is not None
+                                        else on_disk > self.revision):
+                raise StaleDocument(path, on_disk, self.revision if expect_revision is None else expect_revision)
+            if raw is not None and raw == text.encode("utf-8"):
                 return False
-        except (OSError, UnicodeDecodeError):
-            pass
-        atomic_write_text(path, text)
-        return True
+            self.revision = max(self.revision, on_disk or 0) + 1
+            atomic_write_text(path, self.to_json() + "\n")
+            return True
 
     @classmethod
     def from_json(cls, raw: bytes | str) -> "ClipDocument":
@@ -183,6 +199,78 @@ class ClipDocument:
 
 
 _WORDS = "\0words"  # placeholder for the compact word list in to_json
+
+
+class StaleDocument(BilingoError):
+    """A save based on an older revision of the document than the one on disk."""
+
+    def __init__(self, path: Path, on_disk: int, based_on: int):
+        super().__init__(f"{path.name} was changed by someone else since it was read (revision {on_disk} on disk, "
+                         f"this copy is revision {based_on}); nothing was overwritten: start again from the saved "
+                         "document (run again, or reload the review page)",
+                         ExitCode.BAD_INPUT)
+        self.on_disk = on_disk
+        self.based_on = based_on
+
+
+@dataclass(frozen=True)
+class _Revision:
+    revision: Any = 0
+
+
+def _revision_of(raw: bytes) -> int | None:
+    """The revision a document file holds, None when it cannot be read as a document."""
+    try:
+        value = _decode(raw, _Revision).revision
+    except ValueError:
+        return None
+    return value if isinstance(value, int) else None
+
+
+LOCK_TIMEOUT_S = 30.0
+_lock_guard = threading.Lock()
+_process_locks: dict[str, threading.RLock] = {}
+_held: dict[str, list[int]] = {}  # folder -> [fd, depth]
+
+
+@contextmanager
+def document_lock(path: Path, timeout: float = LOCK_TIMEOUT_S):
+    """Hold the document's write lock around a read-modify-write, so that a review server and a run
+    never write a clip document at the same time. The lock is an flock on the document's folder (no lock
+    file to litter the outputs), re-entrant within a thread and serialised between threads."""
+    import fcntl
+
+    folder = os.path.abspath(path.parent if str(path.parent) else ".")
+    with _lock_guard:
+        local = _process_locks.setdefault(folder, threading.RLock())
+    with local:
+        if folder in _held:
+            _held[folder][1] += 1
+            try:
+                yield
+            finally:
+                _held[folder][1] -= 1
+            return
+        os.makedirs(folder, exist_ok=True)
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            deadline = time.monotonic() + timeout
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() > deadline:
+                        raise BilingoError(f"{path.name} is being written by another bilingo (a run or a review "
+                                           f"page) for over {timeout:g} s; try again", ExitCode.BAD_INPUT) from None
+                    time.sleep(0.05)
+            _held[folder] = [fd, 1]
+            try:
+                yield
+            finally:
+                del _held[folder]
+        finally:
+            os.close(fd)  # closing releases the flock
 
 
 @dataclass(frozen=True)

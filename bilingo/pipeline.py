@@ -15,12 +15,13 @@ import tempfile
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
-from . import media, segment, subtitles
+from . import media, segment
 from .cache import stage_key
 from .errors import BilingoError, ExitCode, TranslatorUnavailable
 from .fsutil import atomic_write_text, check_writable, staging_dir, sweep_leftovers
 from .model import ClipDocument, Review, Source, Transcript, assign_ids, attach_words
 from .progress import Reporter
+from .review import srt as review_srt
 from .render import ass, presets, video
 from .transcribe import TranscribeOptions, decode_settings, transcribe
 from .transcribe.models import ModelRef, cache_dir, resolve
@@ -49,6 +50,7 @@ class RunOptions:
     force: bool = False  # let --redo transcribe replace cues a person edited
     until: str = "render"  # "review": stop once the clip document and its captions are ready for review
     approved_only: bool = False  # render only a clip a person approved (the review gate)
+    discard_srt_edits: bool = False  # overwrite sidecar SRTs a person edited instead of stopping
 
 
 @dataclass
@@ -91,10 +93,13 @@ def _run(clip: Path, opts: RunOptions, report: Reporter) -> RunResult:
     info = _decoded(info, audio, report)
     result = RunResult(document=out / f"{stem}.bilingo.json")
     doc = _document(info, audio, result, opts, report)
+    if not opts.discard_srt_edits:
+        review_srt.check_sidecars(doc, result.document)  # before any work that would overwrite them
 
     error = _translate(doc, audio, opts, report)
     doc.save(result.document)
-    result.captions = _write_captions(doc, out, stem)
+    result.captions = review_srt.write_sidecars(doc, result.document, discard_edits=opts.discard_srt_edits)
+    doc.save(result.document)  # with the sidecars' hashes
     if error is not None:
         raise error  # transcript, source captions and document are saved: nothing is lost
     if opts.until == "review":
@@ -354,19 +359,6 @@ def _translators(doc: ClipDocument, audio, opts: RunOptions) -> list:
         raise BilingoError("--translator whisper turns Chinese speech into English; this recording is English",
                            ExitCode.BAD_INPUT)
     return chain
-
-
-def _write_captions(doc: ClipDocument, out: Path, stem: str) -> list[Path]:
-    """One SRT per language with text; a language edited away loses its stale file."""
-    written = []
-    for lang in ("en", "zh"):
-        path = out / f"{stem}.{lang}.srt"
-        if any(c.text(lang).strip() for c in doc.cues):
-            subtitles.write_srt(doc.cues, lang, path)
-            written.append(path)
-        else:
-            path.unlink(missing_ok=True)
-    return written
 
 
 def _render_key(doc: ClipDocument, preset: presets.Preset) -> str:

@@ -1,0 +1,1 @@
+"""Review before render: SRT round trips, approval, the local review page."""

@@ -1,0 +1,52 @@
+"""A still of one cue as it will be burned: the real ASS, font and preset, rendered by ffmpeg/libass.
+
+Kept in one function so the review page follows wherever rendering goes.
+"""
+from __future__ import annotations
+
+import subprocess
+import tempfile
+from dataclasses import replace
+from pathlib import Path
+
+import ffmpeg
+
+from ..errors import BilingoError, ExitCode
+from ..media import find_ffmpeg
+from ..model import Cue
+from ..render import ass, video
+from ..render.presets import Preset
+
+STILL_TIMEOUT_S = 60
+
+
+def still(recording: Path, has_video: bool, cue: Cue, preset: Preset, at_ms: int) -> bytes:
+    """PNG of the frame at `at_ms` (or the preset's background for audio) with `cue` burned in."""
+    shown = replace(cue, start=0, end=3_600_000)  # the still is the first frame of an input seeked to at_ms
+    subs = ass.build([shown], preset, [ass.caption_lines(cue, preset)])
+    w, h = preset.width, preset.height
+    image = Path(preset.background) if Path(preset.background).suffix else None
+    with tempfile.TemporaryDirectory(prefix="bilingo-preview-") as tmp:
+        work = Path(tmp)
+        (work / video.ASS_NAME).write_text(subs.to_string("ass"), encoding="utf-8")
+        video._link_fonts(work / "fonts")  # the font set the render uses
+        if has_video:
+            frame = (ffmpeg.input(str(recording), ss=f"{max(at_ms, 0) / 1000:.3f}").video
+                     .filter("scale", w, h, force_original_aspect_ratio="decrease")
+                     .filter("pad", w, h, "(ow-iw)/2", "(oh-ih)/2", color="black" if image else preset.background)
+                     .filter("setsar", 1))
+        else:
+            frame = video._background(preset, image, 1.0)
+        frame = frame.filter("subtitles", video.ASS_NAME, fontsdir="fonts")
+        cmd = (ffmpeg.output(frame, "still.png", vframes=1)
+               .global_args("-hide_banner", "-nostdin", "-y", "-loglevel", "error")
+               .compile(cmd=find_ffmpeg()))
+        try:
+            proc = subprocess.run(cmd, cwd=work, capture_output=True, text=True, timeout=STILL_TIMEOUT_S)
+        except subprocess.TimeoutExpired as exc:
+            raise BilingoError("ffmpeg took too long rendering the preview", ExitCode.RENDER_FAILED) from exc
+        png = work / "still.png"
+        if proc.returncode != 0 or not png.is_file():
+            last = [ln for ln in proc.stderr.splitlines() if ln.strip()][-1:] or ["no message"]
+            raise BilingoError(f"ffmpeg failed rendering the preview: {last[0]}", ExitCode.RENDER_FAILED)
+        return png.read_bytes()

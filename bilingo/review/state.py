@@ -1,0 +1,97 @@
+"""Review state of a clip: who changed what, the approval gate, and edits flowing back to the memory.
+
+A clip is a draft until a person approves it; any later change to a cue's text or timing makes it a
+draft again. A cue a person wrote or corrected carries the language in `cue.edited` and loses the
+`machine-translation` flag; a corrected translation goes into the translation memory as a human entry.
+"""
+from __future__ import annotations
+
+import getpass
+from dataclasses import replace
+from datetime import datetime, timezone
+
+from ..errors import BilingoError, ExitCode
+from ..model import LANGS, ClipDocument, Cue, Review, assign_ids, attach_words
+from ..rules import Violation, lint
+
+MACHINE = "machine-translation"
+# Rules a burned caption cannot break: unreadable or broken output. Reading speed, short cues and gaps
+# are warnings a person may accept.
+HARD_RULES = frozenset({"empty", "line-length", "lines", "overlap", "order", "max-duration"})
+
+
+def user_name() -> str:
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):
+        return "unknown"
+
+
+def now() -> str:
+    return datetime.now(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def hard_violations(cues: list[Cue]) -> list[Violation]:
+    return [v for v in lint(cues) if v.rule in HARD_RULES]
+
+
+def clip_state(doc: ClipDocument) -> str:
+    """approved, flagged (a draft breaking a hard rule) or draft."""
+    if doc.review.state == "approved":
+        return "approved"
+    return "flagged" if hard_violations(doc.cues) else "draft"
+
+
+def approve(doc: ClipDocument, by: str = "", force: bool = False) -> None:
+    """Mark the clip approved by `by` now; refused while a hard rule is broken, unless `force`."""
+    hard = hard_violations(doc.cues)
+    if hard and not force:
+        more = f" and {len(hard) - 1} more" if len(hard) > 1 else ""
+        raise BilingoError(f"not approved: {hard[0]}{more} (see `bilingo lint`); fix them, or approve anyway with "
+                           "--force", ExitCode.NEEDS_REVIEW)
+    doc.review = Review(state="approved", by=by or user_name(), at=now())
+
+
+def record_edits(doc: ClipDocument, new_cues: list[Cue]) -> list[Cue]:
+    """Set `doc.cues` to `new_cues` (a person's version of them) with ids given, languages a person
+    changed added to `edited`, `machine-translation` cleared where the translation was corrected, and
+    word spans attached. Any change to text or timing returns an approved clip to draft. Returns the
+    cues whose translation a person changed: `remember_human` them once the document is saved."""
+    old = {c.id: c for c in doc.cues if c.id}
+    target = doc.target_language
+    out = []
+    for cue in assign_ids(new_cues):
+        before = old.get(cue.id)
+        changed = [lang for lang in LANGS if (before.text(lang) if before else "") != cue.text(lang)]
+        if changed:
+            edited = tuple(dict.fromkeys((*cue.edited, *(lang for lang in changed if cue.text(lang).strip()))))
+            flags = tuple(f for f in cue.flags if f != MACHINE) if target in changed else cue.flags
+            cue = replace(cue, edited=edited, flags=flags)
+        out.append(cue)
+    cues = attach_words(out, doc.transcript.words)
+    if _content(cues) != _content(doc.cues) and doc.review.state == "approved":
+        doc.review = Review()  # what was approved is no longer what would be burned
+    doc.cues = cues
+    return [c for c in cues if target in c.edited and (c.id not in old or old[c.id].text(target) != c.text(target))]
+
+
+def _content(cues: list[Cue]) -> list[tuple]:
+    return [(c.start, c.end, c.en, c.zh) for c in cues]
+
+
+def remember_human(doc: ClipDocument, cue: Cue) -> bool:
+    """Keep a person's translation of a cue in the shared translation memory as a human entry (it
+    beats machine ones). The one place review talks to the memory."""
+    from ..translate import remember_edits
+    from ..translate.memory import TranslationMemory, shared_path
+
+    source, target = doc.language, doc.target_language
+    if not cue.text(source).strip() or not cue.text(target).strip() or target not in cue.edited:
+        return False
+    memory = TranslationMemory(shared_path())
+    try:
+        remember_edits([cue], source, memory)
+    finally:
+        memory.close()
+    return True
+

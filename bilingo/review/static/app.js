@@ -1,0 +1,417 @@
+// bilingo review page: plays the recording with the captions overlaid as they will be burned, edits cues,
+// lints as you type, saves against the document's revision, previews a real ffmpeg still, approves.
+"use strict";
+
+const token = new URLSearchParams(location.search).get("token") || "";
+const $ = (id) => document.getElementById(id);
+const S = { clip: null, cues: [], violations: [], lines: [], current: 0, dirty: false, index: null, lintTimer: null,
+            lintSeq: 0 };
+const NUDGE = 100, MIN_GAP = 80;
+
+async function api(path, body) {
+  const opts = { headers: { "X-Bilingo-Token": token } };
+  if (body !== undefined) {
+    opts.method = "POST";
+    opts.headers["Content-Type"] = "application/json";
+    opts.body = JSON.stringify(body);
+  }
+  const res = await fetch(path, opts);
+  if (!res.ok) {
+    let message = res.statusText;
+    try { message = (await res.json()).error || message; } catch (_) { /* not JSON */ }
+    const err = new Error(message);
+    err.status = res.status;
+    throw err;
+  }
+  return (res.headers.get("Content-Type") || "").startsWith("application/json") ? res.json() : res.blob();
+}
+
+function say(text, kind = "", extra = null) {
+  const box = $("message");
+  box.textContent = text;
+  box.className = kind;
+  box.hidden = !text;
+  if (extra) { box.append(" "); box.append(extra); }
+}
+
+function fmt(ms) {
+  const neg = ms < 0 ? "-" : "";
+  ms = Math.abs(Math.round(ms));
+  const m = Math.floor(ms / 60000), s = Math.floor(ms / 1000) % 60, r = ms % 1000;
+  return `${neg}${m}:${String(s).padStart(2, "0")}.${String(r).padStart(3, "0")}`;
+}
+
+// ---- folder view -------------------------------------------------------------------------------
+
+async function showFolder() {
+  const clips = await api("/api/clips");
+  if (clips.length === 1 && !(S.clip && S.clip.folder) && !location.hash) return openClip(0);
+  $("clip").hidden = true; $("folder").hidden = false; $("actions").hidden = true; $("home").hidden = true;
+  $("state").textContent = ""; $("state").className = "badge"; $("title").textContent = "bilingo review: clips";
+  const body = $("clips").querySelector("tbody");
+  body.replaceChildren(...clips.map((c) => {
+    const tr = document.createElement("tr");
+    tr.dataset.index = c.index;
+    const cells = [c.name, "", c.cues ?? "", c.edited ?? "", c.hard ?? "", c.by ? `${c.by}, ${c.at}` : ""];
+    cells.forEach((v, i) => {
+      const td = document.createElement("td");
+      if (i === 1) { const b = document.createElement("span"); b.className = `badge ${c.state}`; b.textContent = c.state; td.append(b); }
+      else td.textContent = v;
+      tr.append(td);
+    });
+    if (c.error) tr.title = c.error;
+    tr.addEventListener("click", () => { location.hash = `#clip=${c.index}`; });
+    return tr;
+  }));
+}
+
+// ---- clip view ---------------------------------------------------------------------------------
+
+async function openClip(index) {
+  const clip = await api(`/api/clips/${index}`);
+  S.index = index;
+  load(clip);
+  $("folder").hidden = true; $("clip").hidden = false; $("actions").hidden = false;
+  $("home").hidden = !(clip.folder || clip.clips > 1);
+  const video = $("video");
+  video.src = `/api/clips/${index}/media?token=${encodeURIComponent(token)}`;
+  $("stage").style.aspectRatio = `${clip.preset.width} / ${clip.preset.height}`;
+  $("stage").style.background = clip.has_video ? "#000" : clip.preset.background;
+  select(0, false);
+  if (clip.edited_sidecars.length) {
+    say(`${clip.edited_sidecars.join(", ")} changed outside bilingo: bring those edits in with ` +
+        `\`bilingo import ${clip.document} ${clip.edited_sidecars.join(" ")}\` before editing here.`);
+  }
+}
+
+function load(clip) {
+  S.clip = clip;
+  S.cues = clip.cues.map((c) => ({ ...c }));
+  S.violations = clip.violations;
+  S.lines = clip.lines;
+  S.current = Math.min(S.current, Math.max(S.cues.length - 1, 0));
+  setDirty(false);
+  $("title").textContent = `${clip.name} · ${clip.preset.label}`;
+  showState();
+  renderCues();
+  drawOverlay();
+}
+
+function showState() {
+  const st = S.clip.state, badge = $("state");
+  badge.className = `badge ${st}`;
+  badge.textContent = st === "approved" ? `approved by ${S.clip.review.by}` : st;
+  badge.title = st === "approved" ? `approved by ${S.clip.review.by} at ${S.clip.review.at}` : "";
+}
+
+function setDirty(dirty) {
+  S.dirty = dirty;
+  $("dirty").hidden = !dirty;
+  if (dirty && S.clip && S.clip.review.state === "approved") {
+    say("This clip is approved: saving a change to text or timing returns it to draft, to be approved again.");
+  }
+}
+
+function languages() {
+  return S.clip.language === "zh" ? ["zh", "en"] : ["en", "zh"];
+}
+
+function renderCues() {
+  const list = $("cues");
+  list.replaceChildren(...S.cues.map((cue, i) => cueItem(cue, i)));
+  markCurrent();
+}
+
+function button(label, title, onclick) {
+  const b = document.createElement("button");
+  b.type = "button"; b.textContent = label; b.title = title;
+  b.addEventListener("click", (e) => { e.stopPropagation(); onclick(); });
+  return b;
+}
+
+function cueItem(cue, i) {
+  const li = document.createElement("li");
+  li.className = "cue"; li.dataset.index = i; li.dataset.id = cue.id;
+  const row = document.createElement("div"); row.className = "row";
+  const num = document.createElement("span"); num.className = "num"; num.textContent = i + 1;
+  const start = document.createElement("span"); start.className = "time start"; start.textContent = fmt(cue.start);
+  const end = document.createElement("span"); end.className = "time end"; end.textContent = fmt(cue.end);
+  row.append(num,
+    button("−", "start 100 ms earlier", () => retime(i, "start", -NUDGE)), start,
+    button("+", "start 100 ms later", () => retime(i, "start", NUDGE)),
+    button("⇤", "start at the playhead", () => retime(i, "start", null)),
+    document.createTextNode("→"),
+    button("−", "end 100 ms earlier", () => retime(i, "end", -NUDGE)), end,
+    button("+", "end 100 ms later", () => retime(i, "end", NUDGE)),
+    button("⇥", "end at the playhead", () => retime(i, "end", null)),
+    button("split", "split this cue at the playhead (or in the middle)", () => split(i)),
+    button("merge ↓", "merge with the next cue", () => merge(i)));
+  const tags = document.createElement("span"); tags.className = "tags";
+  for (const f of cue.flags) { const t = document.createElement("span"); t.className = `tag ${f === "machine-translation" ? "machine" : ""}`; t.textContent = f === "machine-translation" ? "machine" : f; tags.append(t); }
+  for (const l of cue.edited) { const t = document.createElement("span"); t.className = "tag edited"; t.textContent = `${l} edited`; tags.append(t); }
+  row.append(tags);
+  li.append(row);
+  for (const lang of languages()) {
+    const ta = document.createElement("textarea");
+    ta.lang = lang === "zh" ? "zh-Hans" : "en"; ta.dataset.lang = lang; ta.rows = 2;
+    ta.setAttribute("aria-label", `cue ${i + 1} ${lang === "zh" ? "Chinese" : "English"}`);
+    ta.placeholder = lang === "zh" ? "中文" : "English";
+    ta.value = cue[lang];
+    ta.addEventListener("input", () => { S.cues[i][lang] = ta.value; setDirty(true); lintSoon(); });
+    ta.addEventListener("focus", () => select(i, !S.playing));
+    li.append(ta);
+  }
+  const warn = document.createElement("ul"); warn.className = "warn";
+  li.append(warn);
+  fillWarnings(li, i);
+  li.addEventListener("click", () => select(i, true));
+  return li;
+}
+
+function fillWarnings(li, i) {
+  const found = S.violations[i] || [];
+  const warn = li.querySelector("ul.warn");
+  warn.replaceChildren(...found.map((v) => {
+    const item = document.createElement("li");
+    item.className = v.hard ? "hard" : ""; item.textContent = v.text.replace(/^cue \d+/, "").replace(/^:\s*/, "");
+    return item;
+  }));
+  li.classList.toggle("bad", found.some((v) => v.hard));
+}
+
+function refreshRow(i) {
+  const li = $("cues").children[i];
+  if (!li) return;
+  li.querySelector(".start").textContent = fmt(S.cues[i].start);
+  li.querySelector(".end").textContent = fmt(S.cues[i].end);
+}
+
+function markCurrent() {
+  [...$("cues").children].forEach((li, i) => li.classList.toggle("current", i === S.current));
+}
+
+function select(i, seek = true) {
+  if (!S.cues.length) return;
+  S.current = Math.max(0, Math.min(i, S.cues.length - 1));
+  markCurrent();
+  const li = $("cues").children[S.current];
+  if (li) li.scrollIntoView({ block: "nearest" });
+  if (seek) {
+    const v = $("video");
+    const c = S.cues[S.current];
+    if (v.readyState > 0 && (v.currentTime * 1000 < c.start || v.currentTime * 1000 >= c.end)) v.currentTime = (c.start + 1) / 1000;
+  }
+  drawOverlay();
+}
+
+function playhead() { return Math.round($("video").currentTime * 1000); }
+
+function retime(i, edge, delta) {
+  const c = S.cues[i];
+  const value = delta === null ? playhead() : c[edge] + delta;
+  if (edge === "start" && value >= c.end) return say("A cue must start before it ends.", "error");
+  if (edge === "end" && value <= c.start) return say("A cue must end after it starts.", "error");
+  c[edge] = Math.max(0, value);
+  setDirty(true); refreshRow(i); lintSoon(); drawOverlay();
+}
+
+function splitText(text, ratio, lang) {
+  if (lang === "zh") { const k = Math.round(text.length * ratio); return [text.slice(0, k), text.slice(k)]; }
+  const words = text.split(/\s+/).filter(Boolean);
+  let best = 0, bestDist = Infinity, seen = 0;
+  const total = words.join(" ").length || 1;
+  for (let k = 0; k <= words.length; k++) {
+    const d = Math.abs(seen / total - ratio);
+    if (d < bestDist) { best = k; bestDist = d; }
+    if (k < words.length) seen += words[k].length + 1;
+  }
+  return [words.slice(0, best).join(" "), words.slice(best).join(" ")];
+}
+
+function split(i) {
+  const c = S.cues[i];
+  let t = playhead();
+  if (!(t > c.start + 200 && t < c.end - 200 - MIN_GAP)) t = Math.round((c.start + c.end - MIN_GAP) / 2);
+  if (t - c.start < 100 || c.end - (t + MIN_GAP) < 100) return say("This cue is too short to split.", "error");
+  const ratio = (t - c.start) / (c.end - c.start);
+  const second = { id: "", start: t + MIN_GAP, end: c.end, en: "", zh: "", flags: [], edited: [] };
+  for (const lang of ["en", "zh"]) [c[lang], second[lang]] = splitText(c[lang], ratio, lang);
+  c.end = t;
+  S.cues.splice(i + 1, 0, second);
+  S.violations.splice(i + 1, 0, []); S.lines.splice(i + 1, 0, {});
+  setDirty(true); renderCues(); lintSoon(); select(i, false);
+}
+
+function merge(i) {
+  if (i + 1 >= S.cues.length) return say("There is no next cue to merge with.", "error");
+  const a = S.cues[i], b = S.cues[i + 1];
+  a.end = b.end;
+  a.en = [a.en, b.en].map((t) => t.trim()).filter(Boolean).join(" ");
+  a.zh = a.zh.trim() + b.zh.trim();
+  S.cues.splice(i + 1, 1); S.violations.splice(i + 1, 1); S.lines.splice(i + 1, 1);
+  setDirty(true); renderCues(); lintSoon(); select(i, false);
+}
+
+// ---- linting and the overlay ---------------------------------------------------------------------
+
+function edits() { return S.cues.map(({ id, start, end, en, zh }) => ({ id, start, end, en, zh })); }
+
+function lintSoon() {
+  clearTimeout(S.lintTimer);
+  S.lintTimer = setTimeout(lintNow, 200);
+}
+
+async function lintNow() {
+  const seq = ++S.lintSeq;
+  try {
+    const found = await api(`/api/clips/${S.index}/lint`, { cues: edits() });
+    if (seq !== S.lintSeq) return; // a newer edit is being checked
+    S.violations = found.violations; S.lines = found.lines;
+    [...$("cues").children].forEach((li, i) => fillWarnings(li, i));
+    drawOverlay();
+  } catch (err) { say(`Could not check the cues: ${err.message}`, "error"); }
+}
+
+function cueAt(ms) {
+  return S.cues.findIndex((c) => c.start <= ms && ms < c.end);
+}
+
+function drawOverlay() {
+  const overlay = $("overlay");
+  if (!S.clip) return;
+  const at = cueAt(playhead());
+  const i = at >= 0 ? at : ($("video").paused ? S.current : -1);
+  overlay.replaceChildren();
+  if (i < 0 || !S.lines[i]) return;
+  const p = S.clip.preset, scale = $("stage").clientWidth / p.width;
+  const size = { zh: p.zh_size, en: p.en_size }, em = { zh: p.zh_em, en: p.en_em };
+  const [bottom, top] = p.order === "zh-top" ? ["en", "zh"] : ["zh", "en"];
+  let margin = p.margin_bottom;
+  for (const lang of [bottom, top]) {
+    const lines = S.lines[i][lang];
+    if (!lines || !lines.length) continue;
+    const ev = document.createElement("div");
+    ev.className = `event ${lang}`; ev.lang = lang === "zh" ? "zh-Hans" : "en";
+    ev.textContent = lines.join("\n");
+    const o = Math.max(2, size[lang] / 20) * scale;
+    ev.style.bottom = `${margin * scale}px`;
+    ev.style.fontSize = `${em[lang] * scale}px`;
+    ev.style.lineHeight = `${size[lang] * scale}px`;
+    ev.style.padding = `0 ${p.margin_sides * scale}px`;
+    ev.style.textShadow = [[-o, 0], [o, 0], [0, -o], [0, o], [-o, -o], [o, o], [-o, o], [o, -o]]
+      .map(([x, y]) => `${x}px ${y}px 0 #000`).join(",") + `, ${scale}px ${scale}px 0 rgba(0,0,0,.5)`;
+    overlay.append(ev);
+    margin += lines.length * size[lang] + p.line_gap;
+  }
+}
+
+function tick() {
+  const v = $("video");
+  $("clock").textContent = `${fmt(playhead())} / ${fmt(S.clip ? S.clip.duration : 0)}`;
+  if (S.clip && S.clip.duration && !S.seeking) $("seek").value = Math.round(1000 * playhead() / S.clip.duration);
+  $("playpause").textContent = v.paused ? "▶" : "⏸";
+  const at = cueAt(playhead());
+  if (at >= 0 && at !== S.current && !v.paused) { S.current = at; markCurrent(); }
+  if (S.stopAt !== undefined && playhead() >= S.stopAt) { v.pause(); S.stopAt = undefined; }
+  drawOverlay();
+  if (!v.paused) requestAnimationFrame(tick);
+}
+
+// ---- actions -----------------------------------------------------------------------------------
+
+function playCue() {
+  const c = S.cues[S.current];
+  if (!c) return;
+  const v = $("video");
+  v.currentTime = c.start / 1000;
+  S.stopAt = c.end;
+  v.play();
+}
+
+async function save() {
+  const wasApproved = S.clip.review.state === "approved";
+  try {
+    const clip = await api(`/api/clips/${S.index}/save`, { revision: S.clip.revision, cues: edits() });
+    load(clip);
+    say(wasApproved && clip.review.state !== "approved"
+      ? "Saved. The clip is a draft again: approve it once you are happy." : `Saved (revision ${clip.revision}).`, "ok");
+    return true;
+  } catch (err) {
+    say(err.status === 409 ? `Not saved: ${err.message}` : `Not saved: ${err.message}`, "error");
+    return false;
+  }
+}
+
+async function approve(force = false) {
+  if (S.dirty && !(await save())) return;
+  try {
+    const clip = await api(`/api/clips/${S.index}/approve`, { revision: S.clip.revision, force });
+    load(clip);
+    say(`Approved by ${clip.review.by} at ${clip.review.at}: \`bilingo render\` will burn exactly this.`, "ok");
+  } catch (err) {
+    if (err.status === 422) {
+      const anyway = button("approve anyway", "approve although a hard rule is broken", () => approve(true));
+      say(err.message, "error", anyway);
+    } else say(`Not approved: ${err.message}`, "error");
+  }
+}
+
+async function preview() {
+  const btn = $("preview-btn");
+  btn.disabled = true; btn.textContent = "Rendering…";
+  try {
+    const blob = await api(`/api/clips/${S.index}/preview`, { cues: edits(), index: S.current, at: playhead() });
+    const img = $("preview-img");
+    if (img.src) URL.revokeObjectURL(img.src);
+    img.src = URL.createObjectURL(blob);
+    $("preview-cap").textContent = `Cue ${S.current + 1} rendered by ffmpeg/libass with the ${S.clip.preset.id} preset and its font.`;
+    $("preview").hidden = false;
+  } catch (err) { say(`No preview: ${err.message}`, "error"); }
+  finally { btn.disabled = false; btn.textContent = "Preview still"; }
+}
+
+function typing(e) { return ["TEXTAREA", "INPUT"].includes(e.target.tagName); }
+
+document.addEventListener("keydown", (e) => {
+  if ($("clip").hidden) return;
+  const key = e.key.toLowerCase();
+  if ((e.ctrlKey || e.metaKey) && key === "s") { e.preventDefault(); save(); return; }
+  const plain = !typing(e) && !e.ctrlKey && !e.metaKey && !e.altKey;
+  if ((e.altKey && e.key === "ArrowDown") || (plain && key === "j")) { e.preventDefault(); select(S.current + 1); }
+  else if ((e.altKey && e.key === "ArrowUp") || (plain && key === "k")) { e.preventDefault(); select(S.current - 1); }
+  else if ((e.altKey && key === "p") || (plain && key === "p")) { e.preventDefault(); playCue(); }
+  else if ((e.altKey && key === "a") || (plain && key === "a")) { e.preventDefault(); approve(); }
+  else if (plain && key === " ") { e.preventDefault(); togglePlay(); }
+});
+
+window.addEventListener("beforeunload", (e) => { if (S.dirty) { e.preventDefault(); e.returnValue = ""; } });
+window.addEventListener("resize", drawOverlay);
+window.addEventListener("hashchange", route);
+
+function route() {
+  const m = location.hash.match(/^#clip=(\d+)$/);
+  (m ? openClip(Number(m[1])) : showFolder()).catch((err) => say(err.message, "error"));
+}
+
+$("save").addEventListener("click", save);
+$("approve").addEventListener("click", () => approve());
+$("preview-btn").addEventListener("click", preview);
+$("prev").addEventListener("click", () => select(S.current - 1));
+$("next").addEventListener("click", () => select(S.current + 1));
+$("play").addEventListener("click", playCue);
+function togglePlay() { const v = $("video"); S.stopAt = undefined; if (v.paused) v.play(); else v.pause(); }
+$("playpause").addEventListener("click", togglePlay);
+$("seek").addEventListener("input", () => {
+  S.seeking = true;
+  $("video").currentTime = (Number($("seek").value) / 1000) * (S.clip.duration / 1000);
+});
+$("seek").addEventListener("change", () => { S.seeking = false; });
+$("home").addEventListener("click", (e) => { e.preventDefault(); location.hash = ""; showFolder(); });
+const video = $("video");
+video.addEventListener("play", () => { S.playing = true; requestAnimationFrame(tick); });
+video.addEventListener("pause", () => { S.playing = false; tick(); });
+video.addEventListener("seeked", tick);
+video.addEventListener("loadedmetadata", () => { select(S.current); tick(); });
+
+if (!token) say("This page needs the URL bilingo printed (it carries the session token).", "error");
+else route();

@@ -1,0 +1,150 @@
+"""The review page in a real browser (Debian's chromium driven by Playwright), then the render it gates."""
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bilingo import pipeline
+from bilingo.model import ClipDocument
+from bilingo.render import presets
+from bilingo.review.preview import still
+
+from .conftest import REPO, bilingo
+from .mp4 import frame_at
+from .review_clip import Review, clip, make_clip  # noqa: F401 - clip is a fixture
+
+playwright = pytest.importorskip("playwright.sync_api")
+CHROMIUM = shutil.which("chromium")
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync"]
+EDIT = "而要问你能为你的国家做些什么"  # no caption punctuation: the overlay shows it as typed
+
+
+@pytest.fixture
+def browser():
+    if CHROMIUM is None:
+        pytest.fail("chromium is missing: apt-get install chromium (tests/run.sh installs it)")
+    with playwright.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+def test_edit_save_reload_approve_render(browser, tmp_path):
+    doc_path = make_clip(tmp_path)
+    original = ClipDocument.load(doc_path)
+    review = Review(doc_path)
+    try:
+        page = browser.new_page(viewport={"width": 1400, "height": 860})
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(review.url)
+        second = page.locator("li.cue").nth(1)
+        zh = second.locator("textarea[data-lang=zh]")
+        assert zh.input_value() == original.cues[1].zh
+
+        # edit the Chinese of the second cue: the overlay shows it as it will be burned, the linter checks it
+        zh.fill(EDIT)
+        page.wait_for_function("t => [...document.querySelectorAll('#overlay .event')]"
+                               ".some(e => e.textContent.replace(/\\n/g, '') === t)", arg=EDIT)
+        assert page.locator("#dirty").is_visible()
+        page.keyboard.press("Control+s")
+        page.wait_for_selector("#message.ok")
+        assert "Saved" in page.locator("#message").inner_text()
+
+        page.reload()
+        zh = page.locator("li.cue").nth(1).locator("textarea[data-lang=zh]")
+        assert zh.input_value() == EDIT
+        assert "zh edited" in page.locator("li.cue").nth(1).inner_text()
+
+        # someone else saves meanwhile (another tab, a run): this page's next save is refused and says so
+        other = ClipDocument.load(doc_path)
+        other.cues[0] = other.cues[0].with_text("en", other.cues[0].en + " (other)")
+        other.save(doc_path)
+        first = page.locator("li.cue").nth(0).locator("textarea[data-lang=en]")
+        first.fill(first.input_value() + " (mine)")
+        page.locator("#save").click()
+        page.wait_for_selector("#message.error")
+        assert "changed elsewhere" in page.locator("#message").inner_text()
+        assert "(mine)" not in doc_path.read_text()
+        page.reload()
+        assert page.locator("li.cue").nth(0).locator("textarea[data-lang=en]").input_value().endswith("(other)")
+
+        # keyboard: next and previous cue
+        page.evaluate("document.activeElement && document.activeElement.blur()")  # keys act when not typing
+        page.keyboard.press("j")
+        assert page.locator("li.cue.current").get_attribute("data-index") == "1"
+        page.keyboard.press("Alt+ArrowUp")
+        assert page.locator("li.cue.current").get_attribute("data-index") == "0"
+        page.keyboard.press("j")
+
+        page.locator("#preview-btn").click()
+        page.wait_for_function("() => document.getElementById('preview-img').naturalWidth === 1920")
+        page.locator("#approve").click()
+        page.wait_for_selector("#state.approved")
+        assert page.locator("#state").text_content().startswith("approved by ")
+        page.screenshot(path=str(tmp_path / "review-page.png"))
+        if os.environ.get("BILINGO_DOCS_SCREENSHOT"):
+            page.screenshot(path=str(REPO / "assets" / "docs" / "review-page.png"), full_page=True)
+        assert errors == []
+    finally:
+        review.stop()
+
+    doc = ClipDocument.load(doc_path)
+    assert doc.review.state == "approved" and doc.cues[1].zh == EDIT and doc.cues[0].en.endswith("(other)") and "zh" in doc.cues[1].edited
+
+    proc = bilingo("render", doc_path)
+    assert proc.returncode == 0, proc.stderr
+    mp4 = doc_path.parent / "jfk.linkedin.mp4"
+    rendered = ClipDocument.load(doc_path)
+    preset = presets.get("linkedin")
+    assert rendered.renders["linkedin"]["key"] == pipeline._render_key(rendered, preset)  # made from these cues
+
+    # the burned frame in the second cue shows the edit: it matches a still of the edited cue, not the original
+    cue = rendered.cues[1]
+    middle = (cue.start + cue.end) // 2
+    burned = frame_at(mp4, middle / 1000).astype(int)[-400:]
+    edited = _png(still(Path(doc.source.path), False, cue, preset, middle))[-400:]
+    before = _png(still(Path(doc.source.path), False, original.cues[1], preset, middle))[-400:]
+    assert np.abs(burned - edited).mean() < np.abs(burned - before).mean() / 3
+
+
+def _png(data: bytes) -> np.ndarray:
+    import io
+
+    import av
+
+    with av.open(io.BytesIO(data)) as c:
+        return next(c.decode(video=0)).to_ndarray(format="rgb24").astype(int)
+
+
+def test_the_folder_view_lists_clips_with_their_state_and_opens_them(browser, clip, tmp_path):
+    import json
+
+    for name in ("a", "b"):
+        shutil.copytree(clip.parent, tmp_path / "talks" / name / "bilingo-out")
+    approved = tmp_path / "talks" / "b" / "bilingo-out" / "jfk.bilingo.json"
+    data = json.loads(approved.read_text())
+    data["review"] = {"state": "approved", "by": "Ann", "at": "2026-11-29T14:00:00Z"}
+    approved.write_text(json.dumps(data, ensure_ascii=False))
+    review = Review(tmp_path / "talks")
+    try:
+        page = browser.new_page(viewport={"width": 1200, "height": 700})
+        page.goto(review.url)
+        rows = page.locator("#clips tbody tr")
+        rows.first.wait_for()
+        assert [r.split("\t")[:2] for r in rows.all_inner_texts()] == [["jfk (a/bilingo-out)", "DRAFT"],
+                                                                      ["jfk (b/bilingo-out)", "APPROVED"]]
+        assert not page.locator("#save").is_visible()
+        rows.nth(1).click()
+        page.wait_for_selector("li.cue")
+        assert page.locator("#state").text_content() == "approved by Ann"
+        page.locator("#home").click()
+        page.wait_for_selector("#clips tbody tr")
+        assert not page.locator("#clip").is_visible()
+    finally:
+        review.stop()

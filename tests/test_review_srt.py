@@ -1,0 +1,241 @@
+"""SRT round trips: export writes the cues' own text, import merges by time and changes nothing when
+anything is invalid."""
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import replace
+
+import pytest
+import srt
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bilingo.model import ClipDocument, Cue, Source, Transcript
+from bilingo.review import srt as rsrt
+
+from .conftest import MEDIA, assert_clean_failure, bilingo
+from .review_clip import clip  # noqa: F401 - a fixture
+
+# --- documents made in memory -----------------------------------------------------------------
+
+any_text = st.text(st.characters(blacklist_categories=("Cc", "Cs")) | st.just("\n"), max_size=40)
+english = st.text(st.characters(whitelist_categories=("Lu", "Ll", "Nd", "Zs", "Po")) | st.just("\n"), max_size=40)
+chinese_line = st.text(st.sampled_from("我们的国家你为做什么，。？！AI 123"), max_size=12).map(lambda t: "问" + t)
+chinese = st.lists(chinese_line, max_size=3).map("\n".join)
+
+
+@st.composite
+def cue_lists(draw, en=any_text, zh=any_text):
+    cues, t = [], 0
+    for n in range(draw(st.integers(0, 8))):
+        t += draw(st.integers(0, 3000))
+        length = draw(st.integers(1, 9000))
+        cues.append(Cue(start=t, end=t + length, en=draw(en), zh=draw(zh), id=f"c{n}",
+                        flags=draw(st.sampled_from([(), ("machine-translation",)])),
+                        edited=draw(st.sampled_from([(), ("en",), ("zh", "en")]))))
+        t += length
+    return cues
+
+
+def roundtrip(cues: list[Cue], kind: str) -> rsrt.Merge:
+    return rsrt.merge(cues, rsrt.parse(rsrt.export_text(cues, kind), kind), kind)
+
+
+@settings(max_examples=150, deadline=None)
+@given(cue_lists(), st.sampled_from(["en", "zh"]))
+def test_export_then_import_is_the_identity(cues, kind):
+    merged = roundtrip(cues, kind)
+    assert merged.cues == cues and merged.changes == []
+
+
+@settings(max_examples=100, deadline=None)
+@given(cue_lists(en=english, zh=chinese))
+def test_bilingual_export_then_import_is_the_identity(cues):
+    merged = roundtrip(cues, "bi")
+    assert merged.cues == cues and merged.changes == []
+
+
+@settings(max_examples=60, deadline=None)
+@given(cue_lists(en=english, zh=chinese))
+def test_sidecars_written_then_imported_change_nothing(cues):
+    """The whole path a user takes: files on disk, kinds from their names, edits recorded, the document saved."""
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "talk.bilingo.json"
+        doc = ClipDocument(source=Source(path="talk.wav", audio_sha256="0" * 64, duration_ms=10, has_video=False),
+                           transcript=Transcript(language="en", language_probability=1.0, words=(), duration_ms=10),
+                           cues=cues)
+        files = rsrt.write_sidecars(doc, path)
+        doc.save(path)
+        saved = path.read_bytes()
+        after, changes = rsrt.import_files(path, files)
+        assert changes == [] and after.cues == cues
+        assert path.read_bytes() == saved  # nothing to write: not even a new revision
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=400), st.sampled_from(rsrt.KINDS))
+def test_any_text_is_subtitles_or_one_clear_error(text, kind):
+    cues = [Cue(start=0, end=2000, en="a", zh="问", id="x"), Cue(start=2500, end=4000, en="b", zh="答", id="y")]
+    try:
+        items = rsrt.parse(text, kind, "f.srt")
+    except rsrt.InvalidSRT as err:
+        assert str(err).startswith("f.srt") and "\n" not in str(err)
+        return
+    merged = rsrt.merge(cues, items, kind)  # whatever parsed merges into a valid cue list
+    assert all(c.start < c.end for c in merged.cues)
+    assert all(a.end <= b.start for a, b in zip(merged.cues, merged.cues[1:]))
+
+
+def test_a_timing_line_srt_would_swallow_as_text_is_refused():
+    broken = "1\n00:00:01,000 --> 00:00:02,000\nhi\n\n2\n00:0x:03,000 --> 00:00:04,000\nyo\n"
+    with pytest.raises(rsrt.InvalidSRT, match="line 6: cannot read '00:0x:03,000"):
+        rsrt.parse(broken, "en", "f.srt")
+
+
+def subtitles(*spec: tuple[int, int, str]) -> str:
+    return srt.compose([srt.Subtitle(n, srt.timedelta(milliseconds=a), srt.timedelta(milliseconds=b), t)
+                        for n, (a, b, t) in enumerate(spec, 1)])
+
+
+CUES = [Cue(start=0, end=2000, en="One two three four.", zh="一二三四。", id="a", flags=("machine-translation",)),
+        Cue(start=2100, end=4000, en="Five six.", zh="五六。", id="b", flags=("machine-translation",)),
+        Cue(start=4100, end=6000, en="Seven.", zh="七。", id="c", flags=("machine-translation",))]
+
+
+def test_a_split_keeps_the_id_and_the_other_language_on_the_larger_piece():
+    text = subtitles((0, 800, "One two"), (880, 2000, "three four."), (2100, 4000, "Five six."), (4100, 6000, "Seven."))
+    merged = rsrt.merge(CUES, rsrt.parse(text, "en"), "en")
+    assert [(c.start, c.end, c.en, c.zh, c.id) for c in merged.cues[:2]] == [
+        (0, 800, "One two", "", "a"), (880, 2000, "three four.", "一二三四。", "a")]
+    assert merged.cues[2:] == CUES[1:]  # untouched cues are the very same
+    assert merged.changes == ["cue 00:00:00,000 split into 2"]
+
+
+def test_a_merge_joins_both_languages_and_keeps_the_first_id():
+    text = subtitles((0, 2000, "One two three four."), (2100, 6000, "Five six. Seven."))
+    merged = rsrt.merge(CUES, rsrt.parse(text, "en"), "en")
+    assert [(c.start, c.end, c.en, c.zh, c.id) for c in merged.cues] == [
+        (0, 2000, "One two three four.", "一二三四。", "a"), (2100, 6000, "Five six. Seven.", "五六。七。", "b")]
+    assert merged.changes == ["2 cues from 00:00:02,100 merged into one"]
+
+
+def test_added_removed_and_retimed_cues_are_reported():
+    text = subtitles((0, 2000, "一二三四。"), (2300, 4000, "五六。"), (6500, 7500, "八。"))
+    merged = rsrt.merge(CUES, rsrt.parse(text, "zh"), "zh")
+    assert [c.id for c in merged.cues] == ["a", "b", ""]
+    assert merged.cues[1].start == 2300 and merged.cues[2].zh == "八。" and merged.cues[2].en == ""
+    assert merged.changes == ["cue 00:00:02,100: timing 00:00:02,100 --> 00:00:04,000 became 00:00:02,300 --> "
+                              "00:00:04,000", "removed cue 00:00:04,100 '七。'", "added cue 00:00:06,500 '八。'"]
+
+
+@pytest.mark.parametrize("text, where", [
+    ("1\n00:00:01,000 --> 00:00:00,500\nbackwards\n", "line 2: the subtitle ends .00:00:00,500. before it starts"),
+    (subtitles((0, 2000, "a"), (1500, 3000, "b")), "line 6: this subtitle starts before the one at line 2 ends"),
+    ("garbage\n\n1\n00:00:01,000 --> 00:00:02,000\nhi\n", "line 1: cannot read 'garbage'"),
+    ("1\n00:00:01,000 --> 00:00:02,000\nhi\n\n\n2\n00:00:03,000 -> 00:00:04,000\nyo\n", "line 6: cannot read '2'"),
+    ("1\n00:00:01,000 --> 00:00:02,000\n问题\nEnglish\n又中文\n", "mixes them"),
+])
+def test_broken_files_say_where(text, where):
+    kind = "bi" if "问题" in text else "en"
+    with pytest.raises(rsrt.InvalidSRT, match=where):
+        rsrt.parse(text, kind, "x.srt")
+
+
+def test_kind_comes_from_the_name_or_the_content(tmp_path):
+    assert rsrt.kind_of(tmp_path / "talk.zh.srt", "") == "zh"
+    assert rsrt.kind_of(tmp_path / "talk.BI.edited.srt", "") == "bi"
+    assert rsrt.kind_of(tmp_path / "x.srt", subtitles((0, 1000, "中文"))) == "zh"
+    assert rsrt.kind_of(tmp_path / "x.srt", subtitles((0, 1000, "中文\nChinese"))) == "bi"
+    assert rsrt.kind_of(tmp_path / "x.srt", subtitles((0, 1000, "English"))) == "en"
+
+
+# --- a real clip through the command line ------------------------------------------------------
+
+@pytest.fixture
+def out(clip, tmp_path):
+    shutil.copytree(clip.parent, tmp_path / "out")
+    return tmp_path / "out"
+
+
+def test_sidecars_hold_the_cues_own_text(out):
+    doc = ClipDocument.load(out / "jfk.bilingo.json")
+    for kind in ("en", "zh"):
+        subs = list(srt.parse((out / f"jfk.{kind}.srt").read_text(encoding="utf-8")))
+        assert [s.content for s in subs] == [c.text(kind) for c in doc.cues]  # punctuation kept, nothing wrapped
+    bi = list(srt.parse((out / "jfk.bi.srt").read_text(encoding="utf-8")))
+    assert [s.content for s in bi] == [f"{c.zh}\n{c.en}" for c in doc.cues]
+    assert set(doc.sidecars) == {"jfk.en.srt", "jfk.zh.srt", "jfk.bi.srt"}
+
+
+def test_editing_one_cue_in_the_file_changes_exactly_that_cue(out):
+    doc_path = out / "jfk.bilingo.json"
+    before = ClipDocument.load(doc_path)
+    path = out / "jfk.zh.srt"
+    subs = list(srt.parse(path.read_text(encoding="utf-8")))
+    subs[1].content = "而要问：你能为国家做什么。"
+    path.write_text(srt.compose(subs), encoding="utf-8")
+    proc = bilingo("import", doc_path, path)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines() == [f"jfk.zh.srt: cue {rsrt._ts(before.cues[1].start)}: zh text → "
+                                        "'而要问：你能为国家做什么。'"]
+    after = ClipDocument.load(doc_path)
+    assert after.cues[1] == replace(before.cues[1], zh="而要问：你能为国家做什么。")
+    assert "zh" in after.cues[1].edited
+    assert [c for i, c in enumerate(after.cues) if i != 1] == [c for i, c in enumerate(before.cues) if i != 1]
+    assert after.revision == before.revision + 1
+    # the sidecar now is bilingo's again: a run goes on without stopping
+    assert rsrt.edited_sidecars(after, doc_path) == []
+
+
+def test_a_broken_srt_changes_nothing_and_says_where(out):
+    doc_path = out / "jfk.bilingo.json"
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    bad = out.parent / "bad.en.srt"
+    bad.write_text("1\n00:00:00,000 --> 00:00:02,000\nfine\n\n2\n00:00:03,000 --> 00:00:01,000\nbackwards\n")
+    good = out.parent / "good.zh.srt"
+    good.write_text(subtitles((0, 2000, "改了")))
+    line = assert_clean_failure(bilingo("import", doc_path, good, bad))
+    assert "bad.en.srt line 6: the subtitle ends" in line
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+
+
+def test_a_run_stops_for_an_edited_sidecar_until_it_is_imported_or_discarded(out):
+    doc_path = out / "jfk.bilingo.json"
+    path = out / "jfk.en.srt"
+    path.write_text(path.read_text(encoding="utf-8").replace("ask not", "ask NOT", 1), encoding="utf-8")
+    edited = {p.name: p.read_bytes() for p in out.iterdir()}
+    args = ("run", MEDIA / "jfk.flac", "--out", out, "--model", "tiny.en", "--translator", "none", "--review")
+    line = assert_clean_failure(bilingo(*args))
+    assert "jfk.en.srt was edited" in line and "bilingo import" in line and "--discard-srt-edits" in line
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == edited  # not overwritten, document untouched
+    assert "jfk.en.srt edited" in bilingo("status", out).stdout
+    proc = bilingo(*args, "--discard-srt-edits")
+    assert proc.returncode == 0, proc.stderr
+    assert "ask NOT" not in path.read_text(encoding="utf-8")
+    assert "ask NOT" not in json.dumps(json.loads(doc_path.read_text())["cues"])
+
+
+def test_a_file_that_is_not_utf8_says_which_line(tmp_path):
+    path = tmp_path / "latin.en.srt"
+    path.write_bytes("1\n00:00:00,000 --> 00:00:01,000\ncafé\n".encode("latin-1"))
+    with pytest.raises(rsrt.InvalidSRT, match="latin.en.srt line 3: not UTF-8"):
+        rsrt.read_file(path)
+
+
+def test_importing_one_edited_sidecar_leaves_another_for_its_own_import(out):
+    doc_path = out / "jfk.bilingo.json"
+    en, zh = out / "jfk.en.srt", out / "jfk.zh.srt"
+    en.write_text(en.read_text(encoding="utf-8").replace("ask not", "ask NOT", 1), encoding="utf-8")
+    zh.write_text(zh.read_text(encoding="utf-8").replace("所以", "因此", 1), encoding="utf-8")
+    proc = bilingo("import", doc_path, en)
+    assert proc.returncode == 0 and "note: jfk.zh.srt was edited too" in proc.stderr, proc.stderr
+    assert "因此" in zh.read_text(encoding="utf-8")  # untouched, still waiting
+    proc = bilingo("import", doc_path, zh)
+    assert proc.returncode == 0 and "note:" not in proc.stderr, proc.stderr
+    doc = ClipDocument.load(doc_path)
+    assert "ask NOT" in doc.cues[0].en and doc.cues[0].zh.startswith("因此")
+    assert rsrt.edited_sidecars(doc, doc_path) == []
