@@ -538,8 +538,7 @@ def cmd_translate(args: argparse.Namespace) -> int:
 
 COMMANDS = {"run": cmd_run, "lint": cmd_lint, "demo": cmd_demo, "doctor": cmd_doctor, "models": cmd_models, "presets": cmd_presets,
             "install": cmd_install, "translators": cmd_translators, "config": cmd_config, "memory": cmd_memory,
-            "translate": cmd_translate}
-            "install": cmd_install, "review": cmd_review, "import": cmd_import, "approve": cmd_approve,
+            "translate": cmd_translate, "review": cmd_review, "import": cmd_import, "approve": cmd_approve,
             "render": cmd_render, "status": cmd_status}
 
 if __name__ == "__main__":
