@@ -523,11 +523,14 @@ def cmd_translate(args: argparse.Namespace) -> int:
                            ExitCode.BAD_INPUT)
     opts = pipeline.RunOptions(out_dir=path.parent, translator=args.translator, memory_files=tuple(args.memory),
                                translator_url=args.translator_url, glossary_files=tuple(args.glossary))
+    from .review import srt as review_srt
+
     report = Reporter(quiet=args.quiet)
+    review_srt.check_sidecars(doc, path)  # a person's SRT edit is imported first, never overwritten
     error = pipeline._translate(doc, audio, opts, report)
     if doc.to_json() != before:
+        review_srt.write_sidecars(doc, path)
         doc.save(path)
-        pipeline._write_captions(doc, path.parent, path.name.removesuffix(".bilingo.json"))
     if error is not None:
         raise error
     missing = 0 if doc.translated else sum(1 for c in doc.cues if not c.text(doc.target_language).strip())

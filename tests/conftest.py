@@ -27,6 +27,12 @@ def private_cache(tmp_path_factory):
     yield cache
 
 
+@pytest.fixture(autouse=True)
+def private_memory(tmp_path, monkeypatch):
+    """Each test its own translation memory: one test's machine translations never answer another's."""
+    monkeypatch.setenv("BILINGO_MEMORY", str(tmp_path / "memory.sqlite3"))
+
+
 def bilingo(*args: str | Path, cwd: Path | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     """Run the real command line in a child process, as a user would."""
     return subprocess.run([sys.executable, "-m", "bilingo", *map(str, args)], capture_output=True, text=True,

@@ -349,7 +349,8 @@ def test_translation_arguments_are_checked_before_any_work(tmp_path, args, says)
 
 def test_offline_run_says_what_remains_and_translate_finishes_only_that(tmp_path):
     out = tmp_path / "out"
-    env = {"LIBRE_URL": "", "BILINGO_TRANSLATE_RETRIES": "0"}
+    env = {"LIBRE_URL": "", "BILINGO_TRANSLATE_RETRIES": "0",
+           "BILINGO_CACHE": str(tmp_path / "cache")}  # a memory of its own: other tests' entries would answer
     with LibreServer(always="500") as down:
         proc = bilingo("run", MEDIA / "jfk.flac", "--model", "tiny.en", "--out", out, "--translator", "libre",
                        "--translator-url", down.url, env=env)

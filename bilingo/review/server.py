@@ -31,7 +31,7 @@ from ..model import ClipDocument, Cue, StaleDocument, document_lock
 from ..render import ass
 from ..render.presets import Preset
 from ..rules import lint
-from ..segment import ass_em_px
+from ..layout import ass_em_px
 from . import srt as review_srt
 from . import state
 

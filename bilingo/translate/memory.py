@@ -286,6 +286,9 @@ def _hit(row) -> Hit:
 
 
 def shared_path() -> Path:
+    """The shared memory: $BILINGO_MEMORY, else memory.sqlite3 in the cache folder."""
+    import os
+
     from ..cache import cache_dir
 
-    return cache_dir() / "memory.sqlite3"
+    return Path(os.environ.get("BILINGO_MEMORY") or cache_dir() / "memory.sqlite3")
