@@ -157,7 +157,7 @@ def extended_end(start: int, last: int, need: int, limit: int, next_start: int |
     what follows) when the gap left to `next_start` would be 0.5 s or less; never past seven
     seconds, never before its speech ends."""
     ceiling = max(last, min(limit, start + MAX_DURATION_MS))
-    end = max(last, min(start + need, ceiling), start)
+    end = max(last, min(start + need, ceiling), start + 1)  # never a cue of no duration, however squeezed
     if next_start is not None and next_start - end <= CLOSE_GAP_MS:
         end = max(end, ceiling)
     return end

@@ -199,3 +199,28 @@ def test_fit_pair_lengthens_a_cue_too_fast_to_read_in_the_target_language():
 def test_fit_pair_keeps_cues_that_fit():
     cues = [Cue(0, 2000, en="Hello.", zh="你好")]
     assert fit_pair(cues, "en") == cues
+
+
+@st.composite
+def squeezed_speech(draw):
+    """Words with any timing Whisper may give: abutting, zero-length, overlapping the gap."""
+    t, words = 0, []
+    for _ in range(draw(st.integers(1, 30))):
+        t += draw(st.integers(0, 400))
+        length = draw(st.integers(0, 600))
+        words.append(Word(draw(st.sampled_from(["a", "word", "the", "end.", "so,", "I"])), t, t + length))
+        t += length
+    return Transcript("en", 1.0, tuple(words), t + draw(st.integers(0, 2000)))
+
+
+@given(squeezed_speech())
+def test_segmentation_always_gives_cues_a_document_can_hold(transcript):
+    """Whatever the word timings, every cue lasts, none overlaps, and the clip document holding them
+    reads back (a zero-length cue was once written that the loader then refused)."""
+    from bilingo.model import ClipDocument, Source, assign_ids
+
+    cues = assign_ids(segment(transcript))
+    assert all(c.end > c.start for c in cues)
+    assert all(b.start >= a.end for a, b in zip(cues, cues[1:]))
+    doc = ClipDocument(Source("x", "a", transcript.duration_ms, False), transcript, cues)
+    assert ClipDocument.from_json(doc.to_json()) == doc
