@@ -12,6 +12,7 @@ class ExitCode(IntEnum):
     NO_SPEECH = 4  # the recording has no speech to caption
     TOOL_MISSING = 5  # ffmpeg, a model or a font is missing or broken
     RENDER_FAILED = 6  # ffmpeg failed while encoding
+    PARTLY_FAILED = 7  # `batch`: some recordings failed (each with its reason in the summary); the rest finished
     NEEDS_REVIEW = 8  # the clip is not approved and only approved clips are rendered
 
 
