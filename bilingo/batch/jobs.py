@@ -136,6 +136,9 @@ def _located(path: Path, raw: str, message: str) -> str:
     unknown = re.match(r"Object contains unknown field `([^`]+)`", message)
     if unknown:
         where, message = f"{where}.{unknown.group(1)}", f"unknown key {unknown.group(1)!r}"
+    else:
+        key = re.findall(r"\.(\w+)", where)
+        message = f"{key[-1]}: {message.replace(' | null', '')}" if key else message
     return f"{path}:{_line(raw, where)}: {message}"
 
 
@@ -186,6 +189,8 @@ def expand(pattern: str, base: Path, recursive: bool, skip: Path | None = None) 
         for hit in sorted(glob.glob(str(path), recursive=True)):
             p = Path(hit)
             found += [p.resolve()] if p.is_file() else _media_in(p, recursive, skip) if p.is_dir() else []
+        if not found:
+            raise BilingoError(f"{pattern}: matches no recordings", ExitCode.BAD_INPUT)
         return found
     raise BilingoError(f"{pattern}: no such file or folder", ExitCode.BAD_INPUT)
 
@@ -289,7 +294,7 @@ def _batch(chosen: list[tuple[Path, dict]], top: dict, cli: dict, out: Path, ori
         raise BilingoError(f"no recordings found in {origin} (media files: {', '.join(sorted(MEDIA_SUFFIXES))})",
                            ExitCode.BAD_INPUT)
     names = clip_names(sorted(unique))
-    clips = [Clip(s, names[s], _options(out / names[s], {**top, **o, **_cli_settings(cli)}, base))
+    clips = [Clip(s, names[s], _options(out / names[s], {**top, **unique[s], **_cli_settings(cli)}, base))
              for s in sorted(unique, key=lambda p: names[p])]
     return Batch(clips=clips, out=out, origin=origin, scheduler=cli.get("scheduler"), workers=cli.get("workers"))
 
