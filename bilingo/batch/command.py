@@ -35,7 +35,7 @@ def run_batch(args: argparse.Namespace) -> int:
         print(f"bilingo batch: {len(batch.clips)} recordings from {batch.origin} → {batch.out} ({executor})",
               file=sys.stderr)
     start = time.perf_counter()
-    with report.Display(stages, quiet=quiet) as display:
+    with report.Display(stages, quiet=quiet, per_clip=1 if mode == "review" else 2) as display:
         if batch.scheduler:
             from . import dask
 

@@ -22,9 +22,9 @@ from .stages import Outcome
 class Display:
     """Live bars on a terminal; one line per finished stage elsewhere (logs, CI); nothing if quiet."""
 
-    def __init__(self, total: int, quiet: bool = False):
+    def __init__(self, total: int, quiet: bool = False, per_clip: int = 2):
         self.console = Console(stderr=True, highlight=False)
-        self.quiet = quiet
+        self.quiet, self.per_clip = quiet, per_clip
         self.live = not quiet and self.console.is_terminal
         self.events: queue.Queue = queue.Queue()
         self.workers: dict[str, TaskID] = {}
@@ -51,7 +51,8 @@ class Display:
         self.events.put(event)
 
     def finished(self, outcome: Outcome) -> None:
-        self.progress.advance(self.batch)
+        # a failed prepare also settles its clip's render
+        self.progress.advance(self.batch, self.per_clip if outcome.failed and outcome.stage == "prepare" else 1)
         if not self.quiet and not self.live:
             extra = f": {outcome.message}" if outcome.message else ""
             self.console.print(f"{outcome.name:<28} {outcome.stage:<8} {outcome.status}{extra}", markup=False,
