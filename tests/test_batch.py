@@ -84,6 +84,7 @@ def silent_wav(path: Path, seconds: float = 3.0) -> Path:
 def test_bad_recordings_fail_alone(clips, small, tmp_path):
     (clips / "broken.wav").write_bytes(os.urandom(40_000))
     silent_wav(clips / "silence.wav")
+    silent_wav(clips / "long.wav", 61)  # longer than the preset takes
     out = tmp_path / "out"
     proc = bilingo("batch", clips, *common(small, out), "--workers", "2", "--json")
     assert proc.returncode == 7, proc.stderr  # some failed, the rest finished
@@ -93,11 +94,12 @@ def test_bad_recordings_fail_alone(clips, small, tmp_path):
     assert "not a media file" in rows["broken"]["reason"]
     assert rows["silence"]["status"] == "failed" and rows["silence"]["code"] == 4
     assert "no speech" in rows["silence"]["reason"]
+    assert rows["long"]["code"] == 2 and "lasts 61.0 s but small takes" in rows["long"]["reason"]
     for name in SPOKEN:
         assert rows[name]["status"] == "done"
         verify(out, name, clips / (name + (".flac" if name == "jfk" else ".wav")))
         assert Path(rows[name]["log"]).read_text().count("render done") == 1
-    assert not (out / "broken").exists() and not (out / "silence").exists()  # failures leave no output folder
+    assert not any((out / n).exists() for n in ("broken", "silence", "long"))  # failures leave no output folder
     assert json.loads((out / "_batch" / "summary.json").read_text())["exit_code"] == 7
     assert "no speech" in (out / "_batch" / "logs" / "silence.log").read_text()
 

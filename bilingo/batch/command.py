@@ -22,11 +22,11 @@ def run_batch(args: argparse.Namespace) -> int:
            "style": str(args.presets_file.resolve()) if args.presets_file else None,
            "scheduler": args.scheduler, "workers": args.workers, "recursive": args.recursive}
     batch = jobs.build(list(args.paths), {k: v for k, v in cli.items() if v is not None}, args.out)
-    _check_models(batch)
     if batch.scheduler:
         executor = f"dask {batch.scheduler}"
     else:
-        workers = batch.workers or local.default_workers()
+        _check_models(batch)
+        workers = min(batch.workers or local.default_workers(), len(batch.clips))  # idle workers would only cost threads
         batch = jobs.with_threads(batch, max(1, (os.cpu_count() or 1) // workers))
         executor = f"local, {workers} worker{'s' if workers > 1 else ''}"
     stages = len(batch.clips) * (1 if mode == "review" else 2)

@@ -27,7 +27,7 @@ RETRIES = 1  # a stage whose worker died is run once more in a fresh worker
 def _init_worker(events) -> None:
     global _SINK
     _die_with_parent()
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # idle: Ctrl-C is the parent's to handle
     _SINK = events.put if events is not None else None
 
 
@@ -41,7 +41,11 @@ def _die_with_parent() -> None:
 
 
 def _work(task: Task) -> Outcome:
-    return run_stage(task, _SINK)
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # mid-stage: stop and clean up like `bilingo run`
+    try:
+        return run_stage(task, _SINK)
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 class Scheduler:
@@ -131,12 +135,31 @@ def run(batch: Batch, mode: str, workers: int, on_event: Callable[[dict], None],
                         plan.prepare.appendleft(task.clip)
                     else:
                         plan.render.appendleft(task.clip)
+    except BaseException:  # Ctrl-C, SIGTERM: stop the workers' stages the way `bilingo run` stops
+        if pool is not None:
+            _interrupt(pool)
+        raise
     finally:
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
         if drain is not None:
             drain.stop()
     return outcomes
+
+
+def _interrupt(pool: ProcessPoolExecutor) -> None:
+    """SIGINT to each worker: its stage cleans up (scratch folder, ffmpeg) and the worker ends."""
+    processes = list((pool._processes or {}).values())  # no public way to reach them
+    pool.shutdown(wait=False, cancel_futures=True)
+    for p in processes:
+        try:
+            os.kill(p.pid, signal.SIGINT)
+        except (ProcessLookupError, TypeError):
+            pass
+    for p in processes:
+        p.join(10)
+        if p.is_alive():
+            p.kill()
 
 
 class _Drain:
@@ -167,9 +190,11 @@ class _Drain:
 
 
 def default_workers() -> int:
-    """Measured on 2 cores (bench/batch_bench.py): see DEFAULT_WORKERS_NOTE."""
-    cores = os.cpu_count() or 1
-    return max(1, min(cores, DEFAULT_PER_CORES * cores // 2 if cores >= 2 else 1))
+    """One worker per two cores. Measured on 2 cores (bench/batch_bench.py, 4 clips, base, linkedin):
+    1 worker with 2 Whisper threads ran the batch in 91 s, 2 workers with 1 thread each in 128 s
+    (their Whisper and x264 threads fight over the cores, and each loads its own model), the shell
+    loop of `bilingo run` in 123 s."""
+    return max(1, (os.cpu_count() or 1) // CORES_PER_WORKER)
 
 
-DEFAULT_PER_CORES = 2  # workers per 2 cores; replaced by the measured choice below
+CORES_PER_WORKER = 2

@@ -125,7 +125,8 @@ def run_stage(task: Task, sink: Sink | None = None) -> Outcome:
                        seconds=time.perf_counter() - started, timings=report.timings)
 
     if task.stage == "prepare":
-        outputs, work = [str(result.document), *map(str, result.captions)], not result.reused_document
+        did = any(k.startswith("transcribe") or k == "translate" for k in report.timings)
+        outputs, work = [str(result.document), *map(str, result.captions)], did or not result.reused_document
     else:
         outputs, work = [str(p) for p in result.outputs], bool(result.render_log)
         key = state.render_key(clip)  # after the run: the document it rendered from
