@@ -9,7 +9,6 @@ of each output. A stage that fails for its recording returns a failed Outcome (i
 """
 from __future__ import annotations
 
-import threading
 import uuid
 from typing import Callable
 
@@ -18,15 +17,15 @@ from .jobs import Batch
 from .stages import Outcome, Task, run_stage
 
 TOPIC = "bilingo-progress"
-ALLOWED_FAILURES = 3  # worker losses one task may survive before the batch gives up on it
 
 
 def _sink() -> Callable[[dict], None] | None:
+    """Stage progress as worker events on a topic the client subscribes to."""
     try:
-        from distributed import Pub
+        from distributed import get_worker
 
-        pub = Pub(TOPIC)
-        return pub.put
+        worker = get_worker()
+        return lambda event: worker.log_event(TOPIC, event)
     except Exception:  # progress is a nicety: never fail a stage over it
         return None
 
@@ -59,9 +58,7 @@ def run(batch: Batch, mode: str, address: str, on_event: Callable[[dict], None],
     from distributed import as_completed
 
     client = connect(address)
-    stop = threading.Event()
-    listener = threading.Thread(target=_listen, args=(client, on_event, stop), daemon=True)
-    listener.start()
+    client.subscribe_topic(TOPIC, lambda event: on_event(event[1]))  # (time, event)
     run_id = uuid.uuid4().hex[:8]  # a fresh task key per batch run: results of an earlier run are not reused
     futures = {}
     try:
@@ -77,7 +74,7 @@ def run(batch: Batch, mode: str, address: str, on_event: Callable[[dict], None],
             name, stage = futures[fut]
             try:
                 outcome = fut.result()
-            except Exception as exc:  # KilledWorker after ALLOWED_FAILURES losses, or a lost scheduler
+            except Exception as exc:  # KilledWorker (the task lost more workers than distributed.scheduler.allowed-failures), a lost scheduler
                 outcome = Outcome(name, stage, "failed", int(ExitCode.FAILED),
                                   f"{type(exc).__name__}: {exc}".splitlines()[0])
             if outcome.status != "skipped":
@@ -85,19 +82,5 @@ def run(batch: Batch, mode: str, address: str, on_event: Callable[[dict], None],
                 on_outcome(outcome)
         return outcomes
     finally:
-        stop.set()
+        client.unsubscribe_topic(TOPIC)
         client.close()
-
-
-def _listen(client, on_event: Callable[[dict], None], stop: threading.Event) -> None:
-    try:
-        from distributed import Sub
-
-        sub = Sub(TOPIC, client=client)
-        while not stop.is_set():
-            try:
-                on_event(sub.get(timeout=0.5))
-            except TimeoutError:
-                continue
-    except Exception:
-        return
