@@ -72,7 +72,10 @@ class ClipReporter(Reporter):
             now = time.perf_counter()
             if self.sink and (now - last[0] > 0.2 or fraction >= 1.0):
                 last[0] = now
-                self.sink({"worker": self.worker, "clip": self.clip, "stage": name, "fraction": fraction})
+                try:
+                    self.sink({"worker": self.worker, "clip": self.clip, "stage": name, "fraction": float(fraction)})
+                except Exception:  # progress is a nicety: a display that cannot take it never fails the stage
+                    self.sink = None
 
         update(0.0)
         yield update
