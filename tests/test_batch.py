@@ -261,3 +261,26 @@ def test_dask_cluster_survives_a_lost_worker(clips, small, tmp_path):
     assert [a["started"] for a in lost] == [victim[1]["started"]]
     assert any(a["stage"] == victim[1]["stage"] and a.get("status") == "done" and a["pid"] != victim[1]["pid"]
                for a in retried)  # the lost stage ran again, in another worker process
+
+
+def test_a_local_worker_killed_mid_stage_is_replaced(tmp_path, small):
+    folder = tmp_path / "one"
+    folder.mkdir()
+    shutil.copy(MEDIA / "jfk.flac", folder / "jfk.flac")
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-m", "bilingo", "batch", folder, *common(small, out), "--workers", "1", "--json"]
+    proc = subprocess.Popen(list(map(str, cmd)), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    victim = None
+    deadline = time.time() + 120
+    while victim is None and proc.poll() is None and time.time() < deadline:
+        running = [a for a in attempts(out, "jfk") if "ended" not in a]
+        if running:
+            victim = running[0]
+            os.kill(victim["pid"], signal.SIGKILL)  # the worker, not the batch
+        time.sleep(0.02)
+    stdout, stderr = proc.communicate(timeout=300)
+    assert victim is not None and proc.returncode == 0, stderr
+    verify(out, "jfk", folder / "jfk.flac")
+    history = attempts(out, "jfk")
+    assert [(a["stage"], a.get("status")) for a in history][-2:] == [("prepare", "done"), ("render", "done")]
+    assert [a["pid"] for a in history if "ended" not in a] == [victim["pid"]]

@@ -209,27 +209,26 @@ def _media_in(folder: Path, recursive: bool, skip: Path | None) -> list[Path]:
 
 
 def clip_names(sources: list[Path]) -> dict[Path, str]:
-    """Each recording's folder name: its stem, with parent folders in front while two collide."""
-    names: dict[Path, str] = {}
-    depth = {s: 0 for s in sources}
+    """Each recording's folder name: its stem, with parent folders in front while two collide
+    (case-insensitively: such file systems exist), and a hash of the path as the last resort."""
+    depth = dict.fromkeys(sources, 0)
     while True:
-        names = {s: "-".join([*s.parent.parts[len(s.parent.parts) - depth[s]:], s.stem or s.name]) if depth[s]
-                 else (s.stem or s.name) for s in sources}
-        by_name: dict[str, list[Path]] = {}
+        names = {s: _name(s, depth[s]) for s in sources}
+        groups: dict[str, list[Path]] = {}
         for s, n in names.items():
-            by_name.setdefault(n.lower(), []).append(s)  # case-insensitive file systems collide too
-        clashes = [group for group in by_name.values() if len(group) > 1]
+            groups.setdefault(n.lower(), []).append(s)
+        clashes = [s for group in groups.values() if len(group) > 1 for s in group]
         if not clashes:
-            return {s: _safe(n) for s, n in names.items()}
-        for group in clashes:
-            for s in group:
-                if depth[s] < len(s.parent.parts) - 1:
-                    depth[s] += 1
-                else:  # the same path seen through different routes cannot happen (resolved); be safe anyway
-                    names[s] = f"{s.stem}-{hashlib.sha256(str(s).encode()).hexdigest()[:8]}"
-                    depth[s] = 10**6
-        if all(d >= 10**6 for d in depth.values()):
-            return {s: _safe(n) for s, n in names.items()}
+            return names
+        for s in clashes:
+            depth[s] += 1
+
+
+def _name(source: Path, depth: int) -> str:
+    stem, parents = source.stem or source.name, [p for p in source.parent.parts if p != source.anchor]
+    if depth > len(parents):
+        return _safe(f"{stem}-{hashlib.sha256(str(source).encode()).hexdigest()[:8]}")
+    return _safe("-".join([*parents[len(parents) - depth:], stem]))
 
 
 def _safe(name: str) -> str:

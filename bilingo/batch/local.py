@@ -190,11 +190,14 @@ class _Drain:
 
 
 def default_workers() -> int:
-    """One worker per two cores. Measured on 2 cores (bench/batch_bench.py, 4 clips, base, linkedin):
-    1 worker with 2 Whisper threads ran the batch in 91 s, 2 workers with 1 thread each in 128 s
-    (their Whisper and x264 threads fight over the cores, and each loads its own model), the shell
-    loop of `bilingo run` in 123 s."""
-    return max(1, (os.cpu_count() or 1) // CORES_PER_WORKER)
+    """One worker per core (one Whisper thread each), at most MAX_DEFAULT_WORKERS: every worker holds
+    its own model. Measured on 2 cores, 4 clips, base, linkedin, wall seconds (bench/batch_bench.py
+    and an A/B), 1 worker × 2 threads vs 2 workers × 1 thread: 44.6 vs 38.5 and 62.1 vs 54.2 while
+    other processes kept the load at 3–9 (2 workers 13 % faster: one worker's single-core parts —
+    start-up, probe, audio, libass — overlap with the other's transcription); 49.1 vs 64.3 and
+    91.1 vs 127.8 under a load of 7–14 from other processes. A batch usually has the machine to
+    itself, so 2; on a busy machine --workers 1 does better."""
+    return max(1, min(os.cpu_count() or 1, MAX_DEFAULT_WORKERS))
 
 
-CORES_PER_WORKER = 2
+MAX_DEFAULT_WORKERS = 8
