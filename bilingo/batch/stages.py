@@ -114,6 +114,7 @@ def run_stage(task: Task, sink: Sink | None = None) -> Outcome:
             opts = replace(opts, until="review")
         else:
             opts = replace(opts, approved_only=task.approved_only)
+        _model_ready(opts.transcribe.model)
         result = pipeline.run(clip.source, opts, report)
     except BilingoError as exc:
         report.say(f"failed: {exc}")
@@ -140,6 +141,21 @@ def run_stage(task: Task, sink: Sink | None = None) -> Outcome:
                  timings={k: round(v, 2) for k, v in report.timings.items()})
     report.say(f"{task.stage} done in {seconds:.1f} s" + ("" if work else " (found done)"))
     return Outcome(clip.name, task.stage, "done", work=work, seconds=seconds, outputs=outputs, timings=report.timings)
+
+
+def _model_ready(name: str) -> None:
+    """Find the model with a lock held, so that worker processes sharing a cache never join the
+    `base` weights at the same time (the join renames a folder into place; a second rename would fail)."""
+    import fcntl
+
+    from ..cache import cache_dir
+    from ..transcribe.models import resolve
+
+    lock = cache_dir() / "models" / ".resolve.lock"
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock, "a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)  # released when the file closes
+        resolve(name)
 
 
 def _finish_failed(out: Path, clip: Clip, record: dict, attempt: dict | None, message: str, code: int) -> None:
