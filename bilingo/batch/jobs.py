@@ -115,12 +115,10 @@ def _check_values(path: Path, raw: str, where: str, s: _Settings) -> None:
                 preset_data.get(name, style)
             except BilingoError as exc:
                 bad("presets", str(exc))
-    for key in ("style",) + (("path",) if isinstance(s, _Input) else ()):
-        value = getattr(s, key)
-        if key == "path" and not value:
-            bad("path", "each [[input]] needs a path")
-        if key == "style" and value and not _relative(path, value).is_file():
-            bad("style", f"{value}: no such file")
+    if isinstance(s, _Input) and not s.path:
+        bad("path", "each [[input]] needs a path")
+    if s.style and not _relative(path, s.style).is_file():
+        bad("style", f"{s.style}: no such file")
     for file in s.glossary or ():
         if not _relative(path, file).is_file():
             bad("glossary", f"{file}: no such file")
@@ -151,7 +149,7 @@ def _line(raw: str, where: str) -> int:
     if len(parts) > 1 or (parts[0][0] == "input" and parts[0][1]):
         table, index = parts[0][0], int(parts[0][1] or 0)
         key = parts[1][0] if len(parts) > 1 else None
-    seen, current = -1, None
+    seen, current, table_line = -1, None, 1
     for number, line in enumerate(raw.splitlines(), 1):
         text = line.strip()
         header = re.match(r"\[\[\s*([\w.]+)\s*\]\]|\[\s*([\w.]+)\s*\]", text)
@@ -159,13 +157,15 @@ def _line(raw: str, where: str) -> int:
             current = header.group(1) or header.group(2)
             if current == table:
                 seen += 1
-                if key is None and seen == index:
-                    return number
+                if seen == index:
+                    table_line = number
+                    if key is None:
+                        return number
             continue
         in_place = current is None if table is None else (current == table and seen == index)
         if in_place and key and re.match(rf"{re.escape(key)}\s*=", text):
             return number
-    return 1
+    return table_line  # a key the table lacks: the table's own line
 
 
 def _relative(job: Path, value: str) -> Path:
