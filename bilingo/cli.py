@@ -104,7 +104,10 @@ def _batch_parser(sub) -> None:
                        description="Every recording in PATH… (files; folders, searched recursively for audio and "
                        "video files; globs) or in one job file (jobs/NAME.toml) gets its own folder under --out. "
                        "Without --until review or --render, a batch runs straight through (--no-review). A batch "
-                       "started again skips every stage already done.")
+                       "started again skips every stage already done.",
+                       epilog="Exit codes: 0 every recording got as far as asked; 7 some failed (the summary gives each "
+                       "reason; the others finished); 8 (--render) some wait for approval; 2 bad arguments or job "
+                       "file. State, logs and summary.json: OUT/_batch/.")
     b.add_argument("paths", type=Path, nargs="+", metavar="PATH", help="recordings, folders, globs, or one job file")
     gate = b.add_mutually_exclusive_group()
     gate.add_argument("--until", choices=("review",), help="transcribe and translate everything, then stop for review")
