@@ -109,6 +109,7 @@ def parser() -> argparse.ArgumentParser:
                      "`bilingo review`, `bilingo approve`, `bilingo render`)")
     run.add_argument("--discard-srt-edits", action="store_true",
                      help="overwrite sidecar SRTs edited since bilingo wrote them (instead: `bilingo import`)")
+    _batch_parser(sub)
     demo = sub.add_parser("demo", help="run the whole pipeline on the bundled demo recording (offline)")
     _run_args(demo)
     lint = sub.add_parser("lint", help="check every cue against the caption rules (exit 1 if any is broken)")
@@ -182,6 +183,32 @@ def _review_commands(sub) -> None:
     status.add_argument("--out", type=Path, metavar="DIR", help=OUT_HELP)
 
 
+def _batch_parser(sub) -> None:
+    b = sub.add_parser("batch", help="caption and render many recordings (folders, globs or a job file)",
+                       description="Every recording in PATH… (files; folders, searched recursively for audio and "
+                       "video files; globs) or in one job file (jobs/NAME.toml) gets its own folder under --out. "
+                       "Without --until review or --render, a batch runs straight through (--no-review). A batch "
+                       "started again skips every stage already done.",
+                       epilog="Exit codes: 0 every recording got as far as asked; 9 some failed (the summary gives each "
+                       "reason; the others finished); 8 (--render) some wait for approval; 2 bad arguments or job "
+                       "file. State, logs and summary.json: OUT/_batch/.")
+    b.add_argument("paths", type=Path, nargs="+", metavar="PATH", help="recordings, folders, globs, or one job file")
+    gate = b.add_mutually_exclusive_group()
+    gate.add_argument("--until", choices=("review",), help="transcribe and translate everything, then stop for review")
+    gate.add_argument("--render", action="store_true", help="render the clips a person approved; list the others")
+    gate.add_argument("--no-review", action="store_true", help="transcribe, translate and render (the default)")
+    b.add_argument("--workers", type=_bounded(1, 64, "workers"), metavar="N",
+                   help="local worker processes (default: measured for this machine; see the README)")
+    b.add_argument("--threads", type=_bounded(0, 256, "threads"), metavar="N",
+                   help="Whisper threads per worker (default: cores / workers locally, all cores on Dask)")
+    b.add_argument("--scheduler", metavar="tcp://HOST:8786", help="run the stages on a Dask cluster")
+    b.add_argument("--no-recursive", dest="recursive", action="store_false", help="folders: only their own files")
+    b.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
+    _run_args(b)
+    # options left unset here fall back to the job file's, then to the defaults of `run`
+    b.set_defaults(model=None, engine=None, translator=None, beam_size=None, batch_size=None, memory=None)
+
+
 def _interrupted(_signum, _frame) -> None:
     raise KeyboardInterrupt  # SIGTERM / SIGHUP clean up exactly like Ctrl-C
 
@@ -220,7 +247,7 @@ def cmd_run(args: argparse.Namespace, clip: Path | None = None, memory: tuple[Pa
         transcribe=TranscribeOptions(model=args.model, engine=args.engine, language=args.language,
                                      beam_size=args.beam_size, batch_size=args.batch_size),
         translator=args.translator,
-        memory_files=(*memory, *args.memory),
+        memory_files=(*memory, *(args.memory or ())),
         translator_url=args.translator_url,
         glossary_files=tuple(args.glossary),
         presets_file=args.presets_file,
@@ -240,6 +267,12 @@ def cmd_run(args: argparse.Namespace, clip: Path | None = None, memory: tuple[Pa
     if report.timings:
         report.say(f"done in {sum(report.timings.values()):.1f} s")
     return 0
+
+
+def cmd_batch(args: argparse.Namespace) -> int:
+    from .batch.command import run_batch
+
+    return run_batch(args)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -539,7 +572,7 @@ def cmd_translate(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"run": cmd_run, "lint": cmd_lint, "demo": cmd_demo, "doctor": cmd_doctor, "models": cmd_models, "presets": cmd_presets,
+COMMANDS = {"run": cmd_run, "batch": cmd_batch, "lint": cmd_lint, "demo": cmd_demo, "doctor": cmd_doctor, "models": cmd_models, "presets": cmd_presets,
             "install": cmd_install, "translators": cmd_translators, "config": cmd_config, "memory": cmd_memory,
             "translate": cmd_translate, "review": cmd_review, "import": cmd_import, "approve": cmd_approve,
             "render": cmd_render, "status": cmd_status}

@@ -14,6 +14,7 @@ class ExitCode(IntEnum):
     RENDER_FAILED = 6  # ffmpeg failed while encoding
     SYSTEM = 7  # the machine: disk full, read-only or unwritable folder, failing disk
     NEEDS_REVIEW = 8  # the clip is not approved and only approved clips are rendered
+    PARTLY_FAILED = 9  # `batch`: some recordings failed (each with its reason in the summary); the rest finished
 
 
 class BilingoError(Exception):

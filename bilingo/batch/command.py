@@ -1,0 +1,60 @@
+"""`bilingo batch`: arguments → a Batch → an executor → the summary and the exit code."""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+
+from ..errors import BilingoError, ExitCode
+from . import jobs, local, report
+
+
+def run_batch(args: argparse.Namespace) -> int:
+    if args.redo or args.force:
+        raise BilingoError("--redo and --force act on one recording: use `bilingo run CLIP --redo …`",
+                           ExitCode.BAD_INPUT)
+    mode = "review" if args.until == "review" else "render" if args.render else "straight"
+    cli = {"presets": args.presets, "model": args.model, "engine": args.engine, "language": args.language,
+           "beam_size": args.beam_size, "batch_size": args.batch_size, "threads": args.threads,
+           "translator": args.translator, "background": args.background,
+           "glossary": [str(m.resolve()) for m in args.memory] if args.memory else None,
+           "style": str(args.presets_file.resolve()) if args.presets_file else None,
+           "scheduler": args.scheduler, "workers": args.workers, "recursive": args.recursive}
+    batch = jobs.build(list(args.paths), {k: v for k, v in cli.items() if v is not None}, args.out)
+    if batch.scheduler:
+        executor = f"dask {batch.scheduler}"
+    else:
+        _check_models(batch)
+        workers = min(batch.workers or local.default_workers(), len(batch.clips))  # idle workers would only cost threads
+        batch = jobs.with_threads(batch, max(1, (os.cpu_count() or 1) // workers))
+        executor = f"local, {workers} worker{'s' if workers > 1 else ''}"
+    stages = len(batch.clips) * (1 if mode == "review" else 2)
+    quiet = args.quiet or args.json
+    if not quiet:
+        print(f"bilingo batch: {len(batch.clips)} recordings from {batch.origin} → {batch.out} ({executor})",
+              file=sys.stderr)
+    start = time.perf_counter()
+    with report.Display(stages, quiet=quiet, per_clip=1 if mode == "review" else 2) as display:
+        if batch.scheduler:
+            from . import dask
+
+            outcomes = dask.run(batch, mode, batch.scheduler, display.event, display.finished)
+        else:
+            outcomes = local.run(batch, mode, workers, display.event, display.finished)
+    seconds = time.perf_counter() - start
+    table = report.rows(batch, outcomes, mode)
+    report.write_summary(batch, table, seconds, executor)
+    if args.json:
+        print(report.dump_json(batch, table, seconds, executor))
+    else:
+        report.print_table(table, seconds, batch.out)
+    return report.exit_code(table)
+
+
+def _check_models(batch: jobs.Batch) -> None:
+    """Find (and for `base`, join) each model once here, before workers race to do it."""
+    from ..transcribe.models import resolve
+
+    for model in sorted({c.options.transcribe.model for c in batch.clips}):
+        resolve(model)

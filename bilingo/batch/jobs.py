@@ -1,0 +1,326 @@
+"""What a batch is: recordings, each with the options of its pipeline run and its own output folder.
+
+A batch comes from the command line (`bilingo batch PATH…`) or from a job file (`jobs/NAME.toml`).
+Every recording gets a folder of its own under the batch's output folder, named after it; two
+recordings with the same name from different folders get their parent folder's name in front,
+so they never share a clip document or an output file.
+"""
+from __future__ import annotations
+
+import glob
+import hashlib
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import msgspec
+
+from ..errors import BilingoError, ExitCode
+from ..pipeline import RunOptions
+from ..transcribe import ENGINES, TranscribeOptions
+
+MEDIA_SUFFIXES = frozenset(
+    ".mp4 .mov .m4v .mkv .webm .avi .mts .ts .wmv .flv .mpg .mpeg .wav .flac .mp3 .m4a .aac .ogg .oga .opus .wma"
+    .split())
+TRANSLATORS = ("google", "mymemory", "whisper", "none")
+MODES = ("straight", "review", "render")  # --no-review, --until review, --render
+
+
+@dataclass
+class Clip:
+    source: Path  # absolute
+    name: str  # its folder under the batch's output folder, unique in the batch
+    options: RunOptions  # out_dir is the clip's own folder
+
+
+@dataclass
+class Batch:
+    clips: list[Clip]
+    out: Path
+    origin: str  # the job file, or "the command line"
+    scheduler: str | None = None
+    workers: int | None = None
+    missing: list[str] = field(default_factory=list)
+
+
+# --- the job file -----------------------------------------------------------------------------
+
+class _Settings(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
+    presets: list[str] | None = None
+    engine: str | None = None
+    model: str | None = None
+    language: str | None = None
+    beam_size: int | None = None
+    batch_size: int | None = None
+    threads: int | None = None
+    translator: str | None = None
+    glossary: list[str] | None = None  # translation memories (JSON), consulted before the translator
+    style: str | None = None  # a presets file (JSON): caption fonts, sizes and margins per preset
+    background: str | None = None
+
+
+class _Input(_Settings, forbid_unknown_fields=True):
+    path: str = ""
+
+
+class _JobFile(_Settings, forbid_unknown_fields=True):
+    inputs: list[str] = []
+    input: list[_Input] = []  # [[input]] tables: one recording (or glob) with its own settings
+    out: str | None = None
+    recursive: bool = True
+    scheduler: str | None = None
+    workers: int | None = None
+
+
+def load_job(path: Path) -> tuple[_JobFile, str]:
+    try:
+        raw = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BilingoError(f"cannot read the job file {path}: {exc}", ExitCode.BAD_INPUT) from exc
+    try:
+        data = tomllib.loads(raw)
+    except tomllib.TOMLDecodeError as exc:  # its message ends with "(at line N, column M)"
+        raise BilingoError(f"{path}: {exc}", ExitCode.BAD_INPUT) from exc
+    try:
+        job = msgspec.convert(data, _JobFile)
+    except msgspec.ValidationError as exc:
+        raise BilingoError(_located(path, raw, str(exc)), ExitCode.BAD_INPUT) from exc
+    for where, s in [("$", job), *((f"$.input[{i}]", t) for i, t in enumerate(job.input))]:
+        _check_values(path, raw, where, s)
+    return job, raw
+
+
+def _check_values(path: Path, raw: str, where: str, s: _Settings) -> None:
+    def bad(key: str, message: str) -> None:
+        raise BilingoError(f"{path}:{_line(raw, f'{where}.{key}')}: {key}: {message}", ExitCode.BAD_INPUT)
+
+    from ..render import presets as preset_data
+
+    if s.engine is not None and s.engine not in ENGINES:
+        bad("engine", f"{s.engine!r} is not one of {', '.join(ENGINES)}")
+    if s.translator is not None and s.translator not in TRANSLATORS:
+        bad("translator", f"{s.translator!r} is not one of {', '.join(TRANSLATORS)}")
+    if s.language is not None and s.language not in ("en", "zh"):
+        bad("language", f"{s.language!r} is not en or zh")
+    if s.beam_size is not None and not 1 <= s.beam_size <= 16:
+        bad("beam_size", f"{s.beam_size} is out of range (1–16)")
+    if s.threads is not None and not 0 <= s.threads <= 256:
+        bad("threads", f"{s.threads} is out of range (0–256; 0: one per core)")
+    if s.presets is not None:
+        style = _relative(path, s.style) if s.style else None
+        for name in s.presets:
+            try:
+                preset_data.get(name, style)
+            except BilingoError as exc:
+                bad("presets", str(exc))
+    if isinstance(s, _Input) and not s.path:
+        bad("path", "each [[input]] needs a path")
+    if s.style and not _relative(path, s.style).is_file():
+        bad("style", f"{s.style}: no such file")
+    for file in s.glossary or ():
+        if not _relative(path, file).is_file():
+            bad("glossary", f"{file}: no such file")
+    if isinstance(s, _JobFile) and s.workers is not None and not 1 <= s.workers <= 64:
+        bad("workers", f"{s.workers} is out of range (1–64)")
+
+
+def _located(path: Path, raw: str, message: str) -> str:
+    """msgspec's "… - at `$.input[1].model`" as "FILE:LINE: …", the line found in the raw text."""
+    match = re.search(r" - at `([^`]*)`$", message)
+    where = match.group(1) if match else "$"
+    message = message[: match.start()] if match else message
+    unknown = re.match(r"Object contains unknown field `([^`]+)`", message)
+    if unknown:
+        where, message = f"{where}.{unknown.group(1)}", f"unknown key {unknown.group(1)!r}"
+    else:
+        key = re.findall(r"\.(\w+)", where)
+        message = f"{key[-1]}: {message.replace(' | null', '')}" if key else message
+    return f"{path}:{_line(raw, where)}: {message}"
+
+
+def _line(raw: str, where: str) -> int:
+    """The line of `$.key`, `$.key[2]` or `$.input[1].key` in a job file's text (1 when not found)."""
+    parts = re.findall(r"\.(\w+)(?:\[(\d+)\])?", where)
+    if not parts:
+        return 1
+    table, index, key = None, 0, parts[-1][0]
+    if len(parts) > 1 or (parts[0][0] == "input" and parts[0][1]):
+        table, index = parts[0][0], int(parts[0][1] or 0)
+        key = parts[1][0] if len(parts) > 1 else None
+    seen, current, table_line = -1, None, 1
+    for number, line in enumerate(raw.splitlines(), 1):
+        text = line.strip()
+        header = re.match(r"\[\[\s*([\w.]+)\s*\]\]|\[\s*([\w.]+)\s*\]", text)
+        if header:
+            current = header.group(1) or header.group(2)
+            if current == table:
+                seen += 1
+                if seen == index:
+                    table_line = number
+                    if key is None:
+                        return number
+            continue
+        in_place = current is None if table is None else (current == table and seen == index)
+        if in_place and key and re.match(rf"{re.escape(key)}\s*=", text):
+            return number
+    return table_line  # a key the table lacks: the table's own line
+
+
+def _relative(job: Path, value: str) -> Path:
+    """Paths in a job file are relative to the job file's folder."""
+    p = Path(value).expanduser()
+    return p if p.is_absolute() else job.parent / p
+
+
+# --- inputs -----------------------------------------------------------------------------------
+
+def expand(pattern: str, base: Path, recursive: bool, skip: Path | None = None) -> list[Path]:
+    """A file, a folder (its media files, in subfolders too when `recursive`) or a glob."""
+    path = Path(pattern).expanduser()
+    path = path if path.is_absolute() else base / path
+    if path.is_file():
+        return [path.resolve()]
+    if path.is_dir():
+        return _media_in(path, recursive, skip)
+    if glob.has_magic(str(path)):
+        found: list[Path] = []
+        for hit in sorted(glob.glob(str(path), recursive=True)):
+            p = Path(hit)
+            found += [p.resolve()] if p.is_file() else _media_in(p, recursive, skip) if p.is_dir() else []
+        if not found:
+            raise BilingoError(f"{pattern}: matches no recordings", ExitCode.BAD_INPUT)
+        return found
+    raise BilingoError(f"{pattern}: no such file or folder", ExitCode.BAD_INPUT)
+
+
+def _media_in(folder: Path, recursive: bool, skip: Path | None) -> list[Path]:
+    found = []
+    for root, dirs, files in os.walk(folder):
+        here = Path(root)
+        # hidden folders and the batch's own output folder hold no recordings to process
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and (skip is None or (here / d).resolve() != skip))
+        found += [(here / f).resolve() for f in sorted(files)
+                  if Path(f).suffix.lower() in MEDIA_SUFFIXES and not f.startswith(".")]
+        if not recursive:
+            break
+    return found
+
+
+def clip_names(sources: list[Path]) -> dict[Path, str]:
+    """Each recording's folder name: its stem, with parent folders in front while two collide
+    (case-insensitively: such file systems exist), and a hash of the path as the last resort."""
+    depth = dict.fromkeys(sources, 0)
+    while True:
+        names = {s: _name(s, depth[s]) for s in sources}
+        groups: dict[str, list[Path]] = {}
+        for s, n in names.items():
+            groups.setdefault(n.lower(), []).append(s)
+        clashes = [s for group in groups.values() if len(group) > 1 for s in group]
+        if not clashes:
+            return names
+        for s in clashes:
+            depth[s] += 1
+
+
+def _name(source: Path, depth: int) -> str:
+    stem, parents = source.stem or source.name, [p for p in source.parent.parts if p != source.anchor]
+    if depth > len(parents):
+        return _safe(f"{stem}-{hashlib.sha256(str(source).encode()).hexdigest()[:8]}")
+    return _safe("-".join([*parents[len(parents) - depth:], stem]))
+
+
+def _safe(name: str) -> str:
+    return re.sub(r"[^\w.\-]+", "_", name).strip("._") or "clip"
+
+
+# --- building the batch -------------------------------------------------------------------------
+
+def build(paths: list[Path], cli: dict, out: Path | None) -> Batch:
+    """A batch from `bilingo batch` arguments: one job file, or recordings, folders and globs.
+    `cli` holds only the options given on the command line; they override the job file's."""
+    if len(paths) == 1 and paths[0].suffix == ".toml":
+        return _from_job(paths[0], cli, out)
+    if any(p.suffix == ".toml" for p in paths):
+        raise BilingoError("give one job file (.toml) on its own, or recordings, folders and globs", ExitCode.BAD_INPUT)
+    out = (out or Path("bilingo-batch")).resolve()
+    sources: list[Path] = []
+    for p in paths:
+        sources += expand(str(p), Path.cwd(), cli.get("recursive", True), skip=out)
+    settings = [(s, {}) for s in sources]
+    return _batch(settings, {}, cli, out, "the command line", Path.cwd())
+
+
+def _from_job(path: Path, cli: dict, out: Path | None) -> Batch:
+    job, raw = load_job(path)
+    base = path.parent
+    out = (out or (_relative(path, job.out) if job.out else Path("bilingo-batch") / path.stem)).resolve()
+    top = _plain(job)
+    chosen: list[tuple[Path, dict]] = []
+    for i, pattern in enumerate(job.inputs):
+        try:
+            chosen += [(s, {}) for s in expand(pattern, base, job.recursive, skip=out)]
+        except BilingoError as exc:
+            raise BilingoError(f"{path}:{_line(raw, f'$.inputs[{i}]')}: inputs: {exc}", ExitCode.BAD_INPUT) from exc
+    for i, item in enumerate(job.input):
+        try:
+            hits = expand(item.path, base, job.recursive, skip=out)
+        except BilingoError as exc:
+            raise BilingoError(f"{path}:{_line(raw, f'$.input[{i}].path')}: path: {exc}", ExitCode.BAD_INPUT) from exc
+        for s in hits:
+            chosen = [(c, o) for c, o in chosen if c != s]  # a table's settings replace the list's entry
+            chosen.append((s, _plain(item)))
+    if not job.inputs and not job.input:
+        raise BilingoError(f"{path}:1: no inputs: add inputs = [\"talks/*.mp4\"] or [[input]] tables",
+                           ExitCode.BAD_INPUT)
+    batch = _batch(chosen, top, cli, out, str(path), base)
+    batch.scheduler = cli.get("scheduler") or job.scheduler
+    batch.workers = cli.get("workers") or job.workers
+    return batch
+
+
+def _plain(s: _Settings) -> dict:
+    keys = _Settings.__struct_fields__
+    return {k: getattr(s, k) for k in keys if getattr(s, k) is not None}
+
+
+def _batch(chosen: list[tuple[Path, dict]], top: dict, cli: dict, out: Path, origin: str, base: Path) -> Batch:
+    unique: dict[Path, dict] = {}
+    for s, o in chosen:
+        unique[s] = o  # the same file twice (a folder and a glob) is one recording
+    if not unique:
+        raise BilingoError(f"no recordings found in {origin} (media files: {', '.join(sorted(MEDIA_SUFFIXES))})",
+                           ExitCode.BAD_INPUT)
+    names = clip_names(sorted(unique))
+    clips = [Clip(s, names[s], _options(out / names[s], {**top, **unique[s], **_cli_settings(cli)}, base))
+             for s in sorted(unique, key=lambda p: names[p])]
+    return Batch(clips=clips, out=out, origin=origin, scheduler=cli.get("scheduler"), workers=cli.get("workers"))
+
+
+def _cli_settings(cli: dict) -> dict:
+    return {k: v for k, v in cli.items() if k in _Settings.__struct_fields__ and v is not None}
+
+
+def _options(out_dir: Path, s: dict, base: Path) -> RunOptions:
+    def rel(v: str) -> Path:
+        p = Path(v).expanduser()
+        return p if p.is_absolute() else (base / p).resolve()
+
+    defaults = TranscribeOptions()
+    topts = TranscribeOptions(model=s.get("model", "base"), engine=s.get("engine", defaults.engine),
+                              language=s.get("language"), beam_size=s.get("beam_size", defaults.beam_size),
+                              batch_size=s.get("batch_size", defaults.batch_size),
+                              threads=s.get("threads", defaults.threads))
+    return RunOptions(out_dir=out_dir, presets=tuple(s.get("presets") or ("linkedin",)), transcribe=topts,
+                      translator=s.get("translator", "google"),
+                      memory_files=tuple(rel(g) for g in s.get("glossary", ())),
+                      presets_file=rel(s["style"]) if s.get("style") else None, background=s.get("background"))
+
+
+def with_threads(batch: Batch, threads: int) -> Batch:
+    """Whisper threads per worker where the batch left them to the machine (0)."""
+    for c in batch.clips:
+        if c.options.transcribe.threads == 0:
+            c.options = replace(c.options, transcribe=replace(c.options.transcribe, threads=threads))
+    return batch
