@@ -46,8 +46,28 @@ def _run_args(p: argparse.ArgumentParser) -> None:
                    help="translation memory to consult first, repeatable")
     p.add_argument("--background", metavar="COLOUR|IMAGE",
                    help="what an audio-only recording is shown over: a colour (e.g. 0x1b2430) or an image file")
-    p.add_argument("--presets-file", type=Path, metavar="FILE", help="extra or overriding presets (JSON)")
+    p.add_argument("--presets-file", type=Path, metavar="FILE", help="extra or overriding presets and styles (JSON)")
+    p.add_argument("--fit", choices=("blur", "crop", "letterbox"),
+                   help="how a picture of another shape fills the frame: blurred fill, centre crop or letterbox "
+                   "[default: the preset's, blur]")
+    p.add_argument("--trim", action="store_true",
+                   help="cut a recording longer than a preset allows (default: skip that preset)")
+    p.add_argument("--karaoke", action="store_true", help="highlight the English line word by word as it is spoken")
+    p.add_argument("--style", metavar="NAME", help="caption style for every output (see `bilingo presets`)")
+    p.add_argument("--speed", choices=X264_SPEEDS, metavar="PRESET",
+                   help="x264 speed: ultrafast … veryslow (slower: smaller files) [default: the preset's, veryfast]")
+    p.add_argument("--crf", type=_crf, metavar="N", help="x264 quality, 0–51 (lower: better, larger) [default: "
+                   "the preset's, 23]")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress")
+
+
+X264_SPEEDS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow")
+
+
+def _crf(text: str) -> int:
+    if not text.isdigit() or not 0 <= int(text) <= 51:
+        raise argparse.ArgumentTypeError(f"{text!r}: give a whole number from 0 to 51")
+    return int(text)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -71,7 +91,9 @@ def parser() -> argparse.ArgumentParser:
     install = sub.add_parser("install", help="install an optional engine")
     install.add_argument("what", choices=("openai-whisper",),
                          help="openai-whisper on a CPU build of torch, without triton")
-    sub.add_parser("presets", help="list the output presets")
+    pre = sub.add_parser("presets", help="list the output presets and caption styles")
+    pre.add_argument("--presets-file", type=Path, metavar="FILE", help="a file of your own presets to list too")
+    pre.add_argument("--show", metavar="PRESET", help="print one preset in full (JSON), to copy into your own file")
     return p
 
 
@@ -115,11 +137,17 @@ def cmd_run(args: argparse.Namespace, clip: Path | None = None, memory: tuple[Pa
         memory_files=(*memory, *args.memory),
         presets_file=args.presets_file,
         background=args.background,
+        fit=args.fit,
+        trim=args.trim,
+        karaoke=args.karaoke,
+        style=args.style,
+        speed=args.speed,
+        crf=args.crf,
     )
     report = Reporter(quiet=args.quiet)
     report.say(f"bilingo {__version__}: {clip.name} → {out}")
     result = pipeline.run(clip, opts, report)
-    for path in [*result.outputs, *result.captions, result.document]:
+    for path in [*result.outputs, *result.covers, *result.captions, result.document]:
         print(path)
     if report.timings:
         report.say(f"done in {sum(report.timings.values()):.1f} s")
@@ -188,11 +216,24 @@ def cmd_install(_args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_presets(_args: argparse.Namespace) -> int:
+def cmd_presets(args: argparse.Namespace) -> int:
+    import msgspec
+
     from .render.presets import load_all
 
-    for p in load_all().values():
-        print(f"{p.id:<16} {p.width}x{p.height}  {p.label}")
+    catalogue = load_all(args.presets_file)
+    if args.show:
+        preset = catalogue.get(args.show)
+        print(msgspec.json.format(msgspec.json.encode({"presets": {preset.id: preset}}), indent=1).decode())
+        return 0
+    aliases = {target: alias for alias, target in catalogue.aliases.items()}
+    for p in catalogue.presets.values():
+        limits = f"{p.min_duration_s:g}–{p.max_duration_s:g} s" if p.max_duration_s else "any length"
+        size = f", ≤{p.max_bytes / 1e6:g} MB" if p.max_bytes and p.max_bytes < 1e9 else ""
+        extra = (f" (alias {aliases[p.id]})" if p.id in aliases else "") + (" [yours]" if p.id in catalogue.user else "")
+        print(f"{p.id:<22} {p.width}x{p.height} ≤{p.max_fps} fps, {limits}{size}, {p.loudness.integrated:g} LUFS, "
+              f"style {p.captions.style}: {p.label}{extra}")
+    print("caption styles (--style): " + ", ".join(catalogue.styles))
     return 0
 
 
