@@ -108,13 +108,14 @@ def run(clip: Path, opts: RunOptions, report: Reporter) -> RunResult:
 
 
 def _presets(opts: RunOptions) -> tuple[presets.Catalogue, list[presets.Preset]]:
-    """The chosen presets (aliases resolved, each once), with the caption style checked."""
+    """The chosen presets, each once, under the name asked for (`--to linkedin` writes NAME.linkedin.mp4),
+    with the caption style checked. Only names the catalogue holds get here, so they are safe file names."""
     catalogue = presets.load_all(opts.presets_file)
     chosen: dict[str, presets.Preset] = {}
     for pid in opts.presets:
         preset = catalogue.get(pid)
         catalogue.style(preset, opts.style)
-        chosen.setdefault(preset.id, preset)
+        chosen.setdefault(pid, msgspec.structs.replace(preset, id=pid))
     return catalogue, list(chosen.values())
 
 
@@ -126,11 +127,11 @@ def _check_durations(info: media.MediaInfo, chosen: list[presets.Preset],
     jobs, skipped = [], []
     for p in chosen:
         if p.min_duration_s and seconds < p.min_duration_s:
-            skipped.append(f"skipping {p.id}: {info.path.name} lasts {seconds:.1f} s; {p.id} needs at least "
-                           f"{p.min_duration_s:g} s")
+            skipped.append(f"skipping {p.id}: {info.path.name} lasts {seconds:.1f} s but {p.id} takes "
+                           f"{p.min_duration_s:g} s to {p.max_duration_s or float('inf'):g} s")
         elif p.max_duration_s and seconds > p.max_duration_s and not trim:
-            skipped.append(f"skipping {p.id}: {info.path.name} lasts {seconds:.1f} s; {p.id} takes at most "
-                           f"{p.max_duration_s:g} s (--trim cuts it to fit)")
+            skipped.append(f"skipping {p.id}: {info.path.name} lasts {seconds:.1f} s but {p.id} takes "
+                           f"{p.min_duration_s:g} s to {p.max_duration_s:g} s (--trim cuts it to fit)")
         else:
             jobs.append((p, min(seconds, p.max_duration_s) if p.max_duration_s else seconds))
     if not jobs:

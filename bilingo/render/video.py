@@ -111,7 +111,7 @@ def _video_branches(src, info: MediaInfo, outputs: list[Output], backdrop: Backd
         branches = still.filter_multi_output("split", len(outputs)) if len(outputs) > 1 else None
         for i, o in enumerate(outputs):
             v = branches[i] if branches is not None else still
-            v = _reframe(v, 0, 0, o.preset, "crop" if fit == "crop" else "blur")  # images are fitted by default
+            v = _reframe(v, 0, 0, o.preset, fit or "blur")  # fitted (never cropped) unless asked
             yield v.filter("fps", fps=o.preset.max_fps)
     else:
         for o in outputs:
