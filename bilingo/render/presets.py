@@ -205,5 +205,15 @@ def load_all(extra: Path | None = None) -> Catalogue:
     return Catalogue(presets=done, aliases=aliases, styles=styles, user=user)
 
 
+def load_all_from_bytes(data: bytes, name: str = "presets file") -> Catalogue:
+    """The catalogue with `data` as the user's file (what --presets-file reads), for checks and tests."""
+    import tempfile
+
+    with tempfile.NamedTemporaryFile(suffix=".json") as fh:
+        fh.write(data)
+        fh.flush()
+        return load_all(Path(fh.name))
+
+
 def get(pid: str, extra: Path | None = None) -> Preset:
     return load_all(extra).get(pid)
