@@ -135,7 +135,7 @@ def test_vertical_video_is_fitted_into_16x9(tmp_path):
     _ffmpeg("-f", "lavfi", "-i", "testsrc=s=360x640:r=25:d=11", "-i", str(MEDIA / "jfk.flac"),
             "-shortest", "-c:v", "libx264", "-c:a", "aac", str(clip))
     proc = bilingo("run", clip, "--out", tmp_path / "out", "--memory", DEMO_MEMORY, "--fit", "letterbox",
-                   "--background", "red")
+                   "--background", "red", "--speed", "ultrafast")
     assert proc.returncode == 0, proc.stderr
     assert "--background is for audio-only recordings" in proc.stderr  # not ignored silently
     mp4 = tmp_path / "out" / "phone.linkedin.mp4"

@@ -185,3 +185,46 @@ def test_a_recording_too_long_for_one_preset_skips_only_that_one(tmp_path):
     trimmed = bilingo(*args, "--trim")
     assert trimmed.returncode == 0, trimmed.stderr
     assert verify.problems(tmp_path / "out" / "jfk.short.mp4", presets.get("short", presets_file), 5.0) == []
+
+
+def _ffmpeg_pids_on(path: Path) -> list[int]:
+    pids = []
+    for proc in Path("/proc").iterdir():
+        try:
+            if proc.name.isdigit() and str(path).encode() in (proc / "cmdline").read_bytes():
+                if (proc / "stat").read_text().split(")")[-1].split()[0] != "Z":
+                    pids.append(int(proc.name))
+        except OSError:
+            continue
+    return pids
+
+
+@pytest.mark.parametrize("how", ["kill -9", "two SIGTERMs"])
+def test_no_ffmpeg_outlives_a_killed_bilingo(tmp_path, how):
+    import signal
+    import sys
+    import time
+
+    clip = tmp_path / "talk.flac"
+    clip.write_bytes((MEDIA / "jfk.flac").read_bytes())
+    out = tmp_path / "out"
+    child = subprocess.Popen([sys.executable, "-m", "bilingo", "run", str(clip), "--out", str(out), "--model",
+                              "tiny.en", "--translator", "none", *[a for p in ALL for a in ("--to", p)]],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 180
+    while not list(out.glob(".bilingo-work-*/*.ass")) and time.monotonic() < deadline:
+        time.sleep(0.05)  # the render has started when the ASS files are written
+    while not _ffmpeg_pids_on(clip) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _ffmpeg_pids_on(clip), "the render never started"
+    if how == "kill -9":
+        child.kill()
+    else:
+        child.send_signal(signal.SIGTERM)
+        time.sleep(0.02)
+        child.send_signal(signal.SIGTERM)
+    child.wait(30)
+    deadline = time.monotonic() + 1.0
+    while _ffmpeg_pids_on(clip) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _ffmpeg_pids_on(clip), f"ffmpeg outlived bilingo ({how})"

@@ -138,7 +138,7 @@ def _reframe(v, src_w: int, src_h: int, preset: Preset, fit: Fit):
     qw, qh = w // 8 * 2, h // 8 * 2
     bg = (parts[1].filter("scale", qw, qh, force_original_aspect_ratio="increase").filter("crop", qw, qh)
           .filter("boxblur", luma_radius=12, luma_power=2).filter("eq", brightness=-0.12)
-          .filter("scale", w, h).filter("setsar", 1))
+          .filter("scale", w, h, flags="fast_bilinear").filter("setsar", 1))  # blurred: the cheapest upscale will do
     return ffmpeg.overlay(bg, fg, x="(W-w)/2", y="(H-h)/2")
 
 
