@@ -228,3 +228,24 @@ def test_no_ffmpeg_outlives_a_killed_bilingo(tmp_path, how):
     while _ffmpeg_pids_on(clip) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not _ffmpeg_pids_on(clip), f"ffmpeg outlived bilingo ({how})"
+
+
+def test_a_cue_needing_more_lines_than_the_preset_allows_is_flagged():
+    from bilingo.model import Cue
+
+    catalogue = presets.load_all()
+    short = Cue(start=0, end=3000, en="ask not what your country can do for you,", zh="不要问你的国家能为你做什么")
+    long = Cue(start=0, end=5000, en="This is a much longer English caption line that will need to wrap across "
+               "several lines in a narrow vertical frame, really.", zh="这是一句很长的中文字幕，它在竖屏画面中一定需要换行"
+               "成好几行才能放得下，真的非常长非常长。")
+    for pid in ("linkedin-9x16", "wechat-channels-9x16", "linkedin-16x9"):
+        p = catalogue.get(pid)
+        style = catalogue.style(p)
+        assert not ass.overflowing(p, style, ass.caption_lines(short, p))
+        lines = ass.caption_lines(long, p)
+        assert max(len(v) for v in lines.values()) > p.captions.max_lines
+        assert ass.overflowing(p, style, lines)
+    # a stack that would climb past the safe area's top is flagged even within the line count
+    p = catalogue.get("linkedin-9x16")
+    tall = presets.msgspec.structs.replace(p, safe_area=presets.SafeArea(top=1300, bottom=500, left=54, right=216))
+    assert ass.overflowing(tall, catalogue.style(p), ass.caption_lines(short, p))
