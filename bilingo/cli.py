@@ -64,7 +64,18 @@ def _run_args(p: argparse.ArgumentParser) -> None:
     _translate_args(p)
     p.add_argument("--background", metavar="COLOUR|IMAGE",
                    help="what an audio-only recording is shown over: a colour (e.g. 0x1b2430) or an image file")
-    p.add_argument("--presets-file", type=Path, metavar="FILE", help="extra or overriding presets (JSON)")
+    p.add_argument("--presets-file", type=Path, metavar="FILE", help="extra or overriding presets and styles (JSON)")
+    p.add_argument("--fit", choices=("blur", "crop", "letterbox"),
+                   help="how a picture of another shape fills the frame: blurred fill, centre crop or letterbox "
+                   "[default: the preset's, blur]")
+    p.add_argument("--trim", action="store_true",
+                   help="cut a recording longer than a preset allows (default: skip that preset)")
+    p.add_argument("--karaoke", action="store_true", help="highlight the English line word by word as it is spoken")
+    p.add_argument("--style", metavar="NAME", help="caption style for every output (see `bilingo presets`)")
+    p.add_argument("--speed", choices=X264_SPEEDS, metavar="PRESET",
+                   help="x264 speed: ultrafast … veryslow (slower: smaller files) [default: the preset's, veryfast]")
+    p.add_argument("--crf", type=_crf, metavar="N", help="x264 quality, 0–51 (lower: better, larger) [default: "
+                   "the preset's, 23]")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress")
 
 
@@ -94,6 +105,15 @@ def check_translate_args(args: argparse.Namespace, memory: tuple[Path, ...] = ()
         tm.read_file(path)
     for path in args.glossary:
         glossary.read_file(path)
+
+
+X264_SPEEDS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow")
+
+
+def _crf(text: str) -> int:
+    if not text.isdigit() or not 0 <= int(text) <= 51:
+        raise argparse.ArgumentTypeError(f"{text!r}: give a whole number from 0 to 51")
+    return int(text)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -127,7 +147,6 @@ def parser() -> argparse.ArgumentParser:
     install = sub.add_parser("install", help="install an optional engine")
     install.add_argument("what", choices=("openai-whisper",),
                          help="openai-whisper on a CPU build of torch, without triton")
-    sub.add_parser("presets", help="list the output presets")
     sub.add_parser("translators", help="list the translators, what each needs and whether it is configured")
     sub.add_parser("config", help="show where translator keys and settings are read from")
     mem = sub.add_parser("memory", help="import or export the shared translation memory (JSON or TSV)")
@@ -140,6 +159,9 @@ def parser() -> argparse.ArgumentParser:
                     "beside the recording)")
     _translate_args(tr)
     tr.add_argument("-q", "--quiet", action="store_true", help="no progress")
+    pre = sub.add_parser("presets", help="list the output presets and caption styles")
+    pre.add_argument("--presets-file", type=Path, metavar="FILE", help="a file of your own presets to list too")
+    pre.add_argument("--show", metavar="PRESET", help="print one preset in full (JSON), to copy into your own file")
     return p
 
 
@@ -256,11 +278,17 @@ def cmd_run(args: argparse.Namespace, clip: Path | None = None, memory: tuple[Pa
         force=args.force,
         until="review" if getattr(args, "review", False) else "render",
         discard_srt_edits=getattr(args, "discard_srt_edits", False),
+        fit=args.fit,
+        trim=args.trim,
+        karaoke=args.karaoke,
+        style=args.style,
+        speed=args.speed,
+        crf=args.crf,
     )
     report = Reporter(quiet=args.quiet)
     report.say(f"bilingo {__version__}: {clip.name} → {out}")
     result = pipeline.run(clip, opts, report)
-    for path in [*result.outputs, *result.captions, result.document]:
+    for path in [*result.outputs, *result.covers, *result.captions, result.document]:
         print(path)
     if result.stopped_for_review:
         report.say(f"next: bilingo review {result.document}")
@@ -471,11 +499,24 @@ def cmd_install(_args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_presets(_args: argparse.Namespace) -> int:
+def cmd_presets(args: argparse.Namespace) -> int:
+    import msgspec
+
     from .render.presets import load_all
 
-    for p in load_all().values():
-        print(f"{p.id:<16} {p.width}x{p.height}  {p.label}")
+    catalogue = load_all(args.presets_file)
+    if args.show:
+        preset = catalogue.get(args.show)
+        print(msgspec.json.format(msgspec.json.encode({"presets": {preset.id: preset}}), indent=1).decode())
+        return 0
+    aliases = {target: alias for alias, target in catalogue.aliases.items()}
+    for p in catalogue.presets.values():
+        limits = f"{p.min_duration_s:g}–{p.max_duration_s:g} s" if p.max_duration_s else "any length"
+        size = f", ≤{p.max_bytes / 1e6:g} MB" if p.max_bytes and p.max_bytes < 1e9 else ""
+        extra = (f" (alias {aliases[p.id]})" if p.id in aliases else "") + (" [yours]" if p.id in catalogue.user else "")
+        print(f"{p.id:<22} {p.width}x{p.height} ≤{p.max_fps} fps, {limits}{size}, {p.loudness.integrated:g} LUFS, "
+              f"style {p.captions.style}: {p.label}{extra}")
+    print("caption styles (--style): " + ", ".join(catalogue.styles))
     return 0
 
 

@@ -38,15 +38,17 @@ def _font() -> tuple[bool, str]:
     font = fonts_dir() / FONT_FILE
     if not font.is_file():
         return False, f"font: {font} is missing; reinstall bilingo"
-    preset = presets.get("linkedin")
+    catalogue = presets.load_all()
+    preset = catalogue.get("linkedin")
     cue = Cue(0, 500, en="Font check", zh="字体检查")
-    subs = ass.build([cue], preset, [ass.caption_lines(cue, preset)])
+    subs = ass.build([cue], preset, [ass.caption_lines(cue, preset)], catalogue.style(preset))
     with tempfile.TemporaryDirectory() as tmp:
         silent = Path(tmp) / "silence.wav"
         _silence(silent)
         info = MediaInfo(path=silent, duration_ms=500, has_audio=True, has_video=False)
+        (Path(tmp) / "check.ass").write_text(subs.to_string("ass"), encoding="utf-8")
         try:
-            _, log = video.render(info, preset, subs.to_string("ass"), Path(tmp))
+            log = video.render(info, [video.Output(preset, 0.5, ass="check.ass")], Path(tmp))
         except BilingoError as err:
             return False, f"font: test render failed: {err}"
     if video.TOFU in log:

@@ -14,6 +14,7 @@ from typing import Callable
 import numpy as np
 
 from .errors import BilingoError, ExitCode
+from .proc import child as proc_child
 
 SAMPLE_RATE = 16000
 CHUNK_BYTES = 1 << 20
@@ -131,7 +132,7 @@ def extract_audio(path: Path, duration_ms: int = 0, progress: Callable[[float], 
     expected = max(duration_ms * SAMPLE_RATE // 1000, SAMPLE_RATE)
     out = np.empty(expected + SAMPLE_RATE, dtype=np.float32)
     filled = 0
-    with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as proc:
+    with proc_child(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as proc:
         errors: list[bytes] = []
         reader = threading.Thread(target=lambda: errors.append(proc.stderr.read()), daemon=True)
         reader.start()

@@ -7,7 +7,6 @@ so a failed run leaves the output folder as it found it.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -15,14 +14,16 @@ import tempfile
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
-from . import media, segment
+import msgspec
+
+from . import media, segment, subtitles
 from .cache import stage_key
 from .errors import BilingoError, ExitCode, TranslatorUnavailable
 from .fsutil import atomic_write_text, check_writable, staging_dir, sweep_leftovers
 from .model import ClipDocument, Review, Source, Transcript, assign_ids, attach_words
 from .progress import Reporter
 from .review import srt as review_srt
-from .render import ass, presets, video
+from .render import ass, colours, presets, verify, video
 from .transcribe import TranscribeOptions, decode_settings, transcribe
 from .transcribe.models import ModelRef, cache_dir, resolve
 from .translate import remember_edits, translate_cues
@@ -32,7 +33,6 @@ from .translate.memory import TranslationMemory, shared_path as shared_memory_pa
 from .translate.providers import PlainTranslator
 from .translate.whisper import WhisperTranslator
 
-RENDER_VERSION = 1  # bump when a change to rendering should redo finished outputs
 
 
 @dataclass
@@ -51,6 +51,12 @@ class RunOptions:
     until: str = "render"  # "review": stop once the clip document and its captions are ready for review
     approved_only: bool = False  # render only a clip a person approved (the review gate)
     discard_srt_edits: bool = False  # overwrite sidecar SRTs a person edited instead of stopping
+    fit: str | None = None  # blur, crop or letterbox; None: the preset's
+    trim: bool = False  # cut a recording longer than a preset allows, instead of skipping that preset
+    karaoke: bool = False  # English line highlighted word by word
+    style: str | None = None  # caption style for every preset; None: each preset's
+    speed: str | None = None  # x264 preset for every output; None: each preset's
+    crf: int | None = None  # x264 CRF for every output; None: each preset's
 
 
 @dataclass
@@ -62,6 +68,8 @@ class RunResult:
     reused_document: bool = False
     render_log: dict[str, str] = field(default_factory=dict)
     stopped_for_review: bool = False
+    covers: list[Path] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # presets this recording cannot be rendered for
 
 
 def output_stem(clip: Path) -> str:
@@ -81,17 +89,23 @@ def run(clip: Path, opts: RunOptions, report: Reporter) -> RunResult:
 
 
 def _run(clip: Path, opts: RunOptions, report: Reporter) -> RunResult:
-    chosen = _presets(opts)  # a typo fails before any work
+    catalogue, chosen = _presets(opts)  # a typo fails before any work
+    backdrop = _background(opts.background)
     _check_engine(opts.transcribe)
     with report.stage("probe"):
         info = media.probe(clip)
-    _check_durations(info, chosen)
+    if opts.background and info.has_video:
+        report.say(f"note: --background is for audio-only recordings; {info.path.name} has video, so it is not used")
+    _check_durations(info, chosen, opts.trim)  # nothing fits: fail before extracting
     stem = output_stem(info.path)
     out = _output_folder(opts.out_dir, stem, chosen)
     with report.stage("extract audio") as progress:
         audio = media.extract_audio(info.path, info.duration_ms, progress)
     info = _decoded(info, audio, report)
-    result = RunResult(document=out / f"{stem}.bilingo.json")
+    jobs, skipped = _check_durations(info, chosen, opts.trim)  # against what could really be decoded
+    for line in skipped:
+        report.say(line)
+    result = RunResult(document=out / f"{stem}.bilingo.json", skipped=skipped)
     doc = _document(info, audio, result, opts, report)
     if not opts.discard_srt_edits:
         review_srt.check_sidecars(doc, result.document)  # before any work that would overwrite them
@@ -99,6 +113,7 @@ def _run(clip: Path, opts: RunOptions, report: Reporter) -> RunResult:
     error = _translate(doc, audio, opts, report)
     doc.save(result.document)
     result.captions = review_srt.write_sidecars(doc, result.document, discard_edits=opts.discard_srt_edits)
+    result.captions += _write_vtts(doc, out, stem)
     doc.save(result.document)  # with the sidecars' hashes
     if error is not None:
         raise error  # transcript, source captions and document are saved: nothing is lost
@@ -111,33 +126,62 @@ def _run(clip: Path, opts: RunOptions, report: Reporter) -> RunResult:
                            "(`bilingo review`, `bilingo approve`), or add --force to render the draft",
                            ExitCode.NEEDS_REVIEW)
 
-    for preset in chosen:
-        path = out / f"{stem}.{preset.id}.mp4"
-        key = _render_key(doc, preset)
+    pending = []
+    for preset, seconds in jobs:
+        path = _inside(out, f"{stem}.{preset.id}.mp4")
+        key = _render_key(doc, preset, seconds, opts)
         if doc.renders.get(preset.id, {}).get("key") == key and path.is_file():
             report.say(f"{path.name} is up to date")
         else:
-            result.render_log[preset.id] = _render(info, doc, preset, path, report)
-            doc.renders[preset.id] = {"file": path.name, "key": key}
-            doc.save(result.document)
+            pending.append((preset, seconds, key))
         result.outputs.append(path)
+        result.covers.append(path.with_suffix(".jpg"))
+    if pending:
+        result.render_log.update(_render(info, doc, pending, out, stem, opts, catalogue, backdrop, report))
+        for preset, _seconds, key in pending:
+            doc.renders[preset.id] = {"file": f"{stem}.{preset.id}.mp4", "key": key}
+        doc.save(result.document)
     return result
 
 
-def _presets(opts: RunOptions) -> list[presets.Preset]:
-    chosen = [presets.get(p, opts.presets_file) for p in opts.presets]
-    if opts.background:
-        chosen = [replace(p, background=_background(opts.background)) for p in chosen]
-    return chosen
+def _presets(opts: RunOptions) -> tuple[presets.Catalogue, list[presets.Preset]]:
+    """The chosen presets, each once, under the name asked for (`--to linkedin` writes NAME.linkedin.mp4),
+    with the caption style checked. Only names the catalogue holds get here, so they are safe file names."""
+    catalogue = presets.load_all(opts.presets_file)
+    chosen: dict[str, presets.Preset] = {}
+    for pid in opts.presets:
+        preset = catalogue.get(pid)
+        catalogue.style(preset, opts.style)
+        chosen.setdefault(pid, msgspec.structs.replace(preset, id=pid))
+    return catalogue, list(chosen.values())
 
 
-def _check_durations(info: media.MediaInfo, chosen: list[presets.Preset]) -> None:
-    """Refuse outputs the platform would refuse, before any work."""
+def _check_durations(info: media.MediaInfo, chosen: list[presets.Preset],
+                     trim: bool) -> tuple[list[tuple[presets.Preset, float]], list[str]]:
+    """Each preset with the seconds it renders, and a line for each preset this recording does not
+    fit (too short, or too long without --trim). None fitting is an error, before any work."""
     seconds = info.duration_ms / 1000
+    jobs, skipped = [], []
     for p in chosen:
-        if p.min_duration_s and seconds < p.min_duration_s or p.max_duration_s and seconds > p.max_duration_s:
-            raise BilingoError(f"{info.path.name} lasts {seconds:.1f} s but {p.id} takes {p.min_duration_s:g} s to "
-                               f"{p.max_duration_s:g} s; trim it or choose another preset", ExitCode.BAD_INPUT)
+        if p.min_duration_s and seconds < p.min_duration_s:
+            skipped.append(f"skipping {p.id}: {info.path.name} lasts {seconds:.1f} s but {p.id} takes "
+                           f"{p.min_duration_s:g} s to {p.max_duration_s or float('inf'):g} s")
+        elif p.max_duration_s and seconds > p.max_duration_s and not trim:
+            skipped.append(f"skipping {p.id}: {info.path.name} lasts {seconds:.1f} s but {p.id} takes "
+                           f"{p.min_duration_s:g} s to {p.max_duration_s:g} s (--trim cuts it to fit)")
+        else:
+            jobs.append((p, min(seconds, p.max_duration_s) if p.max_duration_s else seconds))
+    if not jobs:
+        raise BilingoError("; ".join(skipped) + ": nothing to render", ExitCode.BAD_INPUT)
+    return jobs, skipped
+
+
+def _inside(out: Path, name: str) -> Path:
+    """An output path, refused unless it stays inside the output folder."""
+    path = out / name
+    if path.resolve().parent != out.resolve():
+        raise BilingoError(f"output name {name!r} would leave {out}", ExitCode.BAD_INPUT)
+    return path
 
 
 def _output_folder(out: Path, stem: str, chosen: list[presets.Preset]) -> Path:
@@ -248,14 +292,20 @@ def _redo_translation(doc: ClipDocument, report: Reporter) -> ClipDocument:
     return doc
 
 
-def _background(value: str) -> str:
-    """A colour name or 0xRRGGBB as it is; anything that looks like a file must be a readable image."""
-    if "." in value or "/" in value:
-        path = Path(value).expanduser()
-        if not path.is_file():
-            raise BilingoError(f"background image {value} not found", ExitCode.BAD_INPUT)
-        return str(path.resolve())
-    return value
+def _background(value: str | None) -> video.Backdrop:
+    """--background: a colour in ffmpeg's syntax, else an image file, checked by its content."""
+    if value is None:
+        return video.Backdrop()
+    try:
+        return video.Backdrop(colour=colours.parse(value))
+    except ValueError as exc:
+        why = str(exc)
+    path = Path(value).expanduser()
+    if not path.is_file():
+        raise BilingoError(f"--background {value}: neither a colour ({why}) nor an image file", ExitCode.BAD_INPUT)
+    if not video.is_image(path):
+        raise BilingoError(f"--background {value}: not an image ffmpeg can read", ExitCode.BAD_INPUT)
+    return video.Backdrop(image=path.resolve())
 
 
 def _existing_document(path: Path, audio_sha: str) -> ClipDocument | None:
@@ -361,18 +411,98 @@ def _translators(doc: ClipDocument, audio, opts: RunOptions) -> list:
     return chain
 
 
-def _render_key(doc: ClipDocument, preset: presets.Preset) -> str:
-    blob = json.dumps([RENDER_VERSION, doc.source.audio_sha256, [asdict(c) for c in doc.cues], asdict(preset)],
-                      sort_keys=True, ensure_ascii=False)
-    return hashlib.sha256(blob.encode()).hexdigest()[:32]
+def _write_vtts(doc: ClipDocument, out: Path, stem: str) -> list[Path]:
+    """WebVTT per language with text, in the display form (as shown); a language edited away loses its
+    stale file. The SRT sidecars hold the cues' own text for round trips (review.srt)."""
+    written = []
+    for lang in ("en", "zh"):
+        path = _inside(out, f"{stem}.{lang}.vtt")
+        if any(c.text(lang).strip() for c in doc.cues):
+            subtitles.write_vtt(doc.cues, lang, path)
+            written.append(path)
+        else:
+            path.unlink(missing_ok=True)
+    return written
 
 
-def _render(info: media.MediaInfo, doc: ClipDocument, preset: presets.Preset, path: Path, report: Reporter) -> str:
-    lines = [ass.caption_lines(c, preset) for c in doc.cues]
-    subs = ass.build(doc.cues, preset, lines)
-    with staging_dir(path.parent) as work, report.stage(f"render {preset.id}") as progress:
-        rendered, log = video.render(info, preset, subs.to_string("ass"), work, progress)
+def render_keys(doc: ClipDocument, opts: RunOptions) -> dict[str, str]:
+    """The render key each preset of `opts` would get from this document (presets the recording does
+    not fit are left out): what a batch or a test compares with `doc.renders`."""
+    _, chosen = _presets(opts)
+    seconds = doc.source.duration_ms / 1000
+    keys = {}
+    for p in chosen:
+        if p.max_duration_s and seconds > p.max_duration_s and not opts.trim or seconds < (p.min_duration_s or 0):
+            continue
+        keys[p.id] = _render_key(doc, p, min(seconds, p.max_duration_s) if p.max_duration_s else seconds, opts)
+    return keys
+
+
+def _render_key(doc: ClipDocument, preset: presets.Preset, seconds: float, opts: RunOptions) -> str:
+    """Everything that changes an output: the audio, what is burned (times and both texts; word timings
+    for karaoke), the preset, the render options, and the rendering and layout code itself."""
+    burned = [(c.start, c.end, c.en, c.zh) for c in doc.cues]
+    words = [(w.text, w.start, w.end) for w in doc.transcript.words] if opts.karaoke else []
+    settings = [opts.background, opts.fit, opts.karaoke, opts.style, opts.speed, opts.crf, seconds]
+    return stage_key("render", doc.source.audio_sha256, burned, words, msgspec.to_builtins(preset), settings,
+                     code=("bilingo.render", "bilingo.layout"))
+
+
+def _render(info: media.MediaInfo, doc: ClipDocument, jobs, out: Path, stem: str, opts: RunOptions,
+            catalogue: presets.Catalogue, backdrop: video.Backdrop, report: Reporter) -> dict[str, str]:
+    """Every pending preset in one ffmpeg process, each output verified, then moved into place with
+    its cover; nothing is moved unless all of them pass."""
+    karaoke = opts.karaoke and doc.language == "en"
+    if opts.karaoke and not karaoke:
+        report.say("note: --karaoke highlights spoken English word by word; this recording is Chinese")
+    enc = video.Encoding(speed=opts.speed, crf=opts.crf)
+    ids = ", ".join(p.id for p, _s, _k in jobs)
+    with staging_dir(out) as work, report.stage(f"render {ids}") as progress:
+        outputs = [_captions_file(doc, preset, seconds, catalogue.style(preset, opts.style), karaoke, work, report)
+                   for preset, seconds, _key in jobs]
+        measured = video.measure_loudness(info, outputs[0].preset.loudness, max(o.seconds for o in outputs))
+        render = lambda outs, prog: video.render(info, outs, work, backdrop=backdrop, fit=opts.fit,  # noqa: E731
+                                                 measured=measured, enc=enc, progress=prog)
+        log = render(outputs, progress)
         if video.TOFU in log:
-            report.say(f"warning: some characters have no glyph in the caption font ({preset.id})")
-        os.replace(rendered, path)
-    return log
+            report.say(f"warning: some characters have no glyph in the caption font ({ids})")
+        outputs = [_verified(o, work, render, report) for o in outputs]
+        first = doc.cues[0] if doc.cues else None
+        video.covers(outputs, [min((first.start + first.end) / 2000 if first else 0.5, o.seconds / 2)
+                               for o in outputs], work)
+        for o in outputs:
+            os.replace(work / f"{o.preset.id}.jpg", _inside(out, f"{stem}.{o.preset.id}.jpg"))
+            os.replace(work / o.name, _inside(out, f"{stem}.{o.preset.id}.mp4"))
+    return {o.preset.id: log for o in outputs}
+
+
+def _captions_file(doc: ClipDocument, preset: presets.Preset, seconds: float, style: presets.Style,
+                   karaoke: bool, work: Path, report: Reporter) -> video.Output:
+    """The preset's ASS file in the scratch folder; cues that need too many lines are named."""
+    lines = [ass.caption_lines(c, preset) for c in doc.cues]
+    crowded = [str(i) for i, ls in enumerate(lines, 1) if ass.overflowing(preset, style, ls)]
+    if crowded:
+        report.say(f"warning: {preset.id}: cue {', '.join(crowded[:8])}{'…' if len(crowded) > 8 else ''} needs more "
+                   f"than {preset.captions.max_lines} lines or leaves the safe area; shorten it in the clip document")
+    words = [ass.cue_words(c, doc.transcript.words) for c in doc.cues] if karaoke else None
+    subs = ass.build(doc.cues, preset, lines, style, words)
+    name = f"{preset.id}.ass"
+    (work / name).write_text(subs.to_string("ass"), encoding="utf-8")
+    kbps = video.size_limited_kbps(preset, seconds)
+    return video.Output(preset=preset, seconds=seconds, ass=name, video_kbps=kbps)
+
+
+def _verified(o: video.Output, work: Path, render, report: Reporter, tries: int = 2) -> video.Output:
+    """The output when it matches its preset; a size overrun is encoded again, alone, at a lower cap."""
+    for attempt in range(tries + 1):
+        found = verify.problems(work / o.name, o.preset, o.seconds)
+        if not found:
+            return o
+        over = o.preset.max_bytes and (work / o.name).stat().st_size > o.preset.max_bytes
+        if not over or attempt == tries:
+            break
+        o = replace(o, video_kbps=int(o.video_kbps * 0.8))
+        report.say(f"{o.preset.id}: over its size limit; encoding again at {o.video_kbps} kb/s")
+        render([o], lambda _f: None)
+    raise BilingoError(f"{o.preset.id} did not come out as the preset requires: {'; '.join(found)}",
+                       ExitCode.RENDER_FAILED)

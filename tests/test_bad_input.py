@@ -85,7 +85,8 @@ def test_offline_translator_keeps_the_work(tmp_path):
     line = assert_clean_failure(proc)
     assert proc.returncode == ExitCode.NEEDS_NETWORK and "needs the network" in line
     names = sorted(p.name for p in out.iterdir())
-    assert names == ["librispeech-1995-1837-0001.bilingo.json", "librispeech-1995-1837-0001.en.srt"]
+    assert names == ["librispeech-1995-1837-0001.bilingo.json", "librispeech-1995-1837-0001.en.srt",
+                     "librispeech-1995-1837-0001.en.vtt"]
     doc = ClipDocument.load(out / "librispeech-1995-1837-0001.bilingo.json")
     assert doc.cues and not doc.translated
 

@@ -44,7 +44,8 @@ def test_every_cue_has_both_languages(jfk_run):
     result, doc = jfk_run
     assert doc.cues and all(c.en.strip() and c.zh.strip() for c in doc.cues)
     names = sorted(p.name for p in result.document.parent.iterdir())
-    assert names == ["jfk.bi.srt", "jfk.bilingo.json", "jfk.en.srt", "jfk.linkedin.mp4", "jfk.zh.srt"]
+    assert names == ["jfk.bi.srt", "jfk.bilingo.json", "jfk.en.srt", "jfk.en.vtt", "jfk.linkedin.jpg",
+                     "jfk.linkedin.mp4", "jfk.zh.srt", "jfk.zh.vtt"]
 
 
 def test_mp4_fits_linkedin(jfk_run):
@@ -63,7 +64,8 @@ def test_captions_are_burned_without_tofu(jfk_run, tmp_path):
     result, doc = jfk_run
     assert video.TOFU not in result.render_log["linkedin"]
     preset = presets.get("linkedin")
-    plain, _ = video.render(media.probe(MEDIA / "jfk.flac"), preset, None, tmp_path)
+    video.render(media.probe(MEDIA / "jfk.flac"), [video.Output(preset, 11.0)], tmp_path)
+    plain = tmp_path / video.Output(preset, 11.0).name
     band = slice(int(preset.height * 0.6), preset.height)  # where captions sit
     for cue in doc.cues:
         mid = (cue.start + cue.end) / 2000
@@ -115,7 +117,8 @@ def test_demo_runs_offline(tmp_path):
     proc = bilingo("demo", "--out", tmp_path / "demo", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     names = sorted(p.name for p in (tmp_path / "demo").iterdir())
-    assert names == ["jfk.bi.srt", "jfk.bilingo.json", "jfk.en.srt", "jfk.linkedin.mp4", "jfk.zh.srt"]
+    assert names == ["jfk.bi.srt", "jfk.bilingo.json", "jfk.en.srt", "jfk.en.vtt", "jfk.linkedin.jpg",
+                     "jfk.linkedin.mp4", "jfk.zh.srt", "jfk.zh.vtt"]
     doc = ClipDocument.load(tmp_path / "demo" / "jfk.bilingo.json")
     assert doc.translated and not any("machine-translation" in c.flags for c in doc.cues)
 
@@ -130,8 +133,10 @@ def test_vertical_video_is_fitted_into_16x9(tmp_path):
     clip = tmp_path / "phone.mp4"
     _ffmpeg("-f", "lavfi", "-i", "testsrc=s=360x640:r=25:d=11", "-i", str(MEDIA / "jfk.flac"),
             "-shortest", "-c:v", "libx264", "-c:a", "aac", str(clip))
-    proc = bilingo("run", clip, "--out", tmp_path / "out", "--memory", DEMO_MEMORY)
+    proc = bilingo("run", clip, "--out", tmp_path / "out", "--memory", DEMO_MEMORY, "--fit", "letterbox",
+                   "--background", "red", "--speed", "ultrafast")
     assert proc.returncode == 0, proc.stderr
+    assert "--background is for audio-only recordings" in proc.stderr  # not ignored silently
     mp4 = tmp_path / "out" / "phone.linkedin.mp4"
     info = describe(mp4)
     assert (info["width"], info["height"]) == (1920, 1080)
@@ -141,14 +146,17 @@ def test_vertical_video_is_fitted_into_16x9(tmp_path):
     assert frame[:400, :300].std(axis=(0, 1)).max() < 3 and frame[:400, 900:1000].std() > 20
 
 
-def test_audio_over_an_image(tmp_path):
-    image = tmp_path / "slide.png"
-    _ffmpeg("-f", "lavfi", "-i", "testsrc2=s=800x600", "-frames:v", "1", str(image))
+def test_audio_over_an_image_is_fitted_not_cropped(tmp_path):
+    image = tmp_path / "slide"  # no extension: recognised by its content
+    _ffmpeg("-f", "lavfi", "-i", "testsrc2=s=800x600", "-frames:v", "1", "-f", "image2", "-c:v", "png", str(image))
     proc = bilingo("run", MEDIA / "jfk.flac", "--out", tmp_path / "out", "--model", "tiny.en",
-                   "--translator", "none", "--background", image)
+                   "--translator", "none", "--background", image, "--fit", "letterbox", "--speed", "ultrafast")
     assert proc.returncode == 0, proc.stderr
     frame = frame_at(tmp_path / "out" / "jfk.linkedin.mp4", 1.0)
-    assert frame[:500].std() > 20  # the picture, not a plain colour
+    assert frame[:500, 300:1600].std() > 20  # the picture, not a plain colour
+    # 4:3 in 16:9: the whole picture is 1440 wide, so the 240 px at each side are the preset's colour
+    bars = frame[:, :230].reshape(-1, 3)
+    assert np.abs(bars.astype(int) - (0x1B, 0x24, 0x30)).max() < 12
 
 
 def test_doctor_and_models():

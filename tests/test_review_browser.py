@@ -10,7 +10,6 @@ import pytest
 
 from bilingo import pipeline
 from bilingo.model import ClipDocument
-from bilingo.render import presets
 from bilingo.review.preview import still
 
 from .conftest import REPO, bilingo
@@ -101,8 +100,8 @@ def test_edit_save_reload_approve_render(browser, tmp_path):
     assert proc.returncode == 0, proc.stderr
     mp4 = doc_path.parent / "jfk.linkedin.mp4"
     rendered = ClipDocument.load(doc_path)
-    preset = presets.get("linkedin")
-    assert rendered.renders["linkedin"]["key"] == pipeline._render_key(rendered, preset)  # made from these cues
+    keys = pipeline.render_keys(rendered, pipeline.RunOptions(out_dir=doc_path.parent))
+    assert rendered.renders["linkedin"]["key"] == keys["linkedin"]  # made from these cues
 
     # the burned frame in the second cue shows the edit: it matches a still of the edited cue, not the original
     cue = rendered.cues[1]

@@ -93,7 +93,7 @@ def render_key(clip: Clip) -> str | None:
         doc = ClipDocument.load(path)
     except Exception:  # a damaged document: the stage itself reports it
         return None
-    return stage_key("batch-render", [pipeline._render_key(doc, p) for p in pipeline._presets(clip.options)])
+    return stage_key("batch-render", sorted(pipeline.render_keys(doc, clip.options).items()))
 
 
 def outputs_exist(record: dict[str, Any], stage: str) -> bool:

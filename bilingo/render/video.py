@@ -1,13 +1,21 @@
-"""The ffmpeg graph for one output, built as data with ffmpeg-python and run without a shell.
+"""One ffmpeg process renders every requested preset of a clip: decode once, `split`, reframe and
+burn each branch with its own ASS, normalise the audio once, encode one file per preset.
 
-ffmpeg runs inside a scratch folder that holds `captions.ass` and a `fonts` link, so the
-subtitles filter only ever sees those two plain names: no filter-argument escaping of user paths.
+The graph is built as data with ffmpeg-python and run as an argument list. ffmpeg runs inside a
+scratch folder holding `<preset>.ass` files and a `fonts` link, so the subtitles filter only sees
+plain names (preset ids are checked names): no user path or text is ever pasted into a filter.
+Colours reach the graph only in the canonical 0xRRGGBBAA form `colours.parse` produces.
 """
 from __future__ import annotations
 
+import json
+import math
 import os
+import re
 import subprocess
 import threading
+from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 from typing import Callable
 
@@ -16,49 +24,194 @@ import ffmpeg
 from ..assets_path import fonts_dir
 from ..errors import BilingoError, ExitCode
 from ..media import MediaInfo, find_ffmpeg
-from .presets import Preset
+from ..proc import child
+from . import colours
+from .presets import Fit, Loudness, Preset
 
 TOFU = "failed to find any fallback with glyph"
-ASS_NAME = "captions.ass"
+FONTS = "fonts"
+SIZE_MARGIN = 0.92  # share of a size limit the encoder aims at (muxing overhead, rate-control slack)
 
 
-def graph(info: MediaInfo, preset: Preset, output: str, captions: bool = True):
-    w, h = preset.width, preset.height
-    src = ffmpeg.input(str(info.path))
-    image = Path(preset.background) if Path(preset.background).suffix else None
+@dataclass(frozen=True)
+class Output:
+    """One file of a render: a preset, its captions (an ASS file in the scratch folder) and its length."""
+    preset: Preset
+    seconds: float
+    ass: str | None = None
+    video_kbps: int = 0  # > 0: size-limited, bitrate-targeted with a capped VBV
+
+    @property
+    def name(self) -> str:
+        return f"{self.preset.id}.mp4"
+
+
+@dataclass(frozen=True)
+class Encoding:
+    """Speed/quality settings the user may override for every output."""
+    speed: str | None = None  # an x264 preset; None: the preset's
+    crf: int | None = None  # None: the preset's
+
+
+@dataclass(frozen=True)
+class Backdrop:
+    """What an audio-only recording is shown over: an image (fitted) or a colour; None: the preset's colour."""
+    image: Path | None = None
+    colour: colours.Colour | None = None
+
+
+def is_image(path: Path) -> bool:
+    """True when ffmpeg can decode a picture from the file, whatever its name says."""
+    import av
+
+    try:
+        with av.open(str(path)) as c:
+            if not c.streams.video:
+                return False
+            frame = next(c.decode(video=0), None)
+            return frame is not None and frame.width > 0 and frame.height > 0
+    except (av.FFmpegError, OSError, StopIteration, ValueError):
+        return False
+
+
+NO_CAP_KBPS = 50_000  # above this a cap never binds at the CRFs a preset uses
+
+
+def size_limited_kbps(preset: Preset, seconds: float) -> int:
+    """The video bitrate cap that keeps the file under the preset's size limit; 0 when none is needed."""
+    if not preset.max_bytes:
+        return 0
+    audio_kbps = int(preset.audio.bitrate[:-1])
+    total = preset.max_bytes * 8 * SIZE_MARGIN / max(seconds, 1.0) / 1000
+    kbps = max(int(total - audio_kbps), 50)
+    return 0 if kbps > NO_CAP_KBPS else kbps
+
+
+def _rate(fps: float) -> Fraction:
+    return Fraction(fps).limit_denominator(1001)
+
+
+def _video_branches(src, info: MediaInfo, outputs: list[Output], backdrop: Backdrop, fit: Fit | None):
     if info.has_video:
-        video = (src.video
-                 .filter("scale", w, h, force_original_aspect_ratio="decrease")
-                 .filter("pad", w, h, "(ow-iw)/2", "(oh-ih)/2", color="black" if image else preset.background)
-                 .filter("setsar", 1))
-        if not info.fps or info.fps > preset.max_fps:
-            video = video.filter("fps", preset.max_fps)
+        # cap the rate of every frame, not the average: a variable-rate input with a 60 fps stretch
+        # comes out at a constant rate no higher than the cap
+        top = max(o.preset.max_fps for o in outputs)
+        rate = min(_rate(info.fps), Fraction(top)) if info.fps else Fraction(top)
+        base = src.video.filter("fps", fps=str(rate))
+        branches = base.filter_multi_output("split", len(outputs)) if len(outputs) > 1 else None
+        for i, o in enumerate(outputs):
+            v = branches[i] if branches is not None else base
+            if o.preset.max_fps < rate:
+                v = v.filter("fps", fps=o.preset.max_fps)
+            yield _reframe(v, info.width, info.height, o.preset, fit or o.preset.fit)
+    elif backdrop.image is not None:
+        # one still, reframed at one frame per second, then repeated at the output rate (cheap)
+        longest = max(o.seconds for o in outputs)
+        still = ffmpeg.input(str(backdrop.image), loop=1, framerate=1, t=f"{longest + 1:.3f}").video
+        branches = still.filter_multi_output("split", len(outputs)) if len(outputs) > 1 else None
+        for i, o in enumerate(outputs):
+            v = branches[i] if branches is not None else still
+            v = _reframe(v, 0, 0, o.preset, fit or "blur")  # fitted (never cropped) unless asked
+            yield v.filter("fps", fps=o.preset.max_fps)
     else:
-        video = _background(preset, image, info.duration_ms / 1000)
-    if captions:
-        video = video.filter("subtitles", ASS_NAME, fontsdir="fonts")
-    video = video.filter("format", "yuv420p")
-    audio = src.audio.filter("aresample", preset.audio["sample_rate"])
-    v, a = preset.video, preset.audio
-    return ffmpeg.output(
-        video, audio, output,
-        vcodec=v["codec"], crf=v["crf"], preset=v["preset"], pix_fmt="yuv420p",
-        acodec=a["codec"], ar=a["sample_rate"], ac=2, movflags="+faststart", t=f"{info.duration_ms / 1000:.3f}",
-        **{"profile:v": v["profile"], "b:a": a["bitrate"]},
-    ).global_args("-hide_banner", "-nostdin", "-y", "-loglevel", "warning", "-progress", "pipe:1", "-nostats")
+        for o in outputs:
+            colour = backdrop.colour or colours.parse(o.preset.background)
+            p = o.preset
+            yield ffmpeg.input(f"color=c={colour.ffmpeg}:s={p.width}x{p.height}:r={p.max_fps}:d={o.seconds:.3f}",
+                               f="lavfi").video
 
 
-def _background(preset: Preset, image: Path | None, seconds: float):
-    """An audio-only recording becomes a video of exactly its length over a still image or a colour."""
-    w, h, fps = preset.width, preset.height, preset.max_fps
-    if image is not None:
-        still = ffmpeg.input(str(image.resolve()), loop=1, framerate=fps, t=f"{seconds:.3f}").video
-        return (still.filter("scale", w, h, force_original_aspect_ratio="increase")
-                .filter("crop", w, h).filter("setsar", 1))
-    return ffmpeg.input(f"color=c={preset.background}:s={w}x{h}:r={fps}:d={seconds:.3f}", f="lavfi").video
+def _reframe(v, src_w: int, src_h: int, preset: Preset, fit: Fit):
+    """Into the preset's frame: the same shape is scaled; otherwise blurred fill, centre crop or letterbox."""
+    w, h = preset.width, preset.height
+    if src_w and src_h and abs(src_w / src_h - w / h) < 0.01:
+        return v.filter("scale", w, h).filter("setsar", 1)
+    if fit == "crop":
+        return v.filter("scale", w, h, force_original_aspect_ratio="increase").filter("crop", w, h).filter("setsar", 1)
+    fg = v.filter("scale", w, h, force_original_aspect_ratio="decrease").filter("setsar", 1)
+    if fit == "letterbox":
+        colour = colours.parse(preset.background).ffmpeg
+        return fg.filter("pad", w, h, "(ow-iw)/2", "(oh-ih)/2", color=colour)
+    # blurred fill: blur at a quarter size (16× fewer pixels), darkened so captions keep their contrast
+    parts = v.filter_multi_output("split", 2)
+    fg = parts[0].filter("scale", w, h, force_original_aspect_ratio="decrease").filter("setsar", 1)
+    qw, qh = w // 8 * 2, h // 8 * 2
+    bg = (parts[1].filter("scale", qw, qh, force_original_aspect_ratio="increase").filter("crop", qw, qh)
+          .filter("boxblur", luma_radius=12, luma_power=2).filter("eq", brightness=-0.12)
+          .filter("scale", w, h, flags="fast_bilinear").filter("setsar", 1))  # blurred: the cheapest upscale will do
+    return ffmpeg.overlay(bg, fg, x="(W-w)/2", y="(H-h)/2")
 
 
-def _link_fonts(folder: Path) -> None:
+def _audio_branches(src, outputs: list[Output], measured: dict | None):
+    """The audio, loudness-normalised once per distinct target (usually one for all outputs)."""
+    groups: dict[tuple, list[int]] = {}
+    for i, o in enumerate(outputs):
+        groups.setdefault((o.preset.loudness, o.preset.audio.sample_rate), []).append(i)
+    heads = src.audio.filter_multi_output("asplit", len(groups)) if len(groups) > 1 else None
+    result: list = [None] * len(outputs)
+    for g, ((target, rate), members) in enumerate(groups.items()):
+        a = heads[g] if heads is not None else src.audio
+        if measured is not None:
+            a = a.filter("loudnorm", **_loudnorm_args(target), **{
+                "measured_I": measured["input_i"], "measured_TP": measured["input_tp"],
+                "measured_LRA": measured["input_lra"], "measured_thresh": measured["input_thresh"],
+                "offset": measured["target_offset"], "linear": "true"})
+        a = a.filter("aresample", rate)
+        tails = a.filter_multi_output("asplit", len(members)) if len(members) > 1 else None
+        for j, i in enumerate(members):
+            result[i] = tails[j] if tails is not None else a
+    return result
+
+
+def _loudnorm_args(target: Loudness) -> dict:
+    return {"I": target.integrated, "TP": target.true_peak, "LRA": target.lra}
+
+
+def _encoder_args(o: Output, enc: Encoding) -> dict:
+    v, a = o.preset.video, o.preset.audio
+    args = {"vcodec": v.codec, "preset": enc.speed or v.preset, "pix_fmt": "yuv420p", "acodec": a.codec,
+            "ar": a.sample_rate, "ac": 2, "movflags": "+faststart", "t": f"{o.seconds:.3f}",
+            "profile:v": v.profile, "b:a": a.bitrate}
+    args["crf"] = v.crf if enc.crf is None else enc.crf
+    if o.video_kbps:  # capped CRF: the VBV buffer holds every stretch to the rate the size limit allows
+        args.update({"maxrate": f"{o.video_kbps}k", "bufsize": f"{2 * o.video_kbps}k"})
+    return args
+
+
+def graph(info: MediaInfo, outputs: list[Output], *, backdrop: Backdrop = Backdrop(), fit: Fit | None = None,
+          measured: dict | None = None, enc: Encoding = Encoding()):
+    src = ffmpeg.input(str(info.path))
+    videos = list(_video_branches(src, info, outputs, backdrop, fit))
+    audios = _audio_branches(src, outputs, measured)
+    streams = []
+    for o, v, a in zip(outputs, videos, audios):
+        if o.ass is not None:
+            v = v.filter("subtitles", o.ass, fontsdir=FONTS)
+        streams.append(ffmpeg.output(v.filter("format", "yuv420p"), a, o.name, **_encoder_args(o, enc)))
+    return ffmpeg.merge_outputs(*streams).global_args(
+        "-hide_banner", "-nostdin", "-y", "-loglevel", "warning", "-progress", "pipe:1", "-nostats")
+
+
+def measure_loudness(info: MediaInfo, target: Loudness, seconds: float) -> dict | None:
+    """First loudnorm pass, once per clip (the measurement is of the input, whatever the target).
+    None when the audio is too short or silent to measure: it is then left as it is."""
+    cmd = [find_ffmpeg(), "-hide_banner", "-nostdin", "-i", str(info.path), "-map", "0:a:0", "-vn",
+           "-t", f"{seconds:.3f}", "-af", "loudnorm=" + ":".join(f"{k}={v}" for k, v in _loudnorm_args(target).items())
+           + ":print_format=json", "-f", "null", "-"]
+    with child(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True) as proc:
+        log = proc.stderr.read()
+        proc.wait()
+    found = re.search(r"\{[^{}]*\"input_i\"[^{}]*\}", log)
+    if proc.returncode != 0 or not found:
+        return None
+    values = json.loads(found.group(0))
+    keys = ("input_i", "input_tp", "input_lra", "input_thresh", "target_offset")
+    if not all(math.isfinite(float(values.get(k, "nan"))) for k in keys):
+        return None
+    return {k: float(values[k]) for k in keys}
+
+
+def link_fonts(folder: Path) -> None:
     """Only font files go in: libass tries to load everything in fontsdir, licence texts included."""
     folder.mkdir(exist_ok=True)
     for font in fonts_dir().iterdir():
@@ -66,31 +219,41 @@ def _link_fonts(folder: Path) -> None:
             os.symlink(font, folder / font.name)
 
 
-def render(info: MediaInfo, preset: Preset, ass_text: str | None, workdir: Path,
-           progress: Callable[[float], None] = lambda _f: None) -> tuple[Path, str]:
-    """Encode one output into `workdir`; returns the file and ffmpeg's warnings."""
-    if ass_text is not None:
-        (workdir / ASS_NAME).write_text(ass_text, encoding="utf-8")
-        _link_fonts(workdir / "fonts")
-    out_name = f"{preset.id}.mp4"
-    cmd = graph(info, preset, out_name, captions=ass_text is not None).compile(cmd=find_ffmpeg())
-    proc = subprocess.Popen(cmd, cwd=workdir, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    errors: list[str] = []
-    reader = threading.Thread(target=lambda: errors.extend(proc.stderr), daemon=True)
-    reader.start()
-    total_us = max(info.duration_ms * 1000, 1)
-    try:
+def run(cmd: list[str], workdir: Path, total_s: float, what: str,
+        progress: Callable[[float], None] = lambda _f: None) -> str:
+    """Run one ffmpeg command in `workdir`; returns its warnings, or raises exit 6 with its last line."""
+    with child(cmd, cwd=workdir, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as proc:
+        errors: list[str] = []
+        reader = threading.Thread(target=lambda: errors.extend(proc.stderr), daemon=True)
+        reader.start()
+        total_us = max(total_s * 1e6, 1.0)
         for line in proc.stdout:
-            if line.startswith("out_time_us=") and line.strip().split("=")[1].isdigit():
-                progress(min(int(line.strip().split("=")[1]) / total_us, 1.0))
+            key, _, value = line.strip().partition("=")
+            if key == "out_time_us" and value.isdigit():
+                progress(min(int(value) / total_us, 1.0))
         proc.wait()
-    finally:
-        if proc.poll() is None:  # interrupted: no ffmpeg may outlive bilingo
-            proc.terminate()
-            proc.wait()
-    reader.join()
+        reader.join()
     log = "".join(errors)
     if proc.returncode != 0:
         last = [ln for ln in log.splitlines() if ln.strip()][-1:] or ["no message"]
-        raise BilingoError(f"ffmpeg failed rendering {preset.id}: {last[0]}", ExitCode.RENDER_FAILED)
-    return workdir / out_name, log
+        raise BilingoError(f"ffmpeg failed rendering {what}: {last[0]}", ExitCode.RENDER_FAILED)
+    return log
+
+
+def render(info: MediaInfo, outputs: list[Output], workdir: Path, *, backdrop: Backdrop = Backdrop(),
+           fit: Fit | None = None, measured: dict | None = None, enc: Encoding = Encoding(),
+           progress: Callable[[float], None] = lambda _f: None) -> str:
+    """Encode every output into `workdir` in one ffmpeg process; returns ffmpeg's warnings.
+    The ASS files named by the outputs must already be in `workdir`."""
+    if any(o.ass for o in outputs):
+        link_fonts(workdir / FONTS)
+    cmd = graph(info, outputs, backdrop=backdrop, fit=fit, measured=measured, enc=enc).compile(cmd=find_ffmpeg())
+    return run(cmd, workdir, max(o.seconds for o in outputs), ", ".join(o.preset.id for o in outputs), progress)
+
+
+def covers(outputs: list[Output], at_s: list[float], workdir: Path) -> None:
+    """A JPEG at each output's size from its rendered file (a frame with a caption on it)."""
+    streams = [ffmpeg.input(o.name, ss=f"{t:.3f}").video.output(f"{o.preset.id}.jpg", vframes=1, **{"q:v": 3})
+               for o, t in zip(outputs, at_s)]
+    cmd = ffmpeg.merge_outputs(*streams).global_args("-hide_banner", "-nostdin", "-y", "-loglevel", "error")
+    run(cmd.compile(cmd=find_ffmpeg()), workdir, 1.0, "covers")

@@ -20,24 +20,25 @@ from ..render.presets import Preset
 STILL_TIMEOUT_S = 60
 
 
-def still(recording: Path, has_video: bool, cue: Cue, preset: Preset, at_ms: int) -> bytes:
-    """PNG of the frame at `at_ms` (or the preset's background for audio) with `cue` burned in."""
+def still(recording: Path, has_video: bool, cue: Cue, preset: Preset, at_ms: int,
+          presets_file: Path | None = None) -> bytes:
+    """PNG of the frame at `at_ms` (or the preset's background for audio) with `cue` burned in, through
+    the render's own reframing, ASS builder, style and font set."""
+    from ..media import probe
+    from ..render import presets
+
+    style = presets.load_all(presets_file).style(preset)
     shown = replace(cue, start=0, end=3_600_000)  # the still is the first frame of an input seeked to at_ms
-    subs = ass.build([shown], preset, [ass.caption_lines(cue, preset)])
-    w, h = preset.width, preset.height
-    image = Path(preset.background) if Path(preset.background).suffix else None
+    subs = ass.build([shown], preset, [ass.caption_lines(cue, preset)], style)
+    info = probe(recording)
     with tempfile.TemporaryDirectory(prefix="bilingo-preview-") as tmp:
         work = Path(tmp)
-        (work / video.ASS_NAME).write_text(subs.to_string("ass"), encoding="utf-8")
-        video._link_fonts(work / "fonts")  # the font set the render uses
-        if has_video:
-            frame = (ffmpeg.input(str(recording), ss=f"{max(at_ms, 0) / 1000:.3f}").video
-                     .filter("scale", w, h, force_original_aspect_ratio="decrease")
-                     .filter("pad", w, h, "(ow-iw)/2", "(oh-ih)/2", color="black" if image else preset.background)
-                     .filter("setsar", 1))
-        else:
-            frame = video._background(preset, image, 1.0)
-        frame = frame.filter("subtitles", video.ASS_NAME, fontsdir="fonts")
+        (work / "still.ass").write_text(subs.to_string("ass"), encoding="utf-8")
+        video.link_fonts(work / video.FONTS)  # the font set the render uses
+        src = ffmpeg.input(str(recording), ss=f"{max(at_ms, 0) / 1000:.3f}")
+        one = [video.Output(preset=preset, seconds=1.0, ass="still.ass")]
+        frame = next(iter(video._video_branches(src, info, one, video.Backdrop(), None)))
+        frame = frame.filter("subtitles", "still.ass", fontsdir=video.FONTS)
         cmd = (ffmpeg.output(frame, "still.png", vframes=1)
                .global_args("-hide_banner", "-nostdin", "-y", "-loglevel", "error")
                .compile(cmd=find_ffmpeg()))
