@@ -228,7 +228,8 @@ def _batch_parser(sub) -> None:
     b.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
     _run_args(b)
     # options left unset here fall back to the job file's, then to the defaults of `run`
-    b.set_defaults(model=None, engine=None, translator=None, beam_size=None, batch_size=None, memory=None)
+    b.set_defaults(model=None, engine=None, translator=None, beam_size=None, batch_size=None, memory=None,
+                   glossary=None, karaoke=None, trim=None)
 
 
 def _interrupted(_signum, _frame) -> None:

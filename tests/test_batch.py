@@ -27,8 +27,8 @@ SMALL = {"presets": {"small": {
     "label": "test frame", "width": 320, "height": 180, "max_fps": 10, "min_duration_s": 1, "max_duration_s": 60,
     "video": {"codec": "libx264", "profile": "high", "crf": 30, "preset": "ultrafast"},
     "audio": {"codec": "aac", "sample_rate": 48000, "bitrate": "64k"},
-    "captions": {"order": "zh-top", "zh_size": 14, "en_size": 11, "margin_bottom": 8, "margin_sides": 10,
-                 "line_gap": 2},
+    "captions": {"zh_size": 14, "en_size": 11, "margin_bottom": 8, "margin_sides": 10, "line_gap": 2},
+    "safe_area": {"top": 8, "bottom": 8, "left": 10, "right": 10},
     "background": "0x1b2430"}}}
 SPOKEN = {"jfk": "ask not what your country can do for you", "librispeech-1995-1837-0001": "the first great sorrow of his life"}
 
@@ -58,7 +58,8 @@ def verify(out: Path, name: str, source: Path) -> None:
     folder = out / name
     stem = source.stem
     visible = sorted(p.name for p in folder.iterdir() if not p.name.startswith("."))
-    assert visible == [f"{stem}.bilingo.json", f"{stem}.en.srt", f"{stem}.small.mp4"], visible
+    assert visible == [f"{stem}.bilingo.json", f"{stem}.en.srt", f"{stem}.en.vtt", f"{stem}.small.jpg",
+                       f"{stem}.small.mp4"], visible
     info = media.probe(folder / f"{stem}.small.mp4")
     assert (info.width, info.height) == (320, 180)
     assert abs(info.duration_ms - media.probe(source).duration_ms) <= 150
@@ -199,7 +200,10 @@ def test_job_file_errors_name_the_file_and_line(tmp_path, clips):
         'inputs = ["../talks"]\nbeam_size = "wide"\n': "course.toml:2: beam_size: Expected `int`, got `str`",
         'inputs = ["../talks"]\ntranslator = "bing"\n': "course.toml:2: translator: 'bing' is not one of",
         'inputs = ["../talks", "../nowhere/*.mp4"]\n': "course.toml:1: inputs: ../nowhere/*.mp4: matches no",
-        'inputs = ["../talks"]\npresets = ["tiktok"]\n': "course.toml:2: presets: unknown preset tiktok",
+        'inputs = ["../talks"]\npresets = ["tiktok"]\n': "course.toml:2: presets: unknown preset 'tiktok'",
+        'inputs = ["../talks"]\n\nstyle = "comic"\n': "course.toml:3: style: 'comic' is not one of",
+        'inputs = ["../talks"]\nfit = "stretch"\n': "course.toml:2: fit: 'stretch' is not blur, crop or letterbox",
+        'inputs = ["../talks"]\nglossary = ["terms.json"]\n': "course.toml:2: glossary: terms.json: no such file",
         'inputs = ["../talks"\n': "course.toml: ",
     }
     for text, expected in cases.items():
@@ -215,8 +219,8 @@ def test_job_file_inputs_overrides_and_cli_precedence(tmp_path, clips, small):
     job = tmp_path / "jobs" / "course.toml"
     job.parent.mkdir()
     job.write_text(f'inputs = ["../talks"]\nmodel = "base"\ntranslator = "google"\nout = "../done"\n'
-                   f'style = "{small}"\npresets = ["small"]\n\n'
-                   '[[input]]\npath = "../talks/jfk.flac"\nglossary = ["../talks/jfk.memory.json"]\nbeam_size = 2\n')
+                   f'presets_file = "{small}"\npresets = ["small"]\n\n'
+                   '[[input]]\npath = "../talks/jfk.flac"\nmemory = ["../talks/jfk.memory.json"]\nbeam_size = 2\n')
     (clips / "jfk.memory.json").write_text("{}")
     batch = jobs.build([job], {"translator": "none"}, None)
     assert batch.out == (tmp_path / "done").resolve()
@@ -230,7 +234,7 @@ def test_job_file_inputs_overrides_and_cli_precedence(tmp_path, clips, small):
 
 
 def test_dask_cluster_survives_a_lost_worker(clips, small, tmp_path):
-    distributed = pytest.importorskip("distributed")
+    import distributed
     out = tmp_path / "out"
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
                                   host="127.0.0.1") as cluster:

@@ -17,9 +17,11 @@ def run_batch(args: argparse.Namespace) -> int:
     mode = "review" if args.until == "review" else "render" if args.render else "straight"
     cli = {"presets": args.presets, "model": args.model, "engine": args.engine, "language": args.language,
            "beam_size": args.beam_size, "batch_size": args.batch_size, "threads": args.threads,
-           "translator": args.translator, "background": args.background,
-           "glossary": [str(m.resolve()) for m in args.memory] if args.memory else None,
-           "style": str(args.presets_file.resolve()) if args.presets_file else None,
+           "translator": args.translator, "translator_url": args.translator_url, "background": args.background,
+           "memory": [str(m.resolve()) for m in args.memory] if args.memory else None,
+           "glossary": [str(g.resolve()) for g in args.glossary] if args.glossary else None,
+           "presets_file": str(args.presets_file.resolve()) if args.presets_file else None,
+           "style": args.style, "fit": args.fit, "karaoke": args.karaoke, "trim": args.trim,
            "scheduler": args.scheduler, "workers": args.workers, "recursive": args.recursive}
     batch = jobs.build(list(args.paths), {k: v for k, v in cli.items() if v is not None}, args.out)
     if batch.scheduler:

@@ -24,7 +24,7 @@ from ..transcribe import ENGINES, TranscribeOptions
 MEDIA_SUFFIXES = frozenset(
     ".mp4 .mov .m4v .mkv .webm .avi .mts .ts .wmv .flv .mpg .mpeg .wav .flac .mp3 .m4a .aac .ogg .oga .opus .wma"
     .split())
-TRANSLATORS = ("google", "mymemory", "whisper", "none")
+from ..translate.config import CHOICES as TRANSLATORS
 MODES = ("straight", "review", "render")  # --no-review, --until review, --render
 
 
@@ -56,8 +56,14 @@ class _Settings(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
     batch_size: int | None = None
     threads: int | None = None
     translator: str | None = None
-    glossary: list[str] | None = None  # translation memories (JSON), consulted before the translator
-    style: str | None = None  # a presets file (JSON): caption fonts, sizes and margins per preset
+    translator_url: str | None = None  # libre / openai endpoint (keys come from the environment or config)
+    memory: list[str] | None = None  # translation memories (JSON or TSV), consulted before the translator
+    glossary: list[str] | None = None  # fixed translations and do-not-translate terms (JSON or TSV)
+    presets_file: str | None = None  # your own presets and styles (JSON, as assets/presets.json)
+    style: str | None = None  # a caption style name (`bilingo presets` lists them)
+    fit: str | None = None  # blur, crop or letterbox
+    karaoke: bool | None = None
+    trim: bool | None = None
     background: str | None = None
 
 
@@ -108,20 +114,28 @@ def _check_values(path: Path, raw: str, where: str, s: _Settings) -> None:
         bad("beam_size", f"{s.beam_size} is out of range (1–16)")
     if s.threads is not None and not 0 <= s.threads <= 256:
         bad("threads", f"{s.threads} is out of range (0–256; 0: one per core)")
-    if s.presets is not None:
-        style = _relative(path, s.style) if s.style else None
-        for name in s.presets:
-            try:
-                preset_data.get(name, style)
-            except BilingoError as exc:
-                bad("presets", str(exc))
+    if s.presets_file and not _relative(path, s.presets_file).is_file():
+        bad("presets_file", f"{s.presets_file}: no such file")
+    extra = _relative(path, s.presets_file) if s.presets_file else None
+    try:
+        catalogue = preset_data.load_all(extra)
+    except BilingoError as exc:
+        bad("presets_file", str(exc))
+    for name in s.presets or ():
+        try:
+            catalogue.get(name)
+        except BilingoError as exc:
+            bad("presets", str(exc))
+    if s.style is not None and s.style not in catalogue.styles:
+        bad("style", f"{s.style!r} is not one of {', '.join(sorted(catalogue.styles))}")
+    if s.fit is not None and s.fit not in ("blur", "crop", "letterbox"):
+        bad("fit", f"{s.fit!r} is not blur, crop or letterbox")
     if isinstance(s, _Input) and not s.path:
         bad("path", "each [[input]] needs a path")
-    if s.style and not _relative(path, s.style).is_file():
-        bad("style", f"{s.style}: no such file")
-    for file in s.glossary or ():
-        if not _relative(path, file).is_file():
-            bad("glossary", f"{file}: no such file")
+    for key in ("memory", "glossary"):
+        for file in getattr(s, key) or ():
+            if not _relative(path, file).is_file():
+                bad(key, f"{file}: no such file")
     if isinstance(s, _JobFile) and s.workers is not None and not 1 <= s.workers <= 64:
         bad("workers", f"{s.workers} is out of range (1–64)")
 
@@ -313,9 +327,12 @@ def _options(out_dir: Path, s: dict, base: Path) -> RunOptions:
                               batch_size=s.get("batch_size", defaults.batch_size),
                               threads=s.get("threads", defaults.threads))
     return RunOptions(out_dir=out_dir, presets=tuple(s.get("presets") or ("linkedin",)), transcribe=topts,
-                      translator=s.get("translator", "google"),
-                      memory_files=tuple(rel(g) for g in s.get("glossary", ())),
-                      presets_file=rel(s["style"]) if s.get("style") else None, background=s.get("background"))
+                      translator=s.get("translator", "google"), translator_url=s.get("translator_url"),
+                      memory_files=tuple(rel(m) for m in s.get("memory", ())),
+                      glossary_files=tuple(rel(g) for g in s.get("glossary", ())),
+                      presets_file=rel(s["presets_file"]) if s.get("presets_file") else None,
+                      style=s.get("style"), fit=s.get("fit"), karaoke=bool(s.get("karaoke")),
+                      trim=bool(s.get("trim")), background=s.get("background"))
 
 
 def with_threads(batch: Batch, threads: int) -> Batch:
