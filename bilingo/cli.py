@@ -449,17 +449,19 @@ def _shown(path: Path) -> str:
 def cmd_lint(args: argparse.Namespace) -> int:
     """The rules on the sidecar lines (character limits), then the line rules for each preset's frame:
     the lines each output shows, as `layout` makes them for it."""
+    import msgspec
+
     from .layout import Frame
     from .model import ClipDocument
     from .render import presets
     from .rules import lint
 
     doc = ClipDocument.load(clip_document(args.clip, args.out))
-    if args.presets:
-        chosen = [presets.get(p, args.presets_file) for p in args.presets]
-    else:  # the frames the clip was rendered in (a preset since removed is skipped), else LinkedIn's
-        known = presets.load_all(args.presets_file)
-        chosen = [known[p] for p in doc.renders if p in known] or [presets.get("linkedin", args.presets_file)]
+    catalogue = presets.load_all(args.presets_file)
+    known = set(catalogue.presets) | set(catalogue.aliases)
+    # default: the frames the clip was rendered in (a preset since removed is skipped), else LinkedIn's
+    names = args.presets or [p for p in doc.renders if p in known] or ["linkedin"]
+    chosen = [msgspec.structs.replace(catalogue.get(p), id=p) for p in dict.fromkeys(names)]
     problems = [("", v) for v in lint(doc.cues)]
     for preset in chosen:
         problems += [(f"{preset.id}: ", v) for v in lint(doc.cues, frame=Frame.of(preset)) if v.rule in _LINE_RULES]

@@ -56,7 +56,7 @@ def test_every_preset_renders_in_one_process_and_passes_verification(every_prese
             s = c.streams.video[0].codec_context
             assert (s.name, s.width, s.height) == ("mjpeg", preset.width, preset.height)
     names = {p.name for p in result.captions}
-    assert names == {"talk.en.srt", "talk.zh.srt", "talk.en.vtt", "talk.zh.vtt"}
+    assert names == {"talk.en.srt", "talk.zh.srt", "talk.bi.srt", "talk.en.vtt", "talk.zh.vtt"}
     vtt = (result.document.parent / "talk.en.vtt").read_text()
     assert vtt.startswith("WEBVTT\n") and "00:00:03.020 --> " in vtt
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from bilingo.render import presets
 from bilingo import pipeline
 from bilingo.model import ClipDocument
 from bilingo.review.preview import still
@@ -101,6 +102,7 @@ def test_edit_save_reload_approve_render(browser, tmp_path):
     mp4 = doc_path.parent / "jfk.linkedin.mp4"
     rendered = ClipDocument.load(doc_path)
     keys = pipeline.render_keys(rendered, pipeline.RunOptions(out_dir=doc_path.parent))
+    preset = presets.get("linkedin")
     assert rendered.renders["linkedin"]["key"] == keys["linkedin"]  # made from these cues
 
     # the burned frame in the second cue shows the edit: it matches a still of the edited cue, not the original

@@ -128,7 +128,7 @@ def test_lint_command_checks_each_preset_frame(tmp_path):
                        transcript=Transcript("en", 1.0, (), 6000), cues=[Cue(start=0, end=5000, en=WIDE_WORDS)])
     path = tmp_path / "talk.bilingo.json"
     doc.save(path)
-    portrait = json.loads((assets_dir() / "presets.json").read_text())["presets"]["linkedin"]
+    portrait = json.loads((assets_dir() / "presets.json").read_text())["presets"]["linkedin-16x9"]
     portrait.update(label="9:16", width=1080, height=1920)
     extra = tmp_path / "presets.json"
     extra.write_text(json.dumps({"presets": {"portrait": portrait}}))
