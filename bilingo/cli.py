@@ -243,7 +243,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return COMMANDS[args.command](args)
     except BilingoError as err:
-        print(f"bilingo: error: {err}", file=sys.stderr)
+        message = " ".join(str(err).split("\n"))  # one line, whatever a file name or a value held
+        print(f"bilingo: error: {message}", file=sys.stderr)
         return int(err.code)
     except KeyboardInterrupt:
         print("bilingo: interrupted; finished outputs and saved documents are kept", file=sys.stderr)

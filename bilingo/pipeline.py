@@ -137,7 +137,14 @@ def _run(clip: Path, opts: RunOptions, report: Reporter) -> RunResult:
         result.outputs.append(path)
         result.covers.append(path.with_suffix(".jpg"))
     if pending:
-        result.render_log.update(_render(info, doc, pending, out, stem, opts, catalogue, backdrop, report))
+        try:
+            result.render_log.update(_render(info, doc, pending, out, stem, opts, catalogue, backdrop, report))
+        except BilingoError as err:  # the earlier outputs are kept, and said to be out of date
+            stale = [f"{stem}.{p.id}.mp4" for p, _s, _k in pending if (out / f"{stem}.{p.id}.mp4").is_file()]
+            if stale:
+                err.args = (f"{err}; {', '.join(stale)} {'is' if len(stale) == 1 else 'are'} from an earlier run and "
+                            "do not show the current captions (kept; the next successful run replaces them)",)
+            raise
         for preset, _seconds, key in pending:
             doc.renders[preset.id] = {"file": f"{stem}.{preset.id}.mp4", "key": key}
         doc.save(result.document)

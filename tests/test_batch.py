@@ -13,6 +13,8 @@ import wave
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 import srt
 
 from bilingo import media
@@ -203,7 +205,7 @@ def test_job_file_errors_name_the_file_and_line(tmp_path, clips):
         'inputs = ["../talks"]\npresets = ["tiktok"]\n': "course.toml:2: presets: unknown preset 'tiktok'",
         'inputs = ["../talks"]\n\nstyle = "comic"\n': "course.toml:3: style: 'comic' is not one of",
         'inputs = ["../talks"]\nfit = "stretch"\n': "course.toml:2: fit: 'stretch' is not blur, crop or letterbox",
-        'inputs = ["../talks"]\nglossary = ["terms.json"]\n': "course.toml:2: glossary: terms.json: no such file",
+        'inputs = ["../talks"]\nglossary = ["terms.json"]\n': "course.toml:2: glossary: 'terms.json': no such file",
         'inputs = ["../talks"\n': "course.toml: ",
     }
     for text, expected in cases.items():
@@ -288,3 +290,31 @@ def test_a_local_worker_killed_mid_stage_is_replaced(tmp_path, small):
     history = attempts(out, "jfk")
     assert [(a["stage"], a.get("status")) for a in history][-2:] == [("prepare", "done"), ("render", "done")]
     assert [a["pid"] for a in history if "ended" not in a] == [victim["pid"]]
+
+
+toml_values = st.recursive(
+    st.none().map(lambda _: "x") | st.booleans() | st.integers(-5, 100) | st.text(max_size=12),
+    lambda inner: st.lists(inner, max_size=3), max_leaves=6)
+job_keys = st.sampled_from(["inputs", "out", "model", "engine", "language", "beam_size", "batch_size", "threads",
+                            "translator", "translator_url", "memory", "glossary", "presets", "presets_file", "style",
+                            "fit", "karaoke", "trim", "background", "workers", "scheduler", "recursive", "modle"])
+
+
+def _toml(value) -> str:
+    return json.dumps(value, ensure_ascii=False) if not isinstance(value, bool) else str(value).lower()
+
+
+@settings(deadline=None)
+@given(st.dictionaries(job_keys, toml_values, max_size=6), st.binary(max_size=40))
+def test_any_job_file_is_a_batch_or_one_clear_error(tmp_path_factory, keys, junk):
+    """Any job file, well-formed TOML or not: a batch, or one BilingoError with exit 2, never another exception."""
+    folder = tmp_path_factory.mktemp("job")
+    (folder / "a.wav").write_bytes(b"")
+    job = folder / "job.toml"
+    body = "".join(f"{k} = {_toml(v)}\n" for k, v in keys.items() if v is not None)
+    for text in (f'inputs = ["a.wav"]\n{body}', body, junk.decode("utf-8", "replace")):
+        job.write_text(text, encoding="utf-8")
+        try:
+            jobs.build([job], {}, None)
+        except BilingoError as err:
+            assert err.code == ExitCode.BAD_INPUT and "\n" not in str(err), str(err)

@@ -200,3 +200,26 @@ def test_a_piece_without_a_leading_space_continues_the_word():
     assert (words[2].start, words[2].end, words[2].probability) == (400, 900, 0.7)
     hanzi = segment_words([("广", 0.0, 0.1, 0.9), ("州", 0.1, 0.2, 0.9)])
     assert [w.text for w in hanzi] == ["广", "州"]  # grouped into words later, by jieba
+
+
+def test_a_failed_render_keeps_and_names_the_older_output(tmp_path):
+    """The captions changed, the new render fails: the earlier MP4 stays untouched, and the error says it is
+    out of date (issue 12: it sat silently beside the new document and SRTs)."""
+    out = tmp_path / "out"
+    assert bilingo("run", MEDIA / "jfk.flac", "--out", out, *FAST).returncode == 0
+    mp4 = out / "jfk.linkedin.mp4"
+    before = mp4.read_bytes()
+    doc = out / "jfk.bilingo.json"
+    data = json.loads(doc.read_text())
+    data["cues"][0]["en"] = "An edit that needs a new render."
+    doc.write_text(json.dumps(data, ensure_ascii=False))
+    real = media.find_ffmpeg()
+    failing = tmp_path / "ffmpeg"  # a real ffmpeg that refuses to burn captions, as a broken encode would
+    failing.write_text(f'#!/bin/sh\ncase "$*" in *subtitles=*) echo "Conversion failed!" >&2; exit 1;; esac\n'
+                       f'exec "{real}" "$@"\n')
+    failing.chmod(0o755)
+    proc = bilingo("run", MEDIA / "jfk.flac", "--out", out, *FAST, env={"BILINGO_FFMPEG": str(failing)})
+    line = assert_clean_failure(proc)
+    assert proc.returncode == 6 and "jfk.linkedin.mp4 is from an earlier run" in line
+    assert mp4.read_bytes() == before
+    assert not [p for p in out.iterdir() if p.name.startswith(".")]

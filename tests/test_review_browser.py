@@ -6,6 +6,7 @@ import shutil
 from pathlib import Path
 
 import numpy as np
+import playwright.sync_api as playwright
 import pytest
 
 from bilingo.render import presets
@@ -17,7 +18,6 @@ from .conftest import REPO, bilingo
 from .mp4 import frame_at
 from .review_clip import Review, clip, make_clip  # noqa: F401 - clip is a fixture
 
-playwright = pytest.importorskip("playwright.sync_api")
 CHROMIUM = shutil.which("chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
         "--disable-component-update", "--disable-sync"]

@@ -115,7 +115,7 @@ def _check_values(path: Path, raw: str, where: str, s: _Settings) -> None:
     if s.threads is not None and not 0 <= s.threads <= 256:
         bad("threads", f"{s.threads} is out of range (0–256; 0: one per core)")
     if s.presets_file and not _relative(path, s.presets_file).is_file():
-        bad("presets_file", f"{s.presets_file}: no such file")
+        bad("presets_file", f"{s.presets_file!r}: no such file")
     extra = _relative(path, s.presets_file) if s.presets_file else None
     try:
         catalogue = preset_data.load_all(extra)
@@ -135,7 +135,7 @@ def _check_values(path: Path, raw: str, where: str, s: _Settings) -> None:
     for key in ("memory", "glossary"):
         for file in getattr(s, key) or ():
             if not _relative(path, file).is_file():
-                bad(key, f"{file}: no such file")
+                bad(key, f"{file!r}: no such file")
     if isinstance(s, _JobFile) and s.workers is not None and not 1 <= s.workers <= 64:
         bad("workers", f"{s.workers} is out of range (1–64)")
 
