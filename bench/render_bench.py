@@ -74,7 +74,11 @@ def naive(clip: Path, folder: Path, engine: str) -> dict:
     if engine == "openai-whisper":
         import whisper  # openai-whisper: the naive pipeline's own transcriber
 
-        model = whisper.load_model("base")
+        from bilingo.transcribe import convert
+        from bilingo.transcribe.models import resolve
+
+        # the same base weights (no hub here): bilingo's lossless conversion into an openai-whisper checkpoint
+        model = whisper.load_model(str(convert.checkpoint_path(resolve("base"))), device="cpu")
         segments = [(s["start"], s["end"], s["text"]) for s in model.transcribe(audio, temperature=0)["segments"]]
     else:
         from faster_whisper import WhisperModel
