@@ -180,3 +180,16 @@ def _alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+def read_user_text(path: Path, what: str) -> str:
+    """A text file a person gave bilingo (memory, glossary…), or one line saying why it cannot be read."""
+    from .errors import BilingoError, ExitCode
+
+    try:
+        if path.is_dir():
+            raise IsADirectoryError("it is a folder")
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise BilingoError(f"cannot read {what} {path}: {why}", ExitCode.BAD_INPUT) from exc

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import BilingoError, ExitCode
+from ..fsutil import read_user_text
 from ..model import is_cjk
 
 FLAG = "glossary"
@@ -39,13 +40,7 @@ class Term:
 
 
 def read_file(path: Path) -> list[Term]:
-    try:
-        if path.is_dir():
-            raise IsADirectoryError("it is a folder")
-        raw = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        raise BilingoError(f"cannot read glossary {path}: {why}", ExitCode.BAD_INPUT) from exc
+    raw = read_user_text(path, "glossary")
     if path.suffix.lower() in (".tsv", ".txt", ".tab"):
         rows = [r for r in csv.reader(io.StringIO(raw), delimiter="\t", quoting=csv.QUOTE_NONE)
                 if r and "".join(r).strip() and not r[0].lstrip().startswith("#")]

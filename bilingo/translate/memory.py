@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import BilingoError, ExitCode
-from ..fsutil import atomic_write_text
+from ..fsutil import atomic_write_text, read_user_text
 from ..model import LANGS, is_cjk
 
 SCHEMA = "bilingo.memory"
@@ -71,13 +71,7 @@ def _entry(path: Path, n: int, en, zh) -> Entry:
 
 def read_file(path: Path) -> list[Entry]:
     """The entries of a memory file (JSON or TSV, see above), or one clear error naming the file."""
-    try:
-        if path.is_dir():
-            raise IsADirectoryError("it is a folder")
-        raw = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        raise BilingoError(f"cannot read translation memory {path}: {why}", ExitCode.BAD_INPUT) from exc
+    raw = read_user_text(path, "translation memory")
     if path.suffix.lower() in (".tsv", ".txt", ".tab"):
         return _read_tsv(path, raw)
     try:
