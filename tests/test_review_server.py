@@ -171,3 +171,16 @@ def test_a_folder_lists_its_clips(clip, tmp_path):
         assert [(c["name"], c["state"], c["by"]) for c in review.get_json("/api/clips")] == [("jfk", "approved", "Ann")]
     finally:
         review.stop()
+
+
+def test_the_page_stacks_captions_as_the_render_does(served):
+    """The overlay takes the language order and the lowest line's height from the preset's style, as the
+    ASS writer does (after the style moved into the render presets, the page showed English on top)."""
+    from bilingo.render import ass, presets
+
+    review, _ = served
+    preset = review.get_json("/api/clips/0")["preset"]
+    linkedin = presets.get("linkedin")
+    style = presets.load_all().style(linkedin)
+    assert (preset["order"], preset["margin_bottom"]) == (style.order, ass.bottom_margin(linkedin, style)) == \
+        ("zh-top", ass.bottom_margin(linkedin, style))

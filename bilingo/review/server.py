@@ -30,6 +30,7 @@ from ..errors import BilingoError, ExitCode
 from ..model import ClipDocument, Cue, StaleDocument, document_lock
 from ..render import ass
 from ..render.presets import Preset
+from ..render.presets import load_all as load_presets
 from ..rules import lint
 from ..layout import ass_em_px
 from . import srt as review_srt
@@ -113,6 +114,7 @@ class App:
         path = self.doc_path(index)
         doc = ClipDocument.load(path)
         lay = self.preset.captions
+        style = load_presets().style(self.preset)
         return {
             "index": int(index), "name": review_srt.stem_of(path), "document": path.name, "revision": doc.revision,
             "review": msgspec.to_builtins(doc.review), "state": state.clip_state(doc),
@@ -123,6 +125,8 @@ class App:
             "preset": {"id": self.preset.id, "label": self.preset.label, "width": self.preset.width,
                        "height": self.preset.height, "background": _css_colour(self.preset.background),
                        "font": FONT_FAMILY, **msgspec.to_builtins(lay),
+                       # the language order and the lowest line's height as the render places them
+                       "order": style.order, "margin_bottom": ass.bottom_margin(self.preset, style),
                        # libass sizes a font by ascender + descender, CSS by its em: the page needs both
                        "zh_em": ass_em_px(lay.zh_size), "en_em": ass_em_px(lay.en_size)},
         }
