@@ -434,15 +434,15 @@ def _write_vtts(doc: ClipDocument, out: Path, stem: str) -> list[Path]:
 
 def render_keys(doc: ClipDocument, opts: RunOptions) -> dict[str, str]:
     """The render key each preset of `opts` would get from this document (presets the recording does
-    not fit are left out): what a batch or a test compares with `doc.renders`."""
+    not fit are left out, as a run would skip them): what a batch or a test compares with `doc.renders`."""
     _, chosen = _presets(opts)
-    seconds = doc.source.duration_ms / 1000
-    keys = {}
-    for p in chosen:
-        if p.max_duration_s and seconds > p.max_duration_s and not opts.trim or seconds < (p.min_duration_s or 0):
-            continue
-        keys[p.id] = _render_key(doc, p, min(seconds, p.max_duration_s) if p.max_duration_s else seconds, opts)
-    return keys
+    info = media.MediaInfo(path=Path(doc.source.path), duration_ms=doc.source.duration_ms, has_audio=True,
+                           has_video=doc.source.has_video)
+    try:
+        jobs, _ = _check_durations(info, chosen, opts.trim)
+    except BilingoError:  # no preset fits this recording: nothing would be rendered
+        return {}
+    return {p.id: _render_key(doc, p, seconds, opts) for p, seconds in jobs}
 
 
 def _render_key(doc: ClipDocument, preset: presets.Preset, seconds: float, opts: RunOptions) -> str:

@@ -30,11 +30,19 @@ class WhisperTranslator:
 
         return load(resolve(self.model), TranscribeOptions(threads=self.threads).cpu_threads)
 
+    @staticmethod
+    def settings(source: str) -> dict:
+        """The transcription's decoding settings (one place: transcribe.decode_settings), for one cue's audio:
+        no VAD or word timings, and no repeated 3-grams (translation loops more than transcription)."""
+        from ..transcribe import TranscribeOptions, decode_settings
+
+        settings = decode_settings(TranscribeOptions(language=source, vad=False))
+        settings.update(word_timestamps=False, no_repeat_ngram_size=3)
+        return settings
+
     def translate_cue(self, cue: Cue, source: str) -> str:
         model = self._model
         lo = max(0, (cue.start - PAD_MS) * SAMPLE_RATE // 1000)
         hi = min(len(self.audio), (cue.end + PAD_MS) * SAMPLE_RATE // 1000)
-        segments, _ = model.transcribe(self.audio[lo:hi], task="translate", language=source, beam_size=5,
-                                       vad_filter=False, condition_on_previous_text=False,
-                                       temperature=(0.0, 0.2, 0.4), no_repeat_ngram_size=3)
+        segments, _ = model.transcribe(self.audio[lo:hi], task="translate", **self.settings(source))
         return " ".join(s.text.strip() for s in segments).strip()
