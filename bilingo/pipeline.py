@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import tempfile
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
@@ -20,7 +19,7 @@ from . import media, segment, subtitles
 from .cache import stage_key
 from .errors import BilingoError, ExitCode, TranslatorUnavailable
 from .fsutil import atomic_write_text, check_writable, staging_dir, sweep_leftovers
-from .model import ClipDocument, Review, Source, Transcript, assign_ids, attach_words
+from .model import ClipDocument, Source, Transcript, assign_ids, attach_words
 from .progress import Reporter
 from .review import srt as review_srt
 from .render import ass, colours, presets, verify, video

@@ -33,6 +33,31 @@ def private_memory(tmp_path, monkeypatch):
     monkeypatch.setenv("BILINGO_MEMORY", str(tmp_path / "memory.sqlite3"))
 
 
+@pytest.fixture(scope="session")
+def done(tmp_path_factory):
+    """A finished run (jfk, tiny.en, no translation) whose folder tests copy and then edit by hand."""
+    out = tmp_path_factory.mktemp("done")
+    proc = bilingo("run", MEDIA / "jfk.flac", "--out", out, "--model", "tiny.en", "--translator", "none")
+    assert proc.returncode == 0, proc.stderr
+    return out
+
+
+KILLS = ["kill -9", "two SIGTERMs"]
+
+
+def kill_as(proc: subprocess.Popen, how: str) -> None:
+    """Stop a child the way a user or the system might: SIGKILL, or two SIGTERMs 20 ms apart."""
+    import signal
+    import time
+
+    if how == "kill -9":
+        proc.kill()
+    else:
+        proc.send_signal(signal.SIGTERM)
+        time.sleep(0.02)
+        proc.send_signal(signal.SIGTERM)
+
+
 def bilingo(*args: str | Path, cwd: Path | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     """Run the real command line in a child process, as a user would."""
     return subprocess.run([sys.executable, "-m", "bilingo", *map(str, args)], capture_output=True, text=True,

@@ -16,13 +16,6 @@ from .conftest import MEDIA, assert_clean_failure, bilingo
 FAST = ("--model", "tiny.en", "--translator", "none")
 
 
-@pytest.fixture(scope="module")
-def done(tmp_path_factory):
-    out = tmp_path_factory.mktemp("doc")
-    assert bilingo("run", MEDIA / "jfk.flac", "--out", out, *FAST).returncode == 0
-    return out
-
-
 @pytest.mark.parametrize("raw, words", [
     ("[]", "must be an object"),
     ('{"schema": "bilingo.clip", "version": 2, "source": null}', "source must be an object, not null"),

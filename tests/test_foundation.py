@@ -29,6 +29,13 @@ def first_run(tmp_path_factory):
     return out
 
 
+def _person_edits(doc_path: Path, index: int, lang: str, text: str) -> None:
+    """Write a cue's text into the clip document as a person's edit."""
+    data = json.loads(doc_path.read_text())
+    data["cues"][index][lang], data["cues"][index]["edited"] = text, [lang]
+    doc_path.write_text(json.dumps(data, ensure_ascii=False))
+
+
 def _copy(first_run: Path, tmp_path: Path) -> Path:
     out = tmp_path / "out"
     shutil.copytree(first_run, out)
@@ -121,9 +128,7 @@ def test_options_the_document_overrides_are_named(first_run, tmp_path):
 def test_redo_translate_keeps_what_a_person_edited(first_run, tmp_path):
     out = _copy(first_run, tmp_path)
     doc_path = out / "jfk.bilingo.json"
-    data = json.loads(doc_path.read_text())
-    data["cues"][0]["zh"], data["cues"][0]["edited"] = "人工校对的第一句", ["zh"]
-    doc_path.write_text(json.dumps(data, ensure_ascii=False))
+    _person_edits(doc_path, 0, "zh", "人工校对的第一句")
     proc = bilingo("run", MEDIA / "jfk.flac", "--out", out, "--model", "tiny.en", "--translator", "none",
                    "--redo", "translate")
     assert proc.returncode == 0, proc.stderr
@@ -138,9 +143,7 @@ def test_redo_translate_keeps_what_a_person_edited(first_run, tmp_path):
 def test_redo_transcribe_asks_before_replacing_edits(first_run, tmp_path):
     out = _copy(first_run, tmp_path)
     doc_path = out / "jfk.bilingo.json"
-    data = json.loads(doc_path.read_text())
-    data["cues"][1]["en"], data["cues"][1]["edited"] = "A person fixed this.", ["en"]
-    doc_path.write_text(json.dumps(data, ensure_ascii=False))
+    _person_edits(doc_path, 1, "en", "A person fixed this.")
     before = doc_path.read_bytes()
     proc = bilingo("run", MEDIA / "jfk.flac", "--out", out, *FAST, "--redo", "transcribe")
     line = assert_clean_failure(proc)

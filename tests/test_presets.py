@@ -4,8 +4,6 @@ outlives bilingo."""
 from __future__ import annotations
 
 import json
-import os
-import signal
 import subprocess
 import sys
 import textwrap
@@ -19,7 +17,7 @@ from hypothesis import strategies as st
 from bilingo.errors import BilingoError, ExitCode
 from bilingo.render import colours, presets
 
-from .conftest import MEDIA, assert_clean_failure, bilingo
+from .conftest import KILLS, MEDIA, assert_clean_failure, bilingo, kill_as
 
 BUILT_IN = json.loads((Path(presets.__file__).parents[2] / "assets" / "presets.json").read_text())
 INJECTION = "red:s=1920x1080:d=11,metadata=mode=print:file=LEAK[out1];nullsrc=r=30"
@@ -181,16 +179,11 @@ def _gone_within(pid: int, seconds: float) -> bool:
     return not _alive(pid)
 
 
-@pytest.mark.parametrize("how", ["kill -9", "two SIGTERMs"])
+@pytest.mark.parametrize("how", KILLS)
 def test_ffmpeg_dies_with_bilingo(how):
     holder = subprocess.Popen([sys.executable, "-c", HOLDER], stdout=subprocess.PIPE, text=True)
     ffmpeg_pid = int(holder.stdout.readline())
     assert _alive(ffmpeg_pid)
-    if how == "kill -9":
-        holder.kill()
-    else:
-        holder.send_signal(signal.SIGTERM)
-        time.sleep(0.02)
-        holder.send_signal(signal.SIGTERM)
+    kill_as(holder, how)
     holder.wait(10)
     assert _gone_within(ffmpeg_pid, 1.0), f"ffmpeg outlived bilingo ({how})"

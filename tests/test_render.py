@@ -8,7 +8,6 @@ import subprocess
 from pathlib import Path
 
 import numpy as np
-import pysubs2
 import pytest
 
 from bilingo import media, pipeline
@@ -16,7 +15,7 @@ from bilingo.model import ClipDocument
 from bilingo.progress import Reporter
 from bilingo.render import ass, presets, verify, video
 
-from .conftest import DEMO_MEMORY, MEDIA, assert_clean_failure, bilingo
+from .conftest import DEMO_MEMORY, KILLS, MEDIA, assert_clean_failure, bilingo, kill_as
 from .mp4 import frame_at
 
 ALL = tuple(presets.load_all().presets)
@@ -199,9 +198,8 @@ def _ffmpeg_pids_on(path: Path) -> list[int]:
     return pids
 
 
-@pytest.mark.parametrize("how", ["kill -9", "two SIGTERMs"])
+@pytest.mark.parametrize("how", KILLS)
 def test_no_ffmpeg_outlives_a_killed_bilingo(tmp_path, how):
-    import signal
     import sys
     import time
 
@@ -217,12 +215,7 @@ def test_no_ffmpeg_outlives_a_killed_bilingo(tmp_path, how):
     while not _ffmpeg_pids_on(clip) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert _ffmpeg_pids_on(clip), "the render never started"
-    if how == "kill -9":
-        child.kill()
-    else:
-        child.send_signal(signal.SIGTERM)
-        time.sleep(0.02)
-        child.send_signal(signal.SIGTERM)
+    kill_as(child, how)
     child.wait(30)
     deadline = time.monotonic() + 1.0
     while _ffmpeg_pids_on(clip) and time.monotonic() < deadline:

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import signal
 import subprocess
@@ -22,14 +21,6 @@ FAST = ("--model", "tiny.en", "--translator", "none")
 
 def ffmpeg(*args: str) -> None:
     subprocess.run([find_ffmpeg(), "-v", "error", "-y", *args], check=True)
-
-
-@pytest.fixture(scope="module")
-def done(tmp_path_factory):
-    """A finished run whose clip document the tests below edit by hand."""
-    out = tmp_path_factory.mktemp("done")
-    assert bilingo("run", MEDIA / "jfk.flac", "--out", out, *FAST).returncode == 0
-    return out
 
 
 @pytest.mark.parametrize("edit, words", [
