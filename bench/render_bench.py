@@ -35,7 +35,8 @@ sys.path.insert(0, str(ROOT))
 
 from bilingo import media  # noqa: E402
 from bilingo.model import ClipDocument  # noqa: E402
-from bilingo.render import ass, presets, video  # noqa: E402
+from bilingo.formats import ass  # noqa: E402
+from bilingo.render import presets, video  # noqa: E402
 
 PRESETS = ("linkedin-16x9", "linkedin-9x16")
 TARGETS = {"vs_naive": 1.7, "vs_floor": 1.05, "one_vs_many": 0.92, "burned_vs_plain": 1.06}

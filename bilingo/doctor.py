@@ -33,7 +33,8 @@ def _font() -> tuple[bool, str]:
     """Render Chinese and English through libass and look for its missing-glyph warning."""
     from .media import MediaInfo
     from .model import Cue
-    from .render import ass, presets, video
+    from .formats import ass
+    from .render import presets, video
 
     font = fonts_dir() / FONT_FILE
     if not font.is_file():

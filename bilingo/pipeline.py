@@ -22,7 +22,8 @@ from .fsutil import atomic_write_text, check_writable, staging_dir, sweep_leftov
 from .model import ClipDocument, Source, Transcript, assign_ids, attach_words
 from .progress import Reporter
 from .review import srt as review_srt
-from .render import ass, colours, presets, verify, video
+from .formats import ass
+from .render import colours, presets, verify, video
 from .transcribe import TranscribeOptions, decode_settings, transcribe
 from .transcribe.models import ModelRef, cache_dir, resolve
 from .translate import remember_edits, translate_cues

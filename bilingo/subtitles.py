@@ -18,7 +18,7 @@ from .model import Cue
 
 # SRT has no escapes, and players read `{\an8}`-style ASS override blocks (ffmpeg, VLC, mpv) and
 # MicroDVD `{y:i}` codes in it as markup. Braces and backslashes become their full-width forms, as
-# in the burned-in captions (render/ass.escape): shown as written, one character for one, so the
+# in the burned-in captions (formats/ass.escape): shown as written, one character for one, so the
 # lines keep the lengths `bilingo lint` measured.
 _INERT = str.maketrans({"{": "｛", "}": "｝", "\\": "＼"})
 

@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 from bilingo import media, pipeline
 from bilingo.model import ClipDocument
 from bilingo.progress import Reporter
-from bilingo.render import ass, presets, video
+from bilingo.formats import ass
+from bilingo.render import presets, video
 
 from .conftest import DEMO_MEMORY, MEDIA, bilingo
 from .mp4 import describe, frame_at, top_level_boxes

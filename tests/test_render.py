@@ -13,7 +13,8 @@ import pytest
 from bilingo import media, pipeline
 from bilingo.model import ClipDocument
 from bilingo.progress import Reporter
-from bilingo.render import ass, presets, verify, video
+from bilingo.formats import ass
+from bilingo.render import presets, verify, video
 
 from .conftest import DEMO_MEMORY, KILLS, MEDIA, assert_clean_failure, bilingo, kill_as
 from .mp4 import frame_at

@@ -176,7 +176,8 @@ def test_a_folder_lists_its_clips(clip, tmp_path):
 def test_the_page_stacks_captions_as_the_render_does(served):
     """The overlay takes the language order and the lowest line's height from the preset's style, as the
     ASS writer does (after the style moved into the render presets, the page showed English on top)."""
-    from bilingo.render import ass, presets
+    from bilingo.formats import ass
+    from bilingo.render import presets
 
     review, _ = served
     preset = review.get_json("/api/clips/0")["preset"]

@@ -14,7 +14,8 @@ import ffmpeg
 from ..errors import BilingoError, ExitCode
 from ..media import find_ffmpeg
 from ..model import Cue
-from ..render import ass, video
+from ..formats import ass
+from ..render import video
 from ..render.presets import Preset
 
 STILL_TIMEOUT_S = 60

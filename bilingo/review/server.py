@@ -28,7 +28,7 @@ import msgspec
 from ..assets_path import FONT_FAMILY, fonts_dir
 from ..errors import BilingoError, ExitCode
 from ..model import ClipDocument, Cue, StaleDocument, document_lock
-from ..render import ass
+from ..formats import ass
 from ..render.presets import Preset
 from ..render.presets import load_all as load_presets
 from ..rules import lint

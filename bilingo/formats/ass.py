@@ -12,8 +12,8 @@ import pysubs2
 from ..assets_path import FONT_FAMILY
 from .. import layout
 from ..model import Cue, Word
-from . import colours
-from .presets import Preset, SafeArea, Style
+from ..render import colours
+from ..render.presets import Preset, SafeArea, Style
 
 LINE_HEIGHT = 1.0  # libass sizes a font so that ascender + descender = Fontsize
 
