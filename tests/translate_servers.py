@@ -5,7 +5,7 @@ parameters, a form or a JSON body); `ChatServer` speaks OpenAI's POST /v1/chat/c
 "translation" is a fixed English→Chinese word dictionary (unknown words and placeholders pass
 through), so a test knows exactly what comes back. `script` is a list of faults to serve, one per
 request, before normal service: "429", "500", "slow", "bad-json", "drop-line", "wrong-parts",
-"eat-placeholders", "empty"; `always` repeats one fault for every request.
+"eat-placeholders", "empty", "extra-line", "huge", "control", "10mb"; `always` repeats one fault for every request.
 """
 from __future__ import annotations
 
@@ -35,6 +35,18 @@ def to_chinese(text: str) -> str:
             out += " "
         out += word
     return out
+
+
+def _junk(line: str, fault: str | None) -> str:
+    """A translated line spoiled as a faulty server spoils it: "huge" (50,000 more characters), "control"
+    (a NUL inside), "10mb" (one 10 MB line)."""
+    if fault == "huge":
+        return line + "长" * 50_000
+    if fault == "control":
+        return line[:2] + "\x00" + line[2:]
+    if fault == "10mb":
+        return "字" * 10_000_000
+    return line
 
 
 class _Server:
@@ -132,6 +144,9 @@ class _LibreHandler(_Handler):
                 lines = lines[:-2] + [lines[-2] + lines[-1]]
             if fault == "eat-placeholders":
                 lines = [re.sub(r"\[T\d+\]", "", ln) for ln in lines]
+            lines = [_junk(ln, fault) for ln in lines]
+            if fault == "extra-line":
+                lines.append("多余的一行")
             out.append("\n".join(lines))
         if fault == "empty":
             out = ["" for _ in out]
@@ -152,7 +167,8 @@ class _ChatHandler(_Handler):
         request = json.loads(body)
         self.server_obj.requests.append(request)
         payload = json.loads(request["messages"][-1]["content"])
-        items = [{"id": it["id"], "parts": [to_chinese(p) for p in it["parts"]]} for it in payload["items"]]
+        items = [{"id": it["id"], "parts": [_junk(to_chinese(p), fault) for p in it["parts"]]}
+                 for it in payload["items"]]
         if fault == "wrong-parts":
             for it in items:
                 if len(it["parts"]) > 1:

@@ -18,7 +18,7 @@ from typing import Callable, Sequence
 
 from ..errors import TranslatorUnavailable
 from ..model import Cue, is_cjk, other_language
-from . import sentences as S
+from . import replies, sentences as S
 from .glossary import FLAG as GLOSSARY_FLAG, Glossary
 from .memory import HUMAN, MACHINE as MACHINE_ORIGIN, RANK, TranslationMemory, normalise
 from .providers import WrongCount
@@ -163,8 +163,7 @@ def _translate_batch(translator, batch: list[S.Sentence], context, target: str) 
             answers = translator.translate([list(s.parts) for s in batch], context)
             if len(batch) > 1 and any(len(a) != len(s.cues) for a, s in zip(answers, batch)):
                 raise WrongCount("a sentence came back with another number of parts")
-            return [a if len(a) == len(s.cues) else S.split(S.join(a, target), s.parts, target)
-                    for a, s in zip(answers, batch)]
+            return [_checked_parts(a, s, target) for a, s in zip(answers, batch)]
         answers = translator.translate([s.text for s in batch], context)
         return [_checked(a, s, target) for a, s in zip(answers, batch)]
     except WrongCount:
@@ -180,9 +179,23 @@ def _translate_batch(translator, batch: list[S.Sentence], context, target: str) 
 
 
 def _checked(answer: str, s: S.Sentence, target: str) -> list[str] | None:
+    """The answer cut onto the sentence's cues, or None when it is no translation of it (still in the
+    source script, or refused by `replies`: too long, extra lines, control characters)."""
     if not answer.strip() or (target == "en" and any(is_cjk(ch) for ch in answer)):
-        return None  # no translation: still in the source script
+        return None
+    if replies.problem(s.text, answer.strip(), target):
+        return None
     return S.split(answer, s.parts, target)
+
+
+def _checked_parts(answer: list[str], s: S.Sentence, target: str) -> list[str] | None:
+    """A chat model's parts for one sentence, each checked like a whole reply; then the sentence."""
+    if any(replies.form_problem(part) for part in answer):
+        return None
+    joined = S.join(answer, target)
+    if replies.problem(s.text, joined, target):
+        return None
+    return answer if len(answer) == len(s.cues) else S.split(joined, s.parts, target)
 
 
 def _keep(translator, sentence, parts, out, memory, glossary, source, target) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 
 from ..errors import TranslatorUnavailable
-from . import config
+from . import config, replies
 from .glossary import Glossary
 from .providers import Transient, WrongCount, retrying
 
@@ -54,8 +54,11 @@ class ChatTranslator:
             system += "\nGlossary:\n" + "\n".join(glossary)
         messages = [{"role": "system", "content": system},
                     {"role": "user", "content": json.dumps(payload, ensure_ascii=False)}]
-        reply = retrying(self.name, self.limits, lambda: self._once(messages))
-        return _parse(str(reply), items)
+        reply = str(retrying(self.name, self.limits, lambda: self._once(messages)))
+        asked = messages[-1]["content"]
+        if len(reply) > replies.max_reply(asked, self.target):  # before parsing: a huge answer is junk
+            raise WrongCount(f"an answer of {len(reply)} characters to a request of {len(asked)}")
+        return _parse(reply, items)
 
     def _once(self, messages: list[dict]) -> str:
         import openai

@@ -12,7 +12,7 @@ import threading
 from typing import Callable
 
 from ..errors import BilingoError, ExitCode, TranslatorUnavailable
-from . import config
+from . import config, replies
 from .glossary import Glossary
 
 # deep-translator's language codes per provider
@@ -100,13 +100,13 @@ class PlainTranslator:
     def translate(self, texts: list[str], _context: tuple[list[str], list[str]] = ([], [])) -> list[str]:
         """One translation per text, in order; `WrongCount` when the reply does not map back."""
         protected = [self.glossary.protect(" ".join(t.split()), self.source) for t in texts]
-        reply = retrying(self.name, self.limits, lambda: self._once("\n".join(p for p, _ in protected)))
-        lines = [ln.strip() for ln in str(reply).split("\n") if ln.strip()]
-        if len(lines) != len(texts):
-            if len(texts) == 1 and lines:
-                lines = [" ".join(lines)]
-            else:
-                raise WrongCount(f"{len(texts)} lines sent, {len(lines)} came back")
+        request = "\n".join(p for p, _ in protected)
+        reply = str(retrying(self.name, self.limits, lambda: self._once(request)))
+        if len(reply) > replies.max_reply(request, self.target):  # before any work on it: a 10 MB reply is junk
+            raise WrongCount(f"a reply of {len(reply)} characters to a request of {len(request)}")
+        lines = [ln.strip() for ln in reply.split("\n") if ln.strip()]
+        if len(lines) != len(texts):  # an extra line is junk, never joined onto the translation
+            raise WrongCount(f"{len(texts)} lines sent, {len(lines)} came back")
         return [Glossary.restore(line, terms, self.target) for line, (_, terms) in zip(lines, protected)]
 
     def _once(self, text: str) -> str:
