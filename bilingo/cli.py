@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from . import __version__
-from .errors import BilingoError, ExitCode
+from .errors import BilingoError, ExitCode, Interrupted
 
 DEMO_OUT = "bilingo-demo"
 
@@ -232,8 +232,8 @@ def _batch_parser(sub) -> None:
                    glossary=None, karaoke=None, trim=None)
 
 
-def _interrupted(_signum, _frame) -> None:
-    raise KeyboardInterrupt  # SIGTERM / SIGHUP clean up exactly like Ctrl-C
+def _interrupted(signum, _frame) -> None:
+    raise Interrupted(signum)  # SIGTERM / SIGHUP clean up exactly like Ctrl-C
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -246,9 +246,9 @@ def main(argv: list[str] | None = None) -> int:
         message = " ".join(str(err).split("\n"))  # one line, whatever a file name or a value held
         print(f"bilingo: error: {message}", file=sys.stderr)
         return int(err.code)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:  # the shell's convention: 128 + the signal (130 Ctrl-C, 143 SIGTERM)
         print("bilingo: interrupted; finished outputs and saved documents are kept", file=sys.stderr)
-        return 130
+        return 128 + getattr(exc, "signum", signal.SIGINT)
     except Exception as exc:  # a bug: say so in one line unless asked for the traceback
         if os.environ.get("BILINGO_DEBUG"):
             raise

@@ -3,6 +3,10 @@ cue, the document or the memory (issue 19 items 3, 5 and 13). Real HTTP against 
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
 import time
 
 import pytest
@@ -109,3 +113,44 @@ def test_a_document_bilingo_could_not_open_is_never_saved(tmp_path):
     assert err.value.code == ExitCode.FAILED and "cue 1 [zh]" in str(err.value)
     assert path.read_bytes() == before
     assert json.loads(before)["cues"][0]["zh"] == ""
+
+
+def _long_document(path, n: int) -> None:
+    cues = [Cue(start=k * 2000, end=k * 2000 + 1900, en=f"Today we will talk about video number {k}.")
+            for k in range(n)]
+    doc = ClipDocument(source=Source(path=str(path.with_suffix(".wav")), audio_sha256="0" * 64,
+                                     duration_ms=n * 2000, has_video=False),
+                       transcript=Transcript(language="en", language_probability=1.0, words=(), duration_ms=n * 2000),
+                       cues=cues)
+    doc.save(path)
+
+
+@pytest.mark.parametrize("sig, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_a_signal_stops_every_request_and_retry_against_a_server_that_never_answers(tmp_path, sig, code):
+    """Issue 19 item 5: Ctrl-C took ~60 s, every request was still sent, and the exit was 3, not 130."""
+    path = tmp_path / "talk.bilingo.json"
+    _long_document(path, 200)  # five requests of 40 sentences, four in flight at once
+    server = LibreServer(always="slow")
+    server.delay = 3600  # never answers
+    with server:
+        proc = subprocess.Popen([sys.executable, "-m", "bilingo", "translate", str(path), "--translator", "libre",
+                                 "--translator-url", server.url], stderr=subprocess.PIPE, text=True,
+                                env={**os.environ, "BILINGO_TRANSLATE_TIMEOUT": "20"})
+        deadline = time.monotonic() + 60
+        while server.hits < 4 and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.05)
+        assert server.hits == 4, proc.stderr.read() if proc.poll() is not None else server.hits
+        sent = time.monotonic()
+        proc.send_signal(sig)
+        try:
+            _, err = proc.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            pytest.fail("still running 10 s after the signal")
+        took = time.monotonic() - sent
+        time.sleep(0.5)
+        assert server.hits == 4, "a request was sent after the signal"
+    assert proc.returncode == code, err
+    assert "interrupted" in err and "Traceback" not in err, err
+    assert took < 10
+    assert ClipDocument.load(path).cues[0].zh == ""

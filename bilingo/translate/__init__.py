@@ -152,7 +152,9 @@ def _batches_done(translator, todo, every, out, memory, glossary, source, target
                         continue
                     _keep(translator, sentence, parts, out, memory, glossary or translator.glossary, source, target)
                     yield sentence
-    finally:
+    finally:  # finished, failed or interrupted: nothing pending goes on after this
+        if hasattr(translator, "stop"):
+            translator.stop.set()
         pool.shutdown(wait=False, cancel_futures=True)
 
 

@@ -7,11 +7,12 @@ cue. The answer is validated (every id, the right number of non-blank parts) bef
 from __future__ import annotations
 
 import json
+import threading
 
 from ..errors import TranslatorUnavailable
 from . import config, replies
 from .glossary import Glossary
-from .providers import Transient, WrongCount, retrying
+from .providers import Transient, WrongCount, retrying, with_timeout
 
 NAMES = {"en": "English", "zh": "Simplified Chinese"}
 SYSTEM = """You translate video subtitles from {src} into {tgt} for viewers who read both.
@@ -40,6 +41,7 @@ class ChatTranslator:
                              api_key=config.value("openai", "api_key") or "not-needed",
                              timeout=self.limits.timeout, max_retries=0)
         self.requests = 0
+        self.stop = threading.Event()  # set when the run stops: pending requests and retries end at once
 
     def translate(self, items: list[list[str]], context: tuple[list[str], list[str]] = ([], [])) -> list[list[str]]:
         """Per item (a sentence as its cues' source texts), one translation per cue."""
@@ -54,7 +56,7 @@ class ChatTranslator:
             system += "\nGlossary:\n" + "\n".join(glossary)
         messages = [{"role": "system", "content": system},
                     {"role": "user", "content": json.dumps(payload, ensure_ascii=False)}]
-        reply = str(retrying(self.name, self.limits, lambda: self._once(messages)))
+        reply = str(retrying(self.name, self.limits, lambda: self._once(messages), self.stop))
         asked = messages[-1]["content"]
         if len(reply) > replies.max_reply(asked, self.target):  # before parsing: a huge answer is junk
             raise WrongCount(f"an answer of {len(reply)} characters to a request of {len(asked)}")
@@ -65,7 +67,10 @@ class ChatTranslator:
 
         self.requests += 1
         try:
-            answer = self.client.chat.completions.create(model=self.model, messages=messages, temperature=0.2)
+            answer = with_timeout(lambda: self.client.chat.completions.create(
+                model=self.model, messages=messages, temperature=0.2), self.limits.timeout + 1, self.stop)
+        except TimeoutError as exc:
+            raise Transient("did not answer in time") from exc
         except (openai.APITimeoutError, openai.RateLimitError, openai.InternalServerError) as exc:
             raise Transient(f"{type(exc).__name__}") from exc
         except openai.APIConnectionError as exc:
