@@ -3,7 +3,8 @@
 A batch comes from the command line (`bilingo batch PATH…`) or from a job file (`jobs/NAME.toml`).
 Every recording gets a folder of its own under the batch's output folder, named after it; two
 recordings with the same name from different folders get their parent folder's name in front,
-so they never share a clip document or an output file.
+so they never share a clip document or an output file. A folder, once made, keeps its name in later
+runs of the batch (its clip document says which recording it belongs to).
 """
 from __future__ import annotations
 
@@ -191,22 +192,33 @@ def _relative(job: Path, value: str) -> Path:
 # --- inputs -----------------------------------------------------------------------------------
 
 def expand(pattern: str, base: Path, recursive: bool, skip: Path | None = None) -> list[Path]:
-    """A file, a folder (its media files, in subfolders too when `recursive`) or a glob."""
+    """A file, a folder (its media files, in subfolders too when `recursive`) or a glob. Nothing inside
+    `skip` (the batch's own output folder) is ever a recording: its videos are outputs."""
     path = Path(pattern).expanduser()
     path = path if path.is_absolute() else base / path
     if path.is_file():
+        if _inside(path.resolve(), skip):
+            raise BilingoError(f"{pattern}: is inside the batch's output folder {skip}, which holds its outputs, "
+                               "not recordings; choose another --out", ExitCode.BAD_INPUT)
         return [path.resolve()]
     if path.is_dir():
-        return _media_in(path, recursive, skip)
+        return [] if _inside(path.resolve(), skip) else _media_in(path, recursive, skip)
     if glob.has_magic(str(path)):
         found: list[Path] = []
         for hit in sorted(glob.glob(str(path), recursive=True)):
             p = Path(hit)
+            if _inside(p.resolve(), skip):
+                continue
             found += [p.resolve()] if p.is_file() else _media_in(p, recursive, skip) if p.is_dir() else []
         if not found:
-            raise BilingoError(f"{pattern}: matches no recordings", ExitCode.BAD_INPUT)
+            raise BilingoError(f"{pattern}: matches no recordings" + (f" outside the batch's output folder {skip}"
+                                                                       if skip else ""), ExitCode.BAD_INPUT)
         return found
     raise BilingoError(f"{pattern}: no such file or folder", ExitCode.BAD_INPUT)
+
+
+def _inside(path: Path, folder: Path | None) -> bool:
+    return folder is not None and (path == folder or folder in path.parents)
 
 
 def _media_in(folder: Path, recursive: bool, skip: Path | None) -> list[Path]:
@@ -214,7 +226,7 @@ def _media_in(folder: Path, recursive: bool, skip: Path | None) -> list[Path]:
     for root, dirs, files in os.walk(folder):
         here = Path(root)
         # hidden folders and the batch's own output folder hold no recordings to process
-        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and (skip is None or (here / d).resolve() != skip))
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and not _inside((here / d).resolve(), skip))
         found += [(here / f).resolve() for f in sorted(files)
                   if Path(f).suffix.lower() in MEDIA_SUFFIXES and not f.startswith(".")]
         if not recursive:
@@ -222,20 +234,57 @@ def _media_in(folder: Path, recursive: bool, skip: Path | None) -> list[Path]:
     return found
 
 
-def clip_names(sources: list[Path]) -> dict[Path, str]:
-    """Each recording's folder name: its stem, with parent folders in front while two collide
-    (case-insensitively: such file systems exist), and a hash of the path as the last resort."""
-    depth = dict.fromkeys(sources, 0)
+def clip_names(sources: list[Path], out: Path | None = None) -> dict[Path, str]:
+    """Each recording's folder name: the folder it already has under `out` (a name, once made, never
+    changes: its document and review edits are there), else its stem, with parent folders in front
+    while two collide or the name is another recording's folder (case-insensitively: such file
+    systems exist), and a hash of the path as the last resort."""
+    owners, taken = existing_folders(out) if out else ({}, set())
+    kept = {s: n for s, n in owners.items() if s in set(sources)}
+    rest = [s for s in sources if s not in kept]
+    depth = dict.fromkeys(rest, 0)
     while True:
-        names = {s: _name(s, depth[s]) for s in sources}
+        names = {s: _name(s, depth[s]) for s in rest}
         groups: dict[str, list[Path]] = {}
         for s, n in names.items():
             groups.setdefault(n.lower(), []).append(s)
-        clashes = [s for group in groups.values() if len(group) > 1 for s in group]
+        clashes = [s for key, group in groups.items() if len(group) > 1 or key in taken for s in group]
+        clashes = [s for s in clashes if depth[s] <= len(s.parent.parts)]  # the hashed name is the last resort
         if not clashes:
-            return names
+            return {**kept, **names}
         for s in clashes:
             depth[s] += 1
+
+
+class _Recorded(msgspec.Struct):
+    path: str
+
+
+class _DocumentSource(msgspec.Struct):
+    source: _Recorded
+
+
+def existing_folders(out: Path) -> tuple[dict[Path, str], set[str]]:
+    """Recording → the name of its folder under `out`, from the clip documents already there; and the
+    names (lower case) of every folder holding a clip document, readable or not: none is free to take."""
+    from ..model import MAX_DOCUMENT_BYTES
+
+    owners: dict[Path, str] = {}
+    taken: set[str] = set()
+    try:
+        folders = sorted(d for d in out.iterdir() if d.is_dir() and not d.name.startswith((".", "_")))
+    except OSError:
+        return owners, taken
+    for folder in folders:
+        for doc in sorted(folder.glob("*.bilingo.json")):
+            taken.add(folder.name.lower())
+            try:
+                if doc.stat().st_size <= MAX_DOCUMENT_BYTES:
+                    owners.setdefault(Path(msgspec.json.decode(doc.read_bytes(), type=_DocumentSource).source.path),
+                                      folder.name)
+            except (OSError, msgspec.DecodeError, msgspec.ValidationError):
+                continue
+    return owners, taken
 
 
 def _name(source: Path, depth: int) -> str:
@@ -306,7 +355,7 @@ def _batch(chosen: list[tuple[Path, dict]], top: dict, cli: dict, out: Path, ori
     if not unique:
         raise BilingoError(f"no recordings found in {origin} (media files: {', '.join(sorted(MEDIA_SUFFIXES))})",
                            ExitCode.BAD_INPUT)
-    names = clip_names(sorted(unique))
+    names = clip_names(sorted(unique), out)
     clips = [Clip(s, names[s], _options(out / names[s], {**top, **unique[s], **_cli_settings(cli)}, base))
              for s in sorted(unique, key=lambda p: names[p])]
     return Batch(clips=clips, out=out, origin=origin, scheduler=cli.get("scheduler"), workers=cli.get("workers"))
