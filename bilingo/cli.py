@@ -76,6 +76,9 @@ def _run_args(p: argparse.ArgumentParser) -> None:
                    help="x264 speed: ultrafast … veryslow (slower: smaller files) [default: the preset's, veryfast]")
     p.add_argument("--crf", type=_crf, metavar="N", help="x264 quality, 0–51 (lower: better, larger) [default: "
                    "the preset's, 23]")
+    p.add_argument("--accept-rough", action="store_true",
+                   help="render Whisper's rough English for Chinese speech when the translator cannot be reached "
+                        "(by default the run stops before rendering, for review)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress")
 
 
@@ -229,7 +232,7 @@ def _batch_parser(sub) -> None:
     _run_args(b)
     # options left unset here fall back to the job file's, then to the defaults of `run`
     b.set_defaults(model=None, engine=None, translator=None, beam_size=None, batch_size=None, memory=None,
-                   glossary=None, karaoke=None, trim=None)
+                   glossary=None, karaoke=None, trim=None, accept_rough=None)
 
 
 def _interrupted(signum, _frame) -> None:
@@ -286,6 +289,7 @@ def cmd_run(args: argparse.Namespace, clip: Path | None = None, memory: tuple[Pa
         style=args.style,
         speed=args.speed,
         crf=args.crf,
+        accept_rough=args.accept_rough,
     )
     report = Reporter(quiet=args.quiet)
     report.say(f"bilingo {__version__}: {clip.name} → {out}")

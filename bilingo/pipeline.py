@@ -26,7 +26,7 @@ from .formats import ass
 from .render import colours, presets, verify, video
 from .transcribe import TranscribeOptions, decode_settings, transcribe
 from .transcribe.models import ModelRef, cache_dir, resolve
-from .translate import remember_edits, translate_cues
+from .translate import remember_edits, rough_cues, translate_cues
 from .translate.chat import ChatTranslator
 from .translate.glossary import Glossary
 from .translate.memory import TranslationMemory, shared_path as shared_memory_path
@@ -57,6 +57,7 @@ class RunOptions:
     style: str | None = None  # caption style for every preset; None: each preset's
     speed: str | None = None  # x264 preset for every output; None: each preset's
     crf: int | None = None  # x264 CRF for every output; None: each preset's
+    accept_rough: bool = False  # render Whisper's rough fallback translation without a review
 
 
 @dataclass
@@ -121,6 +122,7 @@ def _run(clip: Path, opts: RunOptions, report: Reporter) -> RunResult:
         result.stopped_for_review = True
         report.say(f"ready for review: {result.document}")
         return result
+    _stop_if_rough(doc, result.document, opts)
     if opts.approved_only and doc.review.state != "approved":
         raise BilingoError(f"{result.document.name} is not approved: review and approve it first "
                            "(`bilingo review`, `bilingo approve`), or add --force to render the draft",
@@ -399,6 +401,19 @@ def _translate(doc: ClipDocument, audio, opts: RunOptions, report: Reporter) -> 
     return TranslatorUnavailable(f"{why}: {missing} of {len(doc.cues)} cues still need a translation; {resume} "
                                  "translates only those (rerun when online or with another --translator); "
                                  "the clip stays reviewable")
+
+
+def _stop_if_rough(doc: ClipDocument, document: Path, opts: RunOptions) -> None:
+    """Whisper's rough translation stood in for an unreachable translator: a person sees it before it is
+    burned into a video (as when translation fails), unless they asked for it, chose Whisper, or approved."""
+    rough = rough_cues(doc.cues, doc.target_language)
+    if not rough or opts.accept_rough or opts.translator == "whisper" or doc.review.state == "approved":
+        return
+    raise TranslatorUnavailable(
+        f"not rendered: the English of {rough} of {len(doc.cues)} cues is Whisper's rough "
+        f"translation of the speech (the {opts.translator} translator could not be reached); review it "
+        f"(`bilingo review {document}`), rerun online with --redo translate, or add --accept-rough to render it "
+        "as it is")
 
 
 def _translators(doc: ClipDocument, audio, opts: RunOptions) -> list:

@@ -24,9 +24,15 @@ from .memory import HUMAN, MACHINE as MACHINE_ORIGIN, RANK, TranslationMemory, n
 from .providers import WrongCount
 
 MACHINE = "machine-translation"
+ROUGH = "rough-translation"  # Whisper's translate task standing in for an unreachable translator: never rendered unseen
 MAX_ITEMS = 40  # sentences a request
 MAX_MISMATCHES = 3  # batches that did not map back before a translator gets single sentences only
 CONTEXT = 2  # sentences either side sent as context (chat models)
+
+
+def rough_cues(cues: Sequence[Cue], target: str) -> int:
+    """Cues whose `target` text is still Whisper's rough stand-in translation (a person's edit ends that)."""
+    return sum(1 for c in cues if ROUGH in c.flags and target not in c.edited and c.text(target).strip())
 
 
 def needs_translation(cue: Cue, target: str) -> bool:
@@ -217,4 +223,4 @@ def _per_cue(translator, todo: list[S.Sentence], out: list[Cue], source: str, ta
             if needs_translation(out[i], target):
                 text = translator.translate_cue(out[i], source).strip()
                 if text and not (target == "en" and any(is_cjk(ch) for ch in text)):
-                    _fill(out, S.Sentence((i,), (out[i].text(source),), source), [text], target, (MACHINE,))
+                    _fill(out, S.Sentence((i,), (out[i].text(source),), source), [text], target, (MACHINE, ROUGH))
