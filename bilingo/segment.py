@@ -76,6 +76,9 @@ def segment(transcript: Transcript, fps: float = FPS) -> list[Cue]:
         return []
     speech = _Speech(words, lang, transcript.duration_ms, min_gap_ms(fps))
     cues = _timed(speech, _choose_cuts(speech))
+    if transcript.duration_ms > 0:  # no cue outlives the recording (transcribe/cleanup.py clamps the words)
+        end = transcript.duration_ms
+        cues = [replace(c, end=min(c.end, end)) for c in cues if c.start < end]
     return _flag(cues, fps)
 
 
