@@ -98,6 +98,8 @@ def _video_branches(src, info: MediaInfo, outputs: list[Output], backdrop: Backd
         top = max(o.preset.max_fps for o in outputs)
         rate = min(_rate(info.fps), Fraction(top)) if info.fps else Fraction(top)
         base = src.video.filter("fps", fps=str(rate))
+        if abs(info.sar - 1) > 0.01:  # square pixels first: every fit below measures the picture as shown
+            base = base.filter("scale", "trunc(iw*sar/2)*2", "ih").filter("setsar", 1)
         branches = base.filter_multi_output("split", len(outputs)) if len(outputs) > 1 else None
         for i, o in enumerate(outputs):
             v = branches[i] if branches is not None else base
