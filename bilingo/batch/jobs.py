@@ -26,7 +26,8 @@ MEDIA_SUFFIXES = frozenset(
     ".mp4 .mov .m4v .mkv .webm .avi .mts .ts .wmv .flv .mpg .mpeg .wav .flac .mp3 .m4a .aac .ogg .oga .opus .wma"
     .split())
 from ..translate.config import CHOICES as TRANSLATORS
-MODES = ("straight", "review", "render")  # --no-review, --until review, --render
+MODES = ("straight", "review", "render")
+MAX_BATCH = 64  # faster-whisper's batch size, as `--batch-size` allows  # --no-review, --until review, --render
 
 
 @dataclass
@@ -89,12 +90,14 @@ def load_job(path: Path) -> tuple[_JobFile, str]:
         raise BilingoError(f"cannot read the job file {path}: {exc}", ExitCode.BAD_INPUT) from exc
     try:
         data = tomllib.loads(raw)
+        job = msgspec.convert(data, _JobFile)
     except tomllib.TOMLDecodeError as exc:  # its message ends with "(at line N, column M)"
         raise BilingoError(f"{path}: {exc}", ExitCode.BAD_INPUT) from exc
-    try:
-        job = msgspec.convert(data, _JobFile)
     except msgspec.ValidationError as exc:
         raise BilingoError(_located(path, raw, str(exc)), ExitCode.BAD_INPUT) from exc
+    except RecursionError as exc:  # arrays or tables nested thousands deep: no job file needs that
+        raise BilingoError(f"{path}: values are nested too deeply to be a job file (a job file's values are "
+                           "text, numbers, lists of them and [[input]] tables)", ExitCode.BAD_INPUT) from exc
     for where, s in [("$", job), *((f"$.input[{i}]", t) for i, t in enumerate(job.input))]:
         _check_values(path, raw, where, s)
     return job, raw
@@ -104,7 +107,7 @@ def _check_values(path: Path, raw: str, where: str, s: _Settings) -> None:
     def bad(key: str, message: str) -> None:
         raise BilingoError(f"{path}:{_line(raw, f'{where}.{key}')}: {key}: {message}", ExitCode.BAD_INPUT)
 
-    from ..render import presets as preset_data
+    from ..render import colours, presets as preset_data
 
     if s.engine is not None and s.engine not in ENGINES:
         bad("engine", f"{s.engine!r} is not one of {', '.join(ENGINES)}")
@@ -114,6 +117,14 @@ def _check_values(path: Path, raw: str, where: str, s: _Settings) -> None:
         bad("language", f"{s.language!r} is not en or zh")
     if s.beam_size is not None and not 1 <= s.beam_size <= 16:
         bad("beam_size", f"{s.beam_size} is out of range (1–16)")
+    if s.batch_size is not None and not 0 <= s.batch_size <= MAX_BATCH:
+        bad("batch_size", f"{s.batch_size} is out of range (0–{MAX_BATCH}; 0: no batching), as --batch-size")
+    if s.background is not None:
+        try:
+            colours.parse(s.background)
+        except ValueError as exc:
+            if not _relative(path, s.background).is_file():
+                bad("background", f"neither a colour ({exc}) nor an image file")
     if s.threads is not None and not 0 <= s.threads <= 256:
         bad("threads", f"{s.threads} is out of range (0–256; 0: one per core)")
     if s.presets_file and not _relative(path, s.presets_file).is_file():
@@ -382,8 +393,21 @@ def _options(out_dir: Path, s: dict, base: Path) -> RunOptions:
                       glossary_files=tuple(rel(g) for g in s.get("glossary", ())),
                       presets_file=rel(s["presets_file"]) if s.get("presets_file") else None,
                       style=s.get("style"), fit=s.get("fit"), karaoke=bool(s.get("karaoke")),
-                      trim=bool(s.get("trim")), background=s.get("background"),
+                      trim=bool(s.get("trim")), background=_background(s.get("background"), rel),
                       accept_rough=bool(s.get("accept_rough")))
+
+
+def _background(value: str | None, rel) -> str | None:
+    """A colour as written; an image file relative to the job file, like every path in it."""
+    from ..render import colours
+
+    if value is None:
+        return None
+    try:
+        colours.parse(value)
+        return value
+    except ValueError:
+        return str(rel(value))
 
 
 def with_threads(batch: Batch, threads: int) -> Batch:
