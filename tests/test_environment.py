@@ -202,3 +202,24 @@ def test_run_with_the_memory_on_a_full_disk_is_exit_7_and_keeps_it(tmpfs, tmp_pa
     assert "Traceback" not in proc.stderr and "internal error" not in proc.stderr
     (where / "filler").unlink()
     _memory_kept(db, 50)
+
+
+def test_a_disk_that_fills_during_the_encode_is_exit_7(tmpfs, tmp_path):
+    """Issue 19 item 14: exit 6 ("ffmpeg failed") for what is the machine's problem."""
+    import json
+
+    preset = {"label": "test frame", "width": 320, "height": 180, "max_fps": 10, "min_duration_s": 1,
+              "max_duration_s": 60, "video": {"codec": "libx264", "profile": "high", "crf": 20, "preset": "ultrafast"},
+              "audio": {"codec": "aac", "sample_rate": 48000, "bitrate": "128k"},
+              "captions": {"zh_size": 14, "en_size": 11, "margin_bottom": 8, "margin_sides": 10, "line_gap": 2},
+              "safe_area": {"top": 8, "bottom": 8, "left": 10, "right": 10}, "background": "0x1b2430"}
+    presets = tmp_path / "presets.json"
+    presets.write_text(json.dumps({"presets": {"small": preset}}))
+    where = tmpfs("size=160k")  # room for the document and captions, not for the video
+    proc = bilingo("run", MEDIA / "jfk.flac", "--out", where / "out", "--model", "tiny.en", "--translator", "none",
+                   "--presets-file", presets, "--to", "small")
+    assert proc.returncode == ExitCode.SYSTEM, proc.stderr
+    errors = [ln for ln in proc.stderr.splitlines() if ln.startswith("bilingo: error:")]
+    assert len(errors) == 1 and "disk is full" in errors[0] and str(where / "out") in errors[0], proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert not list(where.rglob("*.mp4")) and not list(where.rglob(".bilingo-work-*"))
