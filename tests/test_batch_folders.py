@@ -55,3 +55,27 @@ def test_a_glob_over_the_output_folder_never_takes_outputs_as_recordings(tmp_pat
         jobs.expand(str(out / "*" / "*.m4a"), tmp_path, True, skip=out.resolve())
     with pytest.raises(BilingoError, match="inside the batch's output folder"):
         jobs.expand(str(out / "jfk" / "jfk.small.m4a"), tmp_path, True, skip=out.resolve())
+
+
+def test_a_recording_deleted_mid_batch_is_a_clear_failure_of_that_clip(tmp_path):
+    """Issue 19 item 14: "internal error: FileNotFoundError" for a recording removed while the batch ran."""
+    import subprocess
+    import sys
+    import time
+
+    talks, out = tmp_path / "talks", tmp_path / "out"
+    talks.mkdir()
+    shutil.copy(MEDIA / "jfk.flac", talks / "a.flac")
+    shutil.copy(MEDIA / "jfk.flac", talks / "b.flac")
+    proc = subprocess.Popen([sys.executable, "-m", "bilingo", "batch", str(talks), "--out", str(out), "--workers", "1",
+                             *FAST], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not (out / "_batch" / "state" / "a.json").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    (talks / "b.flac").unlink()  # while a is being prepared
+    stdout, stderr = proc.communicate(timeout=300)
+    assert proc.returncode == 9, stderr
+    row = rows(subprocess.CompletedProcess([], 0, stdout))["b"]
+    assert row["status"] == "failed" and "no such file any more" in row["reason"], row
+    assert "internal error" not in stdout + stderr
+    assert rows(subprocess.CompletedProcess([], 0, stdout))["a"]["status"] == "ready for review"
