@@ -432,8 +432,9 @@ def cmd_status(args: argparse.Namespace) -> int:
         edited = sum(1 for c in doc.cues if c.edited)
         machine = sum(1 for c in doc.cues if "machine-translation" in c.flags)
         hard = len(hard_violations(doc.cues))
-        notes = [f"{len(doc.cues)} cues", f"{edited} edited", f"{machine} machine-translated",
-                 f"{hard} rule{'s' if hard != 1 else ''} broken"]
+        missing = sum(1 for c in doc.cues if not c.text(doc.target_language).strip())
+        notes = [f"{len(doc.cues)} cues", *([f"{missing} untranslated"] if missing else []), f"{edited} edited",
+                 f"{machine} machine-translated", f"{hard} rule{'s' if hard != 1 else ''} broken"]
         if state == "approved":
             notes.append(f"by {doc.review.by} at {doc.review.at}")
         if doc.renders:
@@ -473,6 +474,7 @@ def cmd_lint(args: argparse.Namespace) -> int:
     for where, v in problems:
         print(f"{where}{v}")
     broken = len({v.cue for _, v in problems})
+    sys.stdout.flush()  # the lines before the summary, also where both streams go to one terminal or file
     print(f"{len(doc.cues)} cues, {broken} breaking a rule, {len(problems)} violations "
           f"(lines checked for the sidecars and {', '.join(p.id for p in chosen)})", file=sys.stderr)
     return 1 if problems else 0
@@ -534,7 +536,12 @@ def cmd_translators(_args: argparse.Namespace) -> int:
     for p in config.PROVIDERS.values():
         absent = config.missing(p.name)
         needs = ", ".join(f"{s.env}{'' if s.required else ' (optional)'}" for s in p.settings) or "nothing"
-        state = "ready" if not absent else "needs " + ", ".join(s.env for s in absent)
+        state = "configured" if not absent else "needs " + ", ".join(s.env for s in absent)
+        if p.name == "google":  # the default: tried now, as `bilingo doctor` tries it, so the two agree
+            from .translate.providers import reachable
+
+            why = reachable("google")
+            state = "ready (reachable)" if why is None else "unreachable now"
         print(f"{p.name:<10} {state:<32} {p.label}; reads {needs}")
     print(f"{'whisper':<10} {'ready (offline)':<32} Whisper's translate task: Chinese speech to English")
     print(f"{'none':<10} {'ready':<32} source-language captions only")

@@ -238,7 +238,8 @@ def _document(info: media.MediaInfo, audio, result: RunResult, opts: RunOptions,
     old = _existing_document(result.document, sha)
     if old is not None and "transcribe" not in opts.redo:
         result.reused_document = True
-        report.say(f"using {result.document.name} and its review edits")
+        edited = sum(1 for c in old.cues if c.edited)
+        report.say(f"using {result.document.name}" + (f" and its review edits ({edited} cues)" if edited else ""))
         _say_overrides(old, opts, report)
         return _redo_translation(old, report) if "translate" in opts.redo else old
     if old is not None:
@@ -400,6 +401,8 @@ def _translate(doc: ClipDocument, audio, opts: RunOptions, report: Reporter) -> 
     why = str(error) if error is not None else "the translator gave nothing for them"
     return TranslatorUnavailable(f"{why}: {missing} of {len(doc.cues)} cues still need a translation; {resume} "
                                  "translates only those (rerun when online or with another --translator); "
+                                 "offline, give your own translations with --memory FILE (JSON or TSV), or "
+                                 "caption in the spoken language only with --translator none; "
                                  "the clip stays reviewable")
 
 
