@@ -155,3 +155,23 @@ def test_a_signal_stops_every_request_and_retry_against_a_server_that_never_answ
     assert "interrupted" in err and "Traceback" not in err, err
     assert took < 10
     assert ClipDocument.load(path).cues[0].zh == ""
+
+
+def test_retry_after_is_honoured_within_the_retry_budget():
+    """Issue 19 item 15: a 429 with Retry-After: 2 was retried after the backoff alone, and given up early."""
+    limits = Limits(timeout=5, retries=2, concurrency=1, backoff=0.01)
+    with ChatServer(script=["429-after-2"]) as server:
+        out, err = translate_cues(talk(), "en", TranslationMemory(), [ChatTranslator("en", "zh", url=server.url + "v1",
+                                                                                     limits=limits)])
+    assert err is None and all(c.zh for c in out)
+    assert server.times[1] - server.times[0] >= 1.9  # waited as asked, then served
+
+
+def test_a_retry_after_beyond_the_budget_gives_up_at_once_saying_so():
+    limits = Limits(timeout=5, retries=3, concurrency=1, backoff=0.01)
+    started = time.monotonic()
+    with ChatServer(always="429-after-3600") as server:
+        out, err = translate_cues(talk(), "en", TranslationMemory(), [ChatTranslator("en", "zh", url=server.url + "v1",
+                                                                                     limits=limits)])
+    assert err is not None and "asking to wait 3600 s" in str(err)
+    assert server.hits == 1 and time.monotonic() - started < 30

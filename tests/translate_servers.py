@@ -56,6 +56,7 @@ class _Server:
         self.script, self.always, self.latency = list(script or []), always, latency
         self.requests: list = []  # what each served request asked for
         self.hits = 0  # HTTP requests received, faults included
+        self.times: list[float] = []  # when each was received (time.monotonic)
         self.lock = threading.Lock()
         handler = type("Handler", (_Handler,), {"server_obj": self})
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
@@ -87,9 +88,11 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, *_args) -> None:  # quiet
         pass
 
-    def _send(self, code: int, body: bytes, kind: str = "application/json") -> None:
+    def _send(self, code: int, body: bytes, kind: str = "application/json", headers: dict | None = None) -> None:
         self.send_response(code)
         self.send_header("Content-Type", kind)
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
@@ -103,12 +106,15 @@ class _Handler(BaseHTTPRequestHandler):
         fault = srv.fault()
         with srv.lock:
             srv.hits += 1
+            srv.times.append(time.monotonic())
         if srv.latency:
             time.sleep(srv.latency)
         if fault == "slow":
             time.sleep(srv.delay)
         if fault == "429":
             return self._send(429, b'{"error": "Too many requests"}')
+        if fault and fault.startswith("429-after-"):  # "429-after-N": 429 with Retry-After: N
+            return self._send(429, b'{"error": "Too many requests"}', headers={"Retry-After": fault[10:]})
         if fault == "500":
             return self._send(500, b'{"error": "boom"}')
         if fault == "bad-json":

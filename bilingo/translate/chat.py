@@ -12,7 +12,7 @@ import threading
 from ..errors import TranslatorUnavailable
 from . import config, replies
 from .glossary import Glossary
-from .providers import Transient, WrongCount, retrying, with_timeout
+from .providers import Transient, WrongCount, retry_after, retrying, with_timeout
 
 NAMES = {"en": "English", "zh": "Simplified Chinese"}
 SYSTEM = """You translate video subtitles from {src} into {tgt} for viewers who read both.
@@ -71,7 +71,11 @@ class ChatTranslator:
                 model=self.model, messages=messages, temperature=0.2), self.limits.timeout + 1, self.stop)
         except TimeoutError as exc:
             raise Transient("did not answer in time") from exc
-        except (openai.APITimeoutError, openai.RateLimitError, openai.InternalServerError) as exc:
+        except openai.RateLimitError as exc:
+            asked = retry_after(exc.response.headers.get("retry-after") if exc.response is not None else None)
+            raise Transient("is rate-limiting requests (429)" + (f", asking to wait {asked:g} s" if asked else ""),
+                            asked) from exc
+        except (openai.APITimeoutError, openai.InternalServerError) as exc:
             raise Transient(f"{type(exc).__name__}") from exc
         except openai.APIConnectionError as exc:
             why = f"openai endpoint could not be reached ({type(exc.__cause__ or exc).__name__})"

@@ -30,7 +30,30 @@ T = TypeVar("T")
 
 
 class Transient(Exception):
-    """Worth retrying: a timeout, 429 or a 5xx."""
+    """Worth retrying: a timeout, 429 or a 5xx; `retry_after`: the seconds the server asked to wait."""
+
+    def __init__(self, message: str, retry_after: float | None = None):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+MAX_RETRY_AFTER_S = 60.0  # a server asking for a longer wait than this is given up on at once
+
+
+def retry_after(value: str | None) -> float | None:
+    """Seconds from a Retry-After header (delta-seconds or an HTTP date); None when absent or unreadable."""
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    from email.utils import parsedate_to_datetime
+
+    try:
+        return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
+    except (TypeError, ValueError):
+        return None
 
 
 class WrongCount(Exception):
@@ -85,16 +108,27 @@ def retrying(name: str, limits: config.Limits, call: Callable[[], object],
             raise Cancelled("stopped")
         return call()
 
+    backoff = wait_random_exponential(multiplier=limits.backoff, max=30)
+
+    def wait(state) -> float:  # the server's Retry-After when it gave one, else exponential backoff
+        asked = getattr(state.outcome.exception(), "retry_after", None)
+        return max(asked, backoff(state)) if asked is not None else backoff(state)
+
+    def too_long(state) -> bool:  # waiting longer than the budget allows: give up now, not after the wait
+        asked = getattr(state.outcome.exception(), "retry_after", None)
+        return asked is not None and asked > MAX_RETRY_AFTER_S
+
     try:
-        for attempt in Retrying(retry=retry_if_exception_type(Transient), stop=stop_after_attempt(limits.retries + 1),
-                                wait=wait_random_exponential(multiplier=limits.backoff, max=30), sleep=sleep,
+        for attempt in Retrying(retry=retry_if_exception_type(Transient),
+                                stop=stop_after_attempt(limits.retries + 1) | too_long, wait=wait, sleep=sleep,
                                 reraise=False):
             with attempt:
                 return attempt_once()
     except RetryError as exc:
         last = exc.last_attempt.exception()
         why = f"{name} {last}"
-        raise TranslatorUnavailable(f"{why} after {limits.retries + 1} tries", why) from last
+        tries = exc.last_attempt.attempt_number
+        raise TranslatorUnavailable(f"{why} after {tries} {'try' if tries == 1 else 'tries'}", why) from last
     raise AssertionError("unreachable")
 
 
