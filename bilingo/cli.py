@@ -536,7 +536,7 @@ def cmd_translators(_args: argparse.Namespace) -> int:
     for p in config.PROVIDERS.values():
         absent = config.missing(p.name)
         needs = ", ".join(f"{s.env}{'' if s.required else ' (optional)'}" for s in p.settings) or "nothing"
-        state = "configured" if not absent else "needs " + ", ".join(s.env for s in absent)
+        state = "ready" if not absent else "needs " + ", ".join(s.env for s in absent)
         if p.name == "google":  # the default: tried now, as `bilingo doctor` tries it, so the two agree
             from .translate.providers import reachable
 
