@@ -142,6 +142,7 @@ def parser() -> argparse.ArgumentParser:
                       "presets the clip was rendered for, else linkedin)")
     lint.add_argument("--presets-file", type=Path, metavar="FILE", help="extra or overriding presets (JSON)")
     _review_commands(sub)
+    _learn_parser(sub)
     sub.add_parser("doctor", help="check ffmpeg, libass, fonts, models and translator reachability")
     sub.add_parser("models", help="list the Whisper models and where they live")
     install = sub.add_parser("install", help="install an optional engine")
@@ -203,6 +204,32 @@ def _review_commands(sub) -> None:
     status.add_argument("clips", type=Path, nargs="*", metavar="CLIP|FOLDER", help=CLIP_HELP + ", or a folder "
                         "[default: the current folder]")
     status.add_argument("--out", type=Path, metavar="DIR", help=OUT_HELP)
+
+
+def _learn_parser(sub) -> None:
+    learn = sub.add_parser("learn", help="study material beside a clip: Anki deck, vocabulary notes, study page",
+                           description="Made from the clip document's reviewed text, beside it: NAME.apkg (a note per "
+                           "sentence with its audio, a still, both languages, pinyin and key words), NAME.vocab.md "
+                           "and NAME.vocab.csv (the key words), NAME.study.html (play, repeat and hide sentences; "
+                           "works offline from the file). All three unless some are named.")
+    learn.add_argument("clips", type=Path, nargs="+", metavar="CLIP", help=CLIP_HELP + ", or a folder of them")
+    learn.add_argument("--anki", action="store_true", help="the Anki deck (NAME.apkg)")
+    learn.add_argument("--vocab", action="store_true", help="the vocabulary notes (NAME.vocab.md, NAME.vocab.csv)")
+    learn.add_argument("--study-page", action="store_true", help="the study page (NAME.study.html)")
+    learn.add_argument("--word-cards", action="store_true", help="also a cloze note per key word in the deck")
+    learn.add_argument("--out", type=Path, metavar="DIR", help=OUT_HELP)
+    learn.add_argument("-q", "--quiet", action="store_true", help="no notes on stderr")
+
+
+def cmd_learn(args: argparse.Namespace) -> int:
+    from .learn.make import LearnOptions, for_clip
+
+    opts = LearnOptions.chosen(args.anki, args.vocab, args.study_page, args.word_cards)
+    say = (lambda _m: None) if args.quiet else (lambda m: print(m, file=sys.stderr))
+    for doc_path in clip_documents(args.clips, args.out):
+        for path in for_clip(doc_path, opts, say)[1]:
+            print(path)
+    return 0
 
 
 def _batch_parser(sub) -> None:
@@ -620,7 +647,7 @@ def cmd_translate(args: argparse.Namespace) -> int:
 COMMANDS = {"run": cmd_run, "batch": cmd_batch, "lint": cmd_lint, "demo": cmd_demo, "doctor": cmd_doctor, "models": cmd_models, "presets": cmd_presets,
             "install": cmd_install, "translators": cmd_translators, "config": cmd_config, "memory": cmd_memory,
             "translate": cmd_translate, "review": cmd_review, "import": cmd_import, "approve": cmd_approve,
-            "render": cmd_render, "status": cmd_status}
+            "render": cmd_render, "status": cmd_status, "learn": cmd_learn}
 
 if __name__ == "__main__":
     sys.exit(main())
