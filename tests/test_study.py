@@ -1,0 +1,180 @@
+"""bilingo learn: the Anki deck read back as Anki reads it (a zip of a SQLite collection and media,
+then the real Anki library importing it, twice), vocabulary notes, and what a draft, a clip without
+translations and a clip whose recording is gone get."""
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+import zipfile
+from pathlib import Path
+
+import av
+import pytest
+
+from bilingo import media
+from bilingo.learn import anki as deck_of
+from bilingo.learn.clips import PAD_AFTER_MS, PAD_BEFORE_MS
+from bilingo.model import ClipDocument
+
+from .conftest import MEDIA, assert_clean_failure, bilingo, error_lines
+from .review_clip import ZH, make_clip
+
+
+def _ffmpeg(*args: str) -> None:
+    subprocess.run([media.find_ffmpeg(), "-v", "error", "-y", *args], check=True)
+
+
+def talk_video(folder: Path) -> Path:
+    """jfk's speech over a moving test picture, as H.264 + AAC (what a browser plays)."""
+    mp4 = folder / "talk.mp4"
+    _ffmpeg("-f", "lavfi", "-i", "testsrc2=s=480x270:r=25:d=11", "-i", str(MEDIA / "jfk.flac"), "-shortest",
+            "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac", str(mp4))
+    return mp4
+
+
+@pytest.fixture(scope="module")
+def talk(tmp_path_factory) -> Path:
+    """The clip document of a video clip with both languages, approved (copy the folder to change it)."""
+    folder = tmp_path_factory.mktemp("talk")
+    doc = make_clip(folder, talk_video(folder))
+    assert bilingo("approve", doc, "--by", "Ann").returncode == 0
+    return doc
+
+
+def copy_of(doc: Path, tmp_path: Path) -> Path:
+    import shutil
+
+    shutil.copytree(doc.parent, tmp_path / "out")
+    return tmp_path / "out" / doc.name
+
+
+def read_apkg(path: Path, into: Path) -> dict:
+    """The package as Anki opens it: the SQLite collection's notes and cards, and the media map."""
+    with zipfile.ZipFile(path) as z:
+        z.extractall(into)
+        names = set(z.namelist())
+    mapping = json.loads((into / "media").read_text())
+    assert set(mapping) <= names, "a media entry without its file"
+    db = sqlite3.connect(into / "collection.anki2")
+    notes = [{"id": nid, "guid": guid, "fields": flds.split("\x1f"), "tags": tags.split()}
+             for nid, guid, flds, tags in db.execute("select id, guid, flds, tags from notes order by sfld")]
+    cards = db.execute("select nid, ord from cards").fetchall()
+    models = json.loads(db.execute("select models from col").fetchone()[0])
+    decks = json.loads(db.execute("select decks from col").fetchone()[0])
+    db.close()
+    return {"notes": notes, "cards": cards, "media": mapping, "models": models, "decks": decks}
+
+
+def seconds_of(path: Path) -> float:
+    with av.open(str(path)) as c:
+        stream = c.streams.audio[0]
+        return sum(f.samples for f in c.decode(stream)) / stream.rate
+
+
+def test_the_deck_holds_a_note_per_sentence_with_its_audio_still_and_both_languages(talk, tmp_path):
+    doc_path = copy_of(talk, tmp_path)
+    proc = bilingo("learn", doc_path, "--anki")
+    assert proc.returncode == 0, proc.stderr
+    apkg = doc_path.parent / "talk.apkg"
+    assert proc.stdout.split() == [str(apkg)]
+    assert not (doc_path.parent / "talk.study.html").exists()  # only what was asked for
+    doc = ClipDocument.load(doc_path)
+    got = read_apkg(apkg, tmp_path / "unzipped")
+
+    fields = [f["name"] for f in next(m for m in got["models"].values() if m["name"] == "bilingo sentence")["flds"]]
+    assert fields == deck_of.SENTENCE_FIELDS
+    assert len(got["notes"]) == len(doc.cues) and len(got["cards"]) == len(doc.cues)
+    assert "bilingo::talk" in {d["name"] for d in got["decks"].values()}
+    by_guid = {n["guid"]: n for n in got["notes"]}
+    files = {name: tmp_path / "unzipped" / number for number, name in got["media"].items()}
+    for cue in doc.cues:
+        note = by_guid[deck_of.note_guid(doc.source.audio_sha256, cue.id)]
+        f = dict(zip(fields, note["fields"]))
+        assert f["English"] == deck_of.field(cue.en) and f["Chinese"] == cue.zh == ZH[doc.cues.index(cue)]
+        sound = f["Audio"].removeprefix("[sound:").removesuffix("]")
+        assert sound in files and sound.endswith((".mp3", ".m4a"))
+        # the cut is the cue's exact span with the padding (inside the recording), to an MP3 frame
+        want = (min(cue.end + PAD_AFTER_MS, doc.source.duration_ms) - max(cue.start - PAD_BEFORE_MS, 0)) / 1000
+        assert seconds_of(files[sound]) == pytest.approx(want, abs=0.06)
+        picture = f["Picture"].removeprefix('<img src="').removesuffix('">')
+        with av.open(str(files[picture])) as c:
+            assert next(c.decode(video=0)).width == 640
+        assert "bilingo" in note["tags"] and "draft" not in note["tags"]
+    # media names only [A-Za-z0-9-.], unique: Anki's media check leaves them as they are
+    assert all(set(n) <= set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.") for n in files)
+    assert len(files) == 2 * len(doc.cues)
+
+
+def test_anki_imports_the_deck_and_a_reexport_after_an_edit_updates_its_notes(talk, tmp_path):
+    from anki.collection import Collection, ImportAnkiPackageOptions, ImportAnkiPackageRequest
+
+    doc_path = copy_of(talk, tmp_path)
+    col = Collection(str(tmp_path / "anki" / "collection.anki2")) if (tmp_path / "anki").mkdir() is None else None
+
+    def load() -> None:
+        assert bilingo("learn", doc_path, "--anki").returncode == 0
+        col.import_anki_package(ImportAnkiPackageRequest(package_path=str(doc_path.parent / "talk.apkg"),
+                                options=ImportAnkiPackageOptions(with_scheduling=False)))
+
+    try:
+        load()
+        cues = ClipDocument.load(doc_path).cues
+        assert col.note_count() == len(cues) and col.card_count() == len(cues)
+        media_files = sorted(p.name for p in Path(col.media.dir()).iterdir())
+        assert len(media_files) == 2 * len(cues)
+
+        doc = ClipDocument.load(doc_path)  # a person corrects the second cue's Chinese and ends it earlier
+        edited = doc.cues[1].with_text("zh", "而要问你能为祖国做些什么。")
+        doc.cues[1] = type(edited)(**{**edited.__dict__, "end": edited.end - 500, "edited": ("zh",)})
+        doc.save(doc_path)
+        load()
+        assert col.note_count() == len(cues)  # updated, not duplicated
+        notes = [col.get_note(n) for n in col.find_notes("")]
+        assert "而要问你能为祖国做些什么。" in [n["Chinese"] for n in notes]
+        second = next(n for n in notes if n["Chinese"] == "而要问你能为祖国做些什么。")
+        sound = second["Audio"].removeprefix("[sound:").removesuffix("]")
+        assert (Path(col.media.dir()) / sound).is_file()  # the new cut, under its own name
+        assert f"-{doc.cues[1].end}" in sound
+    finally:
+        col.close()
+
+
+def test_a_draft_says_so_and_a_clip_without_translations_names_its_cues(tmp_path):
+    proc = bilingo("run", MEDIA / "jfk.flac", "--out", tmp_path, "--model", "tiny.en", "--translator", "none",
+                   "--review")
+    assert proc.returncode == 0, proc.stderr
+    doc_path = tmp_path / "jfk.bilingo.json"
+    proc = bilingo("learn", doc_path)
+    assert proc.returncode == 0, proc.stderr
+    n = len(ClipDocument.load(doc_path).cues)
+    assert "jfk is a draft" in proc.stderr
+    assert f"{n} cues without a translation ({', '.join(str(i) for i in range(1, n + 1))})" in proc.stderr
+    got = read_apkg(tmp_path / "jfk.apkg", tmp_path / "unzipped")
+    assert all("draft" in note["tags"] for note in got["notes"])
+    # no video and no render: the cards have no picture
+    assert all(note["fields"][deck_of.SENTENCE_FIELDS.index("Picture")] == "" for note in got["notes"])
+    assert sorted(p.name for p in tmp_path.glob("jfk.*")) == sorted(
+        ["jfk.apkg", "jfk.bilingo.json", "jfk.en.srt", "jfk.en.vtt", "jfk.study.html", "jfk.vocab.csv",
+         "jfk.vocab.md"])
+
+
+def test_a_clip_whose_recording_is_gone_fails_cleanly_and_keeps_the_earlier_deck(talk, tmp_path):
+    import shutil
+
+    folder = tmp_path / "talk"
+    shutil.copytree(talk.parent.parent, folder)  # the recording and its out/ folder
+    doc_path = folder / "out" / talk.name
+    data = json.loads(doc_path.read_text())
+    data["source"]["path"] = str(folder / "talk.mp4")  # the copy's own recording
+    doc_path.write_text(json.dumps(data, ensure_ascii=False))
+    assert bilingo("learn", doc_path).returncode == 0
+    before = {p.name: p.read_bytes() for p in doc_path.parent.glob("talk.*")}
+    (folder / "talk.mp4").unlink()
+    proc = bilingo("learn", doc_path)
+    assert "its recording" in assert_clean_failure(proc) and "--vocab --study-page" in error_lines(proc)[0]
+    assert {p.name: p.read_bytes() for p in doc_path.parent.glob("talk.*")} == before  # nothing overwritten
+    assert not [p for p in doc_path.parent.iterdir() if p.name.startswith(".")]  # no scratch left
+    proc = bilingo("learn", doc_path, "--vocab", "--study-page")  # the aids that need no cut still work
+    assert proc.returncode == 0, proc.stderr
+    assert "plays nothing" in proc.stderr
