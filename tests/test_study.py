@@ -178,3 +178,104 @@ def test_a_clip_whose_recording_is_gone_fails_cleanly_and_keeps_the_earlier_deck
     proc = bilingo("learn", doc_path, "--vocab", "--study-page")  # the aids that need no cut still work
     assert proc.returncode == 0, proc.stderr
     assert "plays nothing" in proc.stderr
+
+
+# --- any text, in every format it lands in -------------------------------------------------------
+
+from html.parser import HTMLParser  # noqa: E402
+
+from hypothesis import given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from bilingo.learn import study, vocab  # noqa: E402
+from bilingo.learn.material import Material, Sentence, Term, plain  # noqa: E402
+
+NASTY = st.one_of(st.text(), st.sampled_from(["<script>alert(1)</script>", '"quoted" \'single\'', "{{c1::x}}",
+                                              "a\tb\nc\r\nd", "[sound:x.mp3]", "</script><!--", "=1+2", "\x1f|\u2028"]))
+
+
+@st.composite
+def materials(draw) -> Material:
+    sentences = []
+    for n in range(draw(st.integers(1, 3))):
+        en, zh = draw(NASTY), draw(NASTY)
+        terms = []
+        for _ in range(draw(st.integers(0, 2))):
+            lang = draw(st.sampled_from(["en", "zh"]))
+            line = en if lang == "en" else zh
+            if not line:
+                continue
+            a = draw(st.integers(0, len(line) - 1))
+            b = draw(st.integers(a + 1, len(line)))
+            terms.append(Term(line[a:b], lang, (a, b), draw(NASTY), draw(NASTY)))
+        sentences.append(Sentence(id=draw(NASTY) or "x", number=n + 1, start=n * 1000, end=n * 1000 + 900, en=en,
+                                  zh=zh, pinyin=draw(NASTY), terms=tuple(terms)))
+    return Material(name=draw(NASTY), identity="ab" * 32, language="en", sentences=sentences, folder=Path("/nowhere"),
+                    source=Path("/nowhere/talk.mp4"), has_video=True, duration_ms=10_000, draft=True)
+
+
+def _unfield(value: str) -> str:
+    import html
+
+    return html.unescape(value.replace("<br>", "\n"))
+
+
+class _Scripts(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.scripts: list[list] = []
+        self.title, self._in_title = "", False
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "script":
+            self.scripts.append([dict(attrs), ""])
+        self._in_title = tag == "title"
+
+    def handle_endtag(self, tag):
+        self._in_title = False
+
+    def handle_data(self, data):
+        if self._in_title:
+            self.title += data
+        elif self.scripts and self.lasttag == "script":
+            self.scripts[-1][1] += data
+
+
+@given(materials())
+def test_no_text_can_break_a_deck_a_page_or_a_list(m):
+    # Anki: each text field shows exactly the text; none can add a field, a cloze, a sound or markup
+    fake = deck_of.ClipMedia(Path("/nowhere"), {s.id: "a.mp3" for s in m.sentences}, {})
+    for s in m.sentences:
+        note = deck_of.sentence_note(m, fake, s, ["bilingo"])
+        assert len(note.fields) == len(deck_of.SENTENCE_FIELDS) and not any("\x1f" in f for f in note.fields)
+        for name, text in (("English", s.en), ("Chinese", s.zh), ("Pinyin", s.pinyin), ("Clip", m.name)):
+            value = note.fields[deck_of.SENTENCE_FIELDS.index(name)]
+            assert _unfield(value) == plain(text).replace("\r\n", "\n").replace("\r", "\n")
+            assert not any(bad in value for bad in ("<script", "{{", "[sound:", "\"", "<!--")) or not text
+            assert "<" not in value.replace("<br>", "")
+        for note in deck_of.word_notes(m, fake, s, ["bilingo"]):
+            assert note.fields[0].count("{{c1::") == 1 and note.fields[0].count("}}") == 1
+    # the study page: the data comes back exactly, in the one data block; no other script appears
+    parsed = _Scripts()
+    parsed.feed(study.render(m))
+    assert [a.get("type") for a, _ in parsed.scripts] == ["application/json", None]
+    assert json.loads(parsed.scripts[0][1]) == study.page_data(m)
+    assert parsed.title == f"{m.name} · study"
+    # CSV: every cell reads back as written (a formula-like start defused), one row per word
+    import csv
+    import io
+
+    rows = vocab.entries(m)
+    back = list(csv.reader(io.StringIO(vocab.table(rows), newline="")))
+    assert len(back) == len(rows) + 1
+    for e, row in zip(rows, back[1:]):
+        assert row[:6] == [vocab.csv_cell(v) for v in (e.word, e.lang, e.level, e.gloss, e.sentence, e.clip)]
+        assert not row[0][:1] in ("=", "+", "-", "@")
+    # Markdown: one line per word, each with exactly its columns; no raw HTML
+    text = vocab.markdown(m.name, rows)
+    table = [ln for ln in text.splitlines() if ln.startswith("|")]
+    assert len(table) == (len(rows) + 2 if rows else 0)
+    import re
+
+    assert all(len(re.findall(r"(?<!\\)\|", ln)) == 6 for ln in table)
+    assert "<" not in text

@@ -72,9 +72,10 @@ def from_document(doc: ClipDocument, path: Path) -> Material:
     """The study view of the clip document at `path`."""
     name = path.name.removesuffix(".bilingo.json")
     target = doc.target_language
+    cues = with_key_words(doc)
     sentences = [Sentence(id=c.id, number=n, start=c.start, end=c.end, en=c.en, zh=c.zh,
-                          pinyin=pinyin_of(c.zh), terms=tuple(key_words(doc, c)))
-                 for n, c in enumerate(doc.cues, start=1)]
+                          pinyin=pinyin_of(c.zh), terms=tuple(_terms(c)))
+                 for n, c in enumerate(cues, start=1)]
     return Material(name=name, identity=doc.source.audio_sha256, language=doc.language, sentences=sentences,
                     folder=path.parent, source=Path(doc.source.path), has_video=doc.source.has_video,
                     duration_ms=doc.source.duration_ms, draft=doc.review.state != "approved",
@@ -82,22 +83,36 @@ def from_document(doc: ClipDocument, path: Path) -> Material:
                     renders={p: str(r.get("file", f"{name}.{p}.mp4")) for p, r in doc.renders.items()})
 
 
-def key_words(doc: ClipDocument, cue) -> list[Term]:
-    """The cue's key words. The one place the study aids learn them: wired to `bilingo.learn.keywords`
-    when that lands; until then, none."""
-    return []
+def with_key_words(doc: ClipDocument) -> list:
+    """The cues with their key words: the document's when it has any (chosen by a run, or by a person,
+    removals included), else chosen now by `keywords.choose` and glossed from the dictionary (offline;
+    the study aids never call a translator)."""
+    from . import gloss, keywords
+
+    if any(c.keywords for c in doc.cues):
+        return doc.cues
+    return gloss.gloss(keywords.choose(doc), doc.language)
+
+
+def _terms(cue) -> list[Term]:
+    from .keywords import shown
+
+    return [Term(word=k.word, lang=k.lang, span=k.span, gloss=k.gloss, level=k.level, origin=k.origin)
+            for k in shown(cue)]
 
 
 def pinyin_of(zh: str) -> str:
-    """Pinyin with tone marks for a Chinese line; "" until `bilingo.learn.pinyin` lands."""
-    return ""
+    """Pinyin with tone marks for a Chinese line (computed, never stored: an edit shows its own)."""
+    from . import pinyin
+
+    return pinyin.line(zh) if zh.strip() else ""
 
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 def plain(text: str) -> str:
-    """Text with control characters (but tab and newline) removed: Anki separates fields with 0x1f,
+    """Text with control characters (C0 but tab and newline, DEL, C1) removed: Anki separates fields with 0x1f,
     and no format here has a use for the others."""
     return _CONTROL.sub("", text)
 

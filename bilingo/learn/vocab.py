@@ -73,7 +73,7 @@ def md_cell(text: str) -> str:
     """Text as one Markdown table cell, shown as written."""
     text = html.escape(plain(text), quote=False)  # no raw HTML: < and & as entities
     text = _MD_SPECIAL.sub(r"\\\1", text)
-    return re.sub(r"\s*[\r\n]+\s*", " ", text).replace("\t", " ").strip() or " "
+    return " ".join(text.split()) or " "  # every run of white space (line breaks of any kind) as one space
 
 
 def markdown(title: str, rows: list[Entry], batch: bool = False) -> str:
