@@ -5,48 +5,19 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import subprocess
 import zipfile
 from pathlib import Path
 
 import av
 import pytest
 
-from bilingo import media
 from bilingo.learn import anki as deck_of
 from bilingo.learn.clips import PAD_AFTER_MS, PAD_BEFORE_MS
 from bilingo.model import ClipDocument
 
 from .conftest import MEDIA, assert_clean_failure, bilingo, error_lines
-from .review_clip import ZH, make_clip
-
-
-def _ffmpeg(*args: str) -> None:
-    subprocess.run([media.find_ffmpeg(), "-v", "error", "-y", *args], check=True)
-
-
-def talk_video(folder: Path) -> Path:
-    """jfk's speech over a moving test picture, as H.264 + AAC (what a browser plays)."""
-    mp4 = folder / "talk.mp4"
-    _ffmpeg("-f", "lavfi", "-i", "testsrc2=s=480x270:r=25:d=11", "-i", str(MEDIA / "jfk.flac"), "-shortest",
-            "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac", str(mp4))
-    return mp4
-
-
-@pytest.fixture(scope="module")
-def talk(tmp_path_factory) -> Path:
-    """The clip document of a video clip with both languages, approved (copy the folder to change it)."""
-    folder = tmp_path_factory.mktemp("talk")
-    doc = make_clip(folder, talk_video(folder))
-    assert bilingo("approve", doc, "--by", "Ann").returncode == 0
-    return doc
-
-
-def copy_of(doc: Path, tmp_path: Path) -> Path:
-    import shutil
-
-    shutil.copytree(doc.parent, tmp_path / "out")
-    return tmp_path / "out" / doc.name
+from .review_clip import ZH
+from .study_clip import copy_of, talk  # noqa: F401 - talk is a fixture
 
 
 def read_apkg(path: Path, into: Path) -> dict:

@@ -87,8 +87,10 @@ def with_key_words(doc: ClipDocument) -> list:
     """The cues with their key words: the document's when it has any (chosen by a run, or by a person,
     removals included), else chosen now by `keywords.choose` and glossed from the dictionary (offline;
     the study aids never call a translator)."""
+    from .. import zh
     from . import gloss, keywords
 
+    zh._jieba()  # its dictionary load logs on stderr unless quietened first
     if any(c.keywords for c in doc.cues):
         return doc.cues
     return gloss.gloss(keywords.choose(doc), doc.language)

@@ -60,7 +60,7 @@ def page_data(m: Material) -> dict:
         "sentences": [{"id": s.id, "n": s.number, "start": s.start, "end": s.end, "en": s.en, "zh": s.zh,
                        "py": s.pinyin,
                        "terms": [{"w": t.word, "lang": t.lang, "a": t.span[0], "b": t.span[1], "gloss": t.gloss,
-                                  "level": t.level} for t in s.terms]} for s in m.sentences],
+                                  "level": t.level, "origin": t.origin} for t in s.terms]} for s in m.sentences],
     }
 
 

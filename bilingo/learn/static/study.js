@@ -159,7 +159,9 @@ function toggleSlow() {
 function showGloss(t, index) {
   document.getElementById("gloss-word").textContent = t.w;
   document.getElementById("gloss-text").textContent = t.gloss || "(no gloss)";
-  document.getElementById("gloss-level").textContent = t.level;
+  // a dictionary's gloss may be another sense of the word than the speaker's: say where it is from
+  document.getElementById("gloss-level").textContent = [t.level, t.origin === "dictionary" ? "dictionary gloss" : ""]
+    .filter(Boolean).join(" · ");
   document.getElementById("gloss").hidden = false;
   playSentence(index);
 }
