@@ -57,6 +57,12 @@ class RunOptions:
     style: str | None = None  # caption style for every preset; None: each preset's
     speed: str | None = None  # x264 preset for every output; None: each preset's
     crf: int | None = None  # x264 CRF for every output; None: each preset's
+    key_words: bool = False  # learner aid: key words coloured in their line, glossed in a line of their own
+    pinyin: bool = False  # learner aid: a pinyin line above each Chinese line
+    edition: str | None = None  # "shadowing": also NAME.PRESET.shadowing.mp4 (each sentence, then a pause to repeat it)
+    repeat: int = 1  # shadowing: times each sentence is played before its pause
+    repeat_tempo: float = 1.0  # shadowing: the repeats' speed (pitch kept), e.g. 0.8
+    end_card: bool = False  # a closing card of the clip's key words and glosses
 
 
 @dataclass
@@ -111,6 +117,8 @@ def _run(clip: Path, opts: RunOptions, report: Reporter) -> RunResult:
         review_srt.check_sidecars(doc, result.document)  # before any work that would overwrite them
 
     error = _translate(doc, audio, opts, report)
+    if error is None and (opts.key_words or opts.end_card):
+        _key_words(doc, audio, opts, report)
     doc.save(result.document)
     result.captions = review_srt.write_sidecars(doc, result.document, discard_edits=opts.discard_srt_edits)
     result.captions += _write_vtts(doc, out, stem)
@@ -401,6 +409,22 @@ def _translate(doc: ClipDocument, audio, opts: RunOptions, report: Reporter) -> 
                                  "the clip stays reviewable")
 
 
+def _key_words(doc: ClipDocument, audio, opts: RunOptions, report: Reporter) -> None:
+    """Choose the clip's key words (a person's choices kept) and gloss those without a gloss: from the
+    memory, the text translator when there is one, else the dictionary."""
+    from .learn import gloss, keywords
+
+    with report.stage("key words"):
+        doc.cues = keywords.choose(doc)
+        memory = TranslationMemory(shared_memory_path(), list(opts.memory_files))
+        try:
+            texts = [t for t in (_translators(doc, None, opts) if opts.translator not in ("none", "whisper") else [])
+                     if hasattr(t, "translate")]
+            doc.cues = gloss.gloss(doc.cues, doc.language, memory, texts[0] if texts else None, notice=report.say)
+        finally:
+            memory.close()
+
+
 def _translators(doc: ClipDocument, audio, opts: RunOptions) -> list:
     """The chosen translator, then (for Chinese speech) Whisper's offline translate task."""
     chain: list = []
@@ -450,7 +474,9 @@ def _render_key(doc: ClipDocument, preset: presets.Preset, seconds: float, opts:
     for karaoke), the preset, the render options, and the rendering and layout code itself."""
     burned = [(c.start, c.end, c.en, c.zh) for c in doc.cues]
     words = [(w.text, w.start, w.end) for w in doc.transcript.words] if opts.karaoke else []
-    settings = [opts.background, opts.fit, opts.karaoke, opts.style, opts.speed, opts.crf, seconds]
+    keys = [[(k.word, k.gloss) for k in c.keywords if not k.removed] for c in doc.cues] if opts.key_words else []
+    settings = [opts.background, opts.fit, opts.karaoke, opts.style, opts.speed, opts.crf, seconds, opts.key_words,
+                opts.pinyin, keys]
     return stage_key("render", doc.source.audio_sha256, burned, words, msgspec.to_builtins(preset), settings,
                      code=("bilingo.render", "bilingo.layout"))
 
@@ -465,8 +491,9 @@ def _render(info: media.MediaInfo, doc: ClipDocument, jobs, out: Path, stem: str
     enc = video.Encoding(speed=opts.speed, crf=opts.crf)
     ids = ", ".join(p.id for p, _s, _k in jobs)
     with staging_dir(out) as work, report.stage(f"render {ids}") as progress:
-        outputs = [_captions_file(doc, preset, seconds, catalogue.style(preset, opts.style), karaoke, work, report)
-                   for preset, seconds, _key in jobs]
+        aids = ass.Aids(key_words=opts.key_words, pinyin=opts.pinyin)
+        outputs = [_captions_file(doc, preset, seconds, catalogue.style(preset, opts.style), karaoke, work, report,
+                                  aids) for preset, seconds, _key in jobs]
         measured = video.measure_loudness(info, outputs[0].preset.loudness, max(o.seconds for o in outputs))
         render = lambda outs, prog: video.render(info, outs, work, backdrop=backdrop, fit=opts.fit,  # noqa: E731
                                                  measured=measured, enc=enc, progress=prog)
@@ -484,9 +511,9 @@ def _render(info: media.MediaInfo, doc: ClipDocument, jobs, out: Path, stem: str
 
 
 def _captions_file(doc: ClipDocument, preset: presets.Preset, seconds: float, style: presets.Style,
-                   karaoke: bool, work: Path, report: Reporter) -> video.Output:
+                   karaoke: bool, work: Path, report: Reporter, aids: ass.Aids = ass.Aids()) -> video.Output:
     """The preset's ASS file in the scratch folder; cues that need too many lines are named."""
-    lines = [ass.caption_lines(c, preset) for c in doc.cues]
+    lines = [ass.caption_lines(c, preset, aids) for c in doc.cues]
     crowded = [str(i) for i, ls in enumerate(lines, 1) if ass.overflowing(preset, style, ls)]
     if crowded:
         report.say(f"warning: {preset.id}: cue {', '.join(crowded[:8])}{'…' if len(crowded) > 8 else ''} needs more "

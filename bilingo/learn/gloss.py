@@ -41,8 +41,12 @@ def gloss(cues: list[Cue], lang: str, memory=None, translator=None,
             found.update(_ask(translator, todo, cues, lang, target, memory))
         except TranslatorUnavailable as err:
             notice(f"{err.reason}: key words glossed from the dictionary (CC-CEDICT) instead")
+    context = {}
+    for c in cues:
+        for k in c.keywords:
+            context.setdefault(k.word, c.text(target))
     for word in (w for w in wanted if w not in found):
-        text = dictionary(word, lang)
+        text = dictionary(word, lang, context.get(word, ""))
         if text:
             found[word] = (text, "dictionary")
     return [_with_glosses(c, found) for c in cues]
@@ -108,13 +112,19 @@ def _short(text: str) -> str:
 _SKIP_SENSE = re.compile(r"^(CL:|variant of|old variant|see |see also|surname |abbr\. for|used in )", re.IGNORECASE)
 
 
-def dictionary(word: str, lang: str) -> str:
-    """An offline gloss: English senses of a Chinese word, or a Chinese word for an English one; "" if none."""
-    return _english(word) if lang == "zh" else _chinese(word)
+def dictionary(word: str, lang: str, context: str = "") -> str:
+    """An offline gloss: English senses of a Chinese word, or a Chinese word for an English one; "" if none.
+    `context`, the cue's own translation, picks the sense the translation used where it names one
+    ("fellow" in 我的美国同胞们 is 同胞, not the dictionary's most common 汉子)."""
+    return _english(word, context) if lang == "zh" else _chinese(word, context)
 
 
-def _english(word: str) -> str:
+def _english(word: str, context: str = "") -> str:
     senses = [s for s in _by_headword().get(word, []) if not _SKIP_SENSE.match(s)]
+    said = {f for w in re.findall(r"[a-z]+", context.lower()) for f in forms(w)}
+    used = [s for s in senses if said & set(re.findall(r"[a-z]+", re.sub(r"\([^)]*\)", "", s).lower()))
+            - _COMMON]
+    senses = used[:1] + [s for s in senses if s not in used[:1]]
     picked: list[str] = []
     for sense in senses:
         sense = re.sub(r"\s*\([^)]*\)", "", sense).strip()
@@ -125,7 +135,12 @@ def _english(word: str) -> str:
     return "; ".join(picked) or (_short(senses[0]) if senses else "")
 
 
-def _chinese(word: str) -> str:
+def _chinese(word: str, context: str = "") -> str:
+    if context:
+        for form in forms(word.lower()):
+            used = [head for head in _mentions().get(form, ()) if head in context]
+            if used:
+                return max(used, key=len)  # the longest: 同胞 over 胞
     index = _reverse()
     for form in forms(word.lower()):
         if form in index:
@@ -183,6 +198,24 @@ def _reverse() -> dict[str, list[tuple[int, str]]]:
             key = key[3:] if key.startswith("to ") else key
             if key and len(key.split()) <= 2:
                 index.setdefault(key, []).append((n, head))
+    return index
+
+
+_COMMON = frozenset("a an the of to in on for and or be one with as by at is".split())
+
+
+@lru_cache(maxsize=1)
+def _mentions() -> dict[str, list[str]]:
+    """English word → every Chinese headword with a sense that uses it ("fellow" → 同胞: "fellow citizen")."""
+    index: dict[str, list[str]] = {}
+    for e in _entries():
+        head = e["simplified"]
+        if len(head) < 2 or not all(is_cjk(ch) for ch in head):
+            continue
+        words = {w for sense in e["definitions"] if not _SKIP_SENSE.match(sense)
+                 for w in re.findall(r"[a-z]+", re.sub(r"\([^)]*\)", "", sense).lower())} - _COMMON
+        for w in words:
+            index.setdefault(w, []).append(head)
     return index
 
 
