@@ -318,7 +318,7 @@ def cmd_run(args: argparse.Namespace, clip: Path | None = None, memory: tuple[Pa
     report = Reporter(quiet=args.quiet)
     report.say(f"bilingo {__version__}: {clip.name} → {out}")
     result = pipeline.run(clip, opts, report)
-    for path in [*result.outputs, *result.covers, *result.captions, result.document]:
+    for path in [*result.outputs, *result.editions, *result.covers, *result.captions, result.document]:
         print(path)
     if result.stopped_for_review:
         report.say(f"next: bilingo review {result.document}")

@@ -76,6 +76,7 @@ class RunResult:
     stopped_for_review: bool = False
     covers: list[Path] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # presets this recording cannot be rendered for
+    editions: list[Path] = field(default_factory=list)  # NAME.PRESET.shadowing.mp4
 
 
 def output_stem(clip: Path) -> str:
@@ -144,9 +145,18 @@ def _run(clip: Path, opts: RunOptions, report: Reporter) -> RunResult:
             pending.append((preset, seconds, key))
         result.outputs.append(path)
         result.covers.append(path.with_suffix(".jpg"))
-    if pending:
+    editions = []
+    for edition in _editions(doc, info, jobs, opts, report):
+        path = _inside(out, f"{stem}.{edition.name}")
+        if doc.renders.get(edition.name[:-4], {}).get("key") == edition.key and path.is_file():
+            report.say(f"{path.name} is up to date")
+        else:
+            editions.append(edition)
+        result.editions.append(path)
+    if pending or editions:
         try:
-            result.render_log.update(_render(info, doc, pending, out, stem, opts, catalogue, backdrop, report))
+            result.render_log.update(_render(info, doc, pending, out, stem, opts, catalogue, backdrop, report,
+                                             editions))
         except BilingoError as err:  # the earlier outputs are kept, and said to be out of date
             stale = [f"{stem}.{p.id}.mp4" for p, _s, _k in pending if (out / f"{stem}.{p.id}.mp4").is_file()]
             if stale:
@@ -155,6 +165,8 @@ def _run(clip: Path, opts: RunOptions, report: Reporter) -> RunResult:
             raise
         for preset, _seconds, key in pending:
             doc.renders[preset.id] = {"file": f"{stem}.{preset.id}.mp4", "key": key}
+        for edition in editions:
+            doc.renders[edition.name[:-4]] = {"file": f"{stem}.{edition.name}", "key": edition.key}
         doc.save(result.document)
     return result
 
@@ -481,19 +493,78 @@ def _render_key(doc: ClipDocument, preset: presets.Preset, seconds: float, opts:
                      code=("bilingo.render", "bilingo.layout"))
 
 
+@dataclass(frozen=True)
+class _Edition:
+    """A shadowing edition of one preset: its planned segments, frame rate, length and render key."""
+    preset: presets.Preset
+    segments: tuple
+    fps: float
+    seconds: float
+    key: str
+
+    @property
+    def name(self) -> str:
+        return f"{self.preset.id}.shadowing.mp4"
+
+
+def _editions(doc: ClipDocument, info: media.MediaInfo, jobs, opts: RunOptions, report: Reporter) -> list[_Edition]:
+    """The shadowing edition of each preset rendered, when asked for; one that would overrun its preset's
+    length is skipped and said (or, with --trim, holds the whole sentences that fit)."""
+    if opts.edition != "shadowing":
+        return []
+    from .learn import shadowing
+
+    out = []
+    for preset, seconds in jobs:
+        fps = video.edition_fps(info, preset)
+        limit = preset.max_duration_s if opts.trim else 0.0
+        cues = [c for c in doc.cues if c.end <= seconds * 1000]  # a trimmed output's cues
+        segments = shadowing.plan(cues, doc.language, fps, opts.repeat, opts.repeat_tempo, limit)
+        total = shadowing.seconds(segments, fps)
+        if not segments:
+            report.say(f"skipping the {preset.id} shadowing edition: no whole sentence fits")
+            continue
+        if preset.max_duration_s and total > preset.max_duration_s:
+            report.say(f"skipping the {preset.id} shadowing edition: it would last {total:.1f} s but {preset.id} "
+                       f"takes at most {preset.max_duration_s:g} s (--trim keeps the sentences that fit)")
+            continue
+        if total < preset.min_duration_s:
+            report.say(f"skipping the {preset.id} shadowing edition: {total:.1f} s is shorter than {preset.id} takes")
+            continue
+        key = stage_key("shadowing", _render_key(doc, preset, seconds, opts), [msgspec.to_builtins(s) for s in segments],
+                        code=("bilingo.learn.shadowing",))
+        out.append(_Edition(preset, tuple(segments), fps, total, key))
+    return out
+
+
+def _edition_file(doc: ClipDocument, edition: _Edition, style: presets.Style, aids: ass.Aids, work: Path) -> video.Output:
+    """The edition's ASS file (its cues re-timed onto the edition) and its output."""
+    from .learn import shadowing
+
+    cues = shadowing.retimed(doc.cues, list(edition.segments), edition.fps)
+    lines = [ass.caption_lines(c, edition.preset, aids) for c in cues]
+    name = f"{edition.preset.id}.shadowing.ass"
+    (work / name).write_text(ass.build(cues, edition.preset, lines, style).to_string("ass"), encoding="utf-8")
+    return video.Output(preset=edition.preset, seconds=edition.seconds, ass=name,
+                        video_kbps=video.size_limited_kbps(edition.preset, edition.seconds),
+                        segments=edition.segments, fps=edition.fps, suffix="shadowing")
+
+
 def _render(info: media.MediaInfo, doc: ClipDocument, jobs, out: Path, stem: str, opts: RunOptions,
-            catalogue: presets.Catalogue, backdrop: video.Backdrop, report: Reporter) -> dict[str, str]:
+            catalogue: presets.Catalogue, backdrop: video.Backdrop, report: Reporter,
+            editions: list[_Edition] = ()) -> dict[str, str]:
     """Every pending preset in one ffmpeg process, each output verified, then moved into place with
     its cover; nothing is moved unless all of them pass."""
     karaoke = opts.karaoke and doc.language == "en"
     if opts.karaoke and not karaoke:
         report.say("note: --karaoke highlights spoken English word by word; this recording is Chinese")
     enc = video.Encoding(speed=opts.speed, crf=opts.crf)
-    ids = ", ".join(p.id for p, _s, _k in jobs)
+    ids = ", ".join([*(p.id for p, _s, _k in jobs), *(e.name[:-4] for e in editions)])
     with staging_dir(out) as work, report.stage(f"render {ids}") as progress:
         aids = ass.Aids(key_words=opts.key_words, pinyin=opts.pinyin)
         outputs = [_captions_file(doc, preset, seconds, catalogue.style(preset, opts.style), karaoke, work, report,
                                   aids) for preset, seconds, _key in jobs]
+        outputs += [_edition_file(doc, e, catalogue.style(e.preset, opts.style), aids, work) for e in editions]
         measured = video.measure_loudness(info, outputs[0].preset.loudness, max(o.seconds for o in outputs))
         render = lambda outs, prog: video.render(info, outs, work, backdrop=backdrop, fit=opts.fit,  # noqa: E731
                                                  measured=measured, enc=enc, progress=prog)
@@ -502,12 +573,15 @@ def _render(info: media.MediaInfo, doc: ClipDocument, jobs, out: Path, stem: str
             report.say(f"warning: some characters have no glyph in the caption font ({ids})")
         outputs = [_verified(o, work, render, report) for o in outputs]
         first = doc.cues[0] if doc.cues else None
-        video.covers(outputs, [min((first.start + first.end) / 2000 if first else 0.5, o.seconds / 2)
-                               for o in outputs], work)
+        whole = [o for o in outputs if not o.suffix]
+        if whole:
+            video.covers(whole, [min((first.start + first.end) / 2000 if first else 0.5, o.seconds / 2)
+                                 for o in whole], work)
         for o in outputs:
-            os.replace(work / f"{o.preset.id}.jpg", _inside(out, f"{stem}.{o.preset.id}.jpg"))
-            os.replace(work / o.name, _inside(out, f"{stem}.{o.preset.id}.mp4"))
-    return {o.preset.id: log for o in outputs}
+            if not o.suffix:
+                os.replace(work / f"{o.preset.id}.jpg", _inside(out, f"{stem}.{o.preset.id}.jpg"))
+            os.replace(work / o.name, _inside(out, f"{stem}.{o.name}"))
+    return {o.name[:-4]: log for o in outputs}
 
 
 def _captions_file(doc: ClipDocument, preset: presets.Preset, seconds: float, style: presets.Style,

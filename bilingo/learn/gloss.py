@@ -153,6 +153,9 @@ def _best_headword(heads: list[tuple[int, str]]) -> str:
     many senses to be a gloss."""
     from wordfreq import zipf_frequency
 
+    from .. import zh
+
+    zh._jieba()  # wordfreq segments Chinese with jieba: quiet its dictionary load
     return max(heads, key=lambda nh: zipf_frequency(nh[1], "zh") - 0.8 * nh[0] - (1.5 if len(nh[1]) == 1 else 0))[1]
 
 
