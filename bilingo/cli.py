@@ -274,6 +274,8 @@ def _batch_parser(sub) -> None:
     b.add_argument("--scheduler", metavar="tcp://HOST:8786", help="run the stages on a Dask cluster")
     b.add_argument("--no-recursive", dest="recursive", action="store_false", help="folders: only their own files")
     b.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
+    b.add_argument("--learn", action="store_true", help="study material for every clip (`bilingo learn`) and "
+                   "one deck and vocabulary list for the batch (OUT/NAME.apkg, OUT/NAME.vocab.md and .csv)")
     _run_args(b)
     # options left unset here fall back to the job file's, then to the defaults of `run`
     b.set_defaults(model=None, engine=None, translator=None, beam_size=None, batch_size=None, memory=None,

@@ -3,6 +3,7 @@ then the real Anki library importing it, twice), vocabulary notes, and what a dr
 translations and a clip whose recording is gone get."""
 from __future__ import annotations
 
+import io
 import json
 import sqlite3
 import zipfile
@@ -250,3 +251,37 @@ def test_no_text_can_break_a_deck_a_page_or_a_list(m):
 
     assert all(len(re.findall(r"(?<!\\)\|", ln)) == 6 for ln in table)
     assert "<" not in text
+
+
+def test_a_batch_makes_each_clips_material_and_one_deck_and_word_list_for_the_batch(tmp_path):
+    import csv
+    import shutil
+
+    talks = tmp_path / "talks"
+    talks.mkdir()
+    for name in ("jfk.flac", "librispeech-1995-1837-0001.wav"):
+        shutil.copy(MEDIA / name, talks / name)
+    job = tmp_path / "course.toml"
+    # the command line's --learn asks every clip for all three aids; a table narrows one clip to its deck
+    job.write_text('inputs = ["talks"]\nmodel = "tiny.en"\ntranslator = "none"\nout = "out"\n\n'
+                   '[[input]]\npath = "talks/librispeech-1995-1837-0001.wav"\nanki = true\n')
+    proc = bilingo("batch", job, "--until", "review", "--learn", "--workers", "1")
+    assert proc.returncode == 0, proc.stderr
+    out = tmp_path / "out"
+    assert sorted(p.name for p in (out / "jfk").glob("jfk.*") if p.suffix != ".json") == sorted(
+        ["jfk.apkg", "jfk.en.srt", "jfk.en.vtt", "jfk.study.html", "jfk.vocab.csv", "jfk.vocab.md"])
+    libri = out / "librispeech-1995-1837-0001"
+    assert (libri / "librispeech-1995-1837-0001.apkg").is_file()
+    assert not list(libri.glob("*.study.html")) and not list(libri.glob("*.vocab.*"))
+    assert "is a draft" in proc.stderr  # --until review: nobody approved them yet
+
+    got = read_apkg(out / "out.apkg", tmp_path / "unzipped")
+    docs = [ClipDocument.load(p) for p in sorted(out.glob("*/*.bilingo.json"))]
+    assert len(got["notes"]) == sum(len(d.cues) for d in docs)
+    assert {"out::jfk", "out::librispeech-1995-1837-0001"} <= {d["name"].removeprefix("bilingo::")
+                                                              for d in got["decks"].values()}
+    assert len(got["media"]) == sum(len(d.cues) for d in docs)  # one cut per sentence, no stills: no video
+    rows = list(csv.DictReader(io.StringIO((out / "out.vocab.csv").read_text("utf-8-sig"))))
+    words = [k.word for d in docs for c in d.cues for k in c.keywords] or None
+    assert rows and all(int(r["clips"]) >= 1 and int(r["said"]) >= 1 for r in rows), (rows, words)
+    assert "| Clips | Said |" in (out / "out.vocab.md").read_text()

@@ -92,6 +92,39 @@ def for_batch(name: str, out: Path, parts: list[tuple[Material, anki.ClipMedia |
         return _place(out, outputs)
 
 
+def for_batch_of(batch, say: Say) -> tuple[list[Path], list[str]]:
+    """`bilingo batch --learn`: each clip's material (clips without a document yet are skipped), then
+    the batch's deck and list from the same media cuts. Returns the outputs and the clips that failed;
+    one clip's failure (its recording gone) never stops the others."""
+    from ..batch import state
+    from ..errors import BilingoError
+
+    made: list[Path] = []
+    failed: list[str] = []
+    parts: list[tuple[Material, anki.ClipMedia | None]] = []
+    union = LearnOptions(anki=False, vocab=False, study_page=False)
+    with staging_dir(batch.out) as work:
+        for clip in batch.clips:
+            doc_path = state.document_path(clip)
+            if clip.learn is None or not doc_path.is_file():
+                continue
+            union = LearnOptions(union.anki or clip.learn.anki, union.vocab or clip.learn.vocab,
+                                 union.study_page or clip.learn.study_page, union.word_cards or clip.learn.word_cards)
+            folder = work / clip.name
+            folder.mkdir()
+            try:
+                m, outputs, media = for_clip(doc_path, clip.learn, say, media_dir=folder)
+            except BilingoError as exc:
+                say(f"bilingo: error: {clip.name}: {exc}")
+                failed.append(clip.name)
+                continue
+            made += outputs
+            parts.append((m, media))
+        if parts:
+            made += for_batch(batch.out.name, batch.out, parts, union)
+    return made, failed
+
+
 def _unquoted(url: str) -> str:
     from urllib.parse import unquote
 
