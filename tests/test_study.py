@@ -13,6 +13,7 @@ import av
 import pytest
 
 from bilingo.learn import anki as deck_of
+from bilingo.learn import clips
 from bilingo.learn.clips import PAD_AFTER_MS, PAD_BEFORE_MS
 from bilingo.model import ClipDocument
 
@@ -72,10 +73,14 @@ def test_the_deck_holds_a_note_per_sentence_with_its_audio_still_and_both_langua
         picture = f["Picture"].removeprefix('<img src="').removesuffix('">')
         with av.open(str(files[picture])) as c:
             assert next(c.decode(video=0)).width == 640
+        # the keyframe nearest the cue's middle (one decoded frame a still)
+        middle = (cue.start + cue.end) // 2
+        assert picture.endswith(f"-{clips.still_times(Path(doc.source.path), [middle])[0]}.jpg")
         assert "bilingo" in note["tags"] and "draft" not in note["tags"]
     # media names only [A-Za-z0-9-.], unique: Anki's media check leaves them as they are
     assert all(set(n) <= set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.") for n in files)
-    assert len(files) == 2 * len(doc.cues)
+    assert len([n for n in files if n.endswith(".jpg")]) <= len(doc.cues)  # sentences may share a frame
+    assert len([n for n in files if not n.endswith(".jpg")]) == len(doc.cues)
 
 
 def test_anki_imports_the_deck_and_a_reexport_after_an_edit_updates_its_notes(talk, tmp_path):
@@ -94,7 +99,8 @@ def test_anki_imports_the_deck_and_a_reexport_after_an_edit_updates_its_notes(ta
         cues = ClipDocument.load(doc_path).cues
         assert col.note_count() == len(cues) and col.card_count() == len(cues)
         media_files = sorted(p.name for p in Path(col.media.dir()).iterdir())
-        assert len(media_files) == 2 * len(cues)
+        assert len([n for n in media_files if n.endswith((".mp3", ".m4a"))]) == len(cues)
+        assert [n for n in media_files if n.endswith(".jpg")]
 
         doc = ClipDocument.load(doc_path)  # a person corrects the second cue's Chinese and ends it earlier
         edited = doc.cues[1].with_text("zh", "而要问你能为祖国做些什么。")

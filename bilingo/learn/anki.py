@@ -109,10 +109,11 @@ def cut_media(m: Material, folder: Path) -> ClipMedia:
     clips.cut_audio(m.source, m.sentences, [audio[s.id] for s in m.sentences], folder, m.duration_ms)
     picture: dict[str, str] = {}
     if m.has_video:
-        picture = {s.id: f"{base}-{_safe(s.id)}-{(s.start + s.end) // 2}.jpg" for s in m.sentences}
-        clips.stills(m.source, [(s.start + s.end) // 2 for s in m.sentences], [picture[s.id] for s in m.sentences],
-                     folder)
-        picture = {k: v for k, v in picture.items() if (folder / v).is_file()}  # a time past the video's end
+        at = clips.still_times(m.source, [(s.start + s.end) // 2 for s in m.sentences])
+        picture = {s.id: f"{base}-{t}.jpg" for s, t in zip(m.sentences, at)}  # sentences may share a frame
+        unique = dict(zip(at, picture.values()))
+        clips.stills(m.source, list(unique), list(unique.values()), folder)
+        picture = {k: v for k, v in picture.items() if (folder / v).is_file()}  # a frame ffmpeg could not give
     elif (cover := m.cover()) is not None:
         name = f"{base}-cover.jpg"
         (folder / name).write_bytes(cover.read_bytes())
