@@ -13,7 +13,7 @@ import av
 import pytest
 
 from bilingo.learn import anki as deck_of
-from bilingo.learn import clips
+from bilingo.learn import clips, material
 from bilingo.learn.clips import PAD_AFTER_MS, PAD_BEFORE_MS
 from bilingo.model import ClipDocument
 
@@ -83,6 +83,23 @@ def test_the_deck_holds_a_note_per_sentence_with_its_audio_still_and_both_langua
     assert len([n for n in files if not n.endswith(".jpg")]) == len(doc.cues)
 
 
+def test_word_cards_hide_each_key_word_in_its_sentence(talk, tmp_path):
+    doc_path = copy_of(talk, tmp_path)
+    proc = bilingo("learn", doc_path, "--anki", "--word-cards")
+    assert proc.returncode == 0, proc.stderr
+    got = read_apkg(doc_path.parent / "talk.apkg", tmp_path / "unzipped")
+    seen = material.from_document(ClipDocument.load(doc_path), doc_path)
+    terms = [(s, t) for s in seen.sentences for t in s.terms]
+    assert terms, "jfk has a key word (fellow)"
+    cloze = [n for n in got["notes"] if len(n["fields"]) == len(deck_of.WORD_FIELDS)]
+    assert len(cloze) == len(terms) and len(got["notes"]) == len(seen.sentences) + len(terms)
+    for s, t in terms:
+        note = next(n for n in cloze if n["fields"][1] == t.word)
+        a, b = t.span
+        assert note["fields"][0] == f"{s.en[:a]}{{{{c1::{t.word}}}}}{s.en[b:]}"
+        assert note["fields"][2] == deck_of.field(t.gloss) and note["fields"][3].startswith("[sound:")
+
+
 def test_anki_imports_the_deck_and_a_reexport_after_an_edit_updates_its_notes(talk, tmp_path):
     from anki.collection import Collection, ImportAnkiPackageOptions, ImportAnkiPackageRequest
 
@@ -135,6 +152,22 @@ def test_a_draft_says_so_and_a_clip_without_translations_names_its_cues(tmp_path
     assert sorted(p.name for p in tmp_path.glob("jfk.*")) == sorted(
         ["jfk.apkg", "jfk.bilingo.json", "jfk.en.srt", "jfk.en.vtt", "jfk.study.html", "jfk.vocab.csv",
          "jfk.vocab.md"])
+
+
+def test_a_clip_without_video_shows_its_rendered_cover_on_every_card(done, tmp_path):
+    import shutil
+
+    shutil.copytree(done, tmp_path / "out")
+    doc_path = tmp_path / "out" / "jfk.bilingo.json"
+    cover = tmp_path / "out" / "jfk.linkedin.jpg"
+    assert cover.is_file()
+    proc = bilingo("learn", doc_path, "--anki")
+    assert proc.returncode == 0, proc.stderr
+    got = read_apkg(tmp_path / "out" / "jfk.apkg", tmp_path / "unzipped")
+    pictures = {n["fields"][deck_of.SENTENCE_FIELDS.index("Picture")] for n in got["notes"]}
+    assert len(pictures) == 1 and pictures.pop().endswith('-cover.jpg">')
+    number = next(k for k, v in got["media"].items() if v.endswith("-cover.jpg"))
+    assert (tmp_path / "unzipped" / number).read_bytes() == cover.read_bytes()
 
 
 def test_a_clip_whose_recording_is_gone_fails_cleanly_and_keeps_the_earlier_deck(talk, tmp_path):
