@@ -48,7 +48,7 @@ function build() {
     const li = el("li", "s");
     li.dataset.index = i;
     li.append(el("span", "t", clock(s.start)));
-    for (const lang of ["en", "zh"]) {
+    for (const lang of D.language === "zh" ? ["zh", "en"] : ["en", "zh"]) {  // the spoken line first
       const text = lang === "en" ? s.en : s.zh;
       li.append(text.trim() ? line(text, lang, s, i) : el("div", `${lang} missing`, "(no translation)"));
       if (lang === "zh" && s.py) li.append(el("div", "py", s.py));
