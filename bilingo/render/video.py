@@ -43,6 +43,11 @@ class Output:
     segments: tuple = ()  # an edition cut from the recording (bilingo.learn.shadowing.Segment), else ()
     fps: float = 0.0  # the frame rate the segments were planned at
     suffix: str = ""  # "shadowing": written as PRESET.shadowing.mp4
+    card_s: float = 0.0  # > 0: an end card this long follows the clip (its text is in the ASS file)
+
+    @property
+    def total_s(self) -> float:
+        return self.seconds + self.card_s
 
     @property
     def name(self) -> str:
@@ -191,6 +196,21 @@ def _edition(info: MediaInfo, o: Output, backdrop: Backdrop, fit: Fit | None, me
     return joined[0], joined[1]
 
 
+def _with_card(v, a, o: Output, backdrop: Backdrop):
+    """The clip cut to its length, then the end card: the preset's background colour over silence (the
+    card's words are drawn by the same subtitles filter as the captions)."""
+    p = o.preset
+    colour = backdrop.colour or colours.parse(p.background)
+    card = ffmpeg.input(f"color=c={colour.ffmpeg}:s={p.width}x{p.height}:r={o.fps or p.max_fps}:d={o.card_s:.3f}",
+                        f="lavfi").video.filter("setsar", 1)
+    quiet = ffmpeg.input(f"anullsrc=r={p.audio.sample_rate}:cl=stereo:d={o.card_s:.3f}", f="lavfi").audio
+    v = v.filter("trim", duration=f"{o.seconds:.3f}").filter("setpts", "PTS-STARTPTS")
+    a = a.filter("atrim", duration=f"{o.seconds:.3f}").filter("asetpts", "PTS-STARTPTS").filter(
+        "aformat", channel_layouts="stereo")
+    joined = ffmpeg.concat(v, a, card, quiet, v=1, a=1).node
+    return joined[0], joined[1]
+
+
 def _normalised(a, target: Loudness, measured: dict | None):
     if measured is None:
         return a
@@ -223,7 +243,7 @@ def _loudnorm_args(target: Loudness) -> dict:
 def _encoder_args(o: Output, enc: Encoding) -> dict:
     v, a = o.preset.video, o.preset.audio
     args = {"vcodec": v.codec, "preset": enc.speed or v.preset, "pix_fmt": "yuv420p", "acodec": a.codec,
-            "ar": a.sample_rate, "ac": 2, "movflags": "+faststart", "t": f"{o.seconds:.3f}",
+            "ar": a.sample_rate, "ac": 2, "movflags": "+faststart", "t": f"{o.total_s:.3f}",
             "profile:v": v.profile, "b:a": a.bitrate}
     args["crf"] = v.crf if enc.crf is None else enc.crf
     if o.video_kbps:  # capped CRF: the VBV buffer holds every stretch to the rate the size limit allows
@@ -240,6 +260,8 @@ def graph(info: MediaInfo, outputs: list[Output], *, backdrop: Backdrop = Backdr
     streams = []
     for o in outputs:
         v, a = branches[o.name] if not o.segments else _edition(info, o, backdrop, fit, measured)
+        if o.card_s:
+            v, a = _with_card(v, a, o, backdrop)
         if o.ass is not None:
             v = v.filter("subtitles", o.ass, fontsdir=FONTS)
         streams.append(ffmpeg.output(v.filter("format", "yuv420p"), a, o.name, **_encoder_args(o, enc)))
@@ -303,7 +325,7 @@ def render(info: MediaInfo, outputs: list[Output], workdir: Path, *, backdrop: B
     if any(o.ass for o in outputs):
         link_fonts(workdir / FONTS)
     cmd = graph(info, outputs, backdrop=backdrop, fit=fit, measured=measured, enc=enc).compile(cmd=find_ffmpeg())
-    return run(cmd, workdir, max(o.seconds for o in outputs), ", ".join(o.preset.id for o in outputs), progress)
+    return run(cmd, workdir, max(o.total_s for o in outputs), ", ".join(o.preset.id for o in outputs), progress)
 
 
 def covers(outputs: list[Output], at_s: list[float], workdir: Path) -> None:
