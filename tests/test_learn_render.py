@@ -112,8 +112,8 @@ def test_the_key_word_is_coloured_in_its_line_and_in_the_gloss_line(tmp_path):
 
 @pytest.fixture(scope="module")
 def shadowed(tmp_path_factory):
-    """A dark 16:9 video over jfk's speech, run with key words, pinyin, karaoke and the shadowing
-    edition (two plays, the second at 0.8×), glosses from a local LibreTranslate stand-in."""
+    """A dark 16:9 video over jfk's speech, run with key words, pinyin, karaoke, an end card and the
+    shadowing edition (two plays, the second at 0.8×), glosses from a local LibreTranslate stand-in."""
     tmp = tmp_path_factory.mktemp("shadow")
     clip = tmp / "talk.mkv"
     subprocess.run([media.find_ffmpeg(), "-v", "error", "-y", "-f", "lavfi", "-i",
@@ -123,6 +123,7 @@ def shadowed(tmp_path_factory):
         opts = pipeline.RunOptions(out_dir=tmp / "out", presets=("linkedin-16x9",), memory_files=(DEMO_MEMORY,),
                                    translator="libre", translator_url=server.url, karaoke=True, key_words=True,
                                    pinyin=True, edition="shadowing", repeat=2, repeat_tempo=0.8, speed="ultrafast",
+                                   end_card=True,
                                    transcribe=pipeline.TranscribeOptions(model="tiny.en"))
         result = pipeline.run(clip, opts, Reporter(quiet=True))
         again = pipeline.run(clip, opts, Reporter(quiet=True))
@@ -170,6 +171,26 @@ def test_a_rerun_renders_nothing_and_asks_the_translator_nothing(shadowed):
     assert requests == 1  # one batch of words glossed on the first run, none on the rerun
     fellow = [k for c in doc.cues for k in c.keywords if k.word == "fellow"]
     assert fellow and (fellow[0].gloss, fellow[0].origin) == ("同胞", "translator")
+
+
+def test_the_end_card_follows_the_clip_with_its_key_words(shadowed):
+    from bilingo.learn import card
+
+    result, _again, _opts, _requests, doc = shadowed
+    (mp4,) = result.outputs
+    words = card.words(doc.cues)
+    assert [k.word for k in words] == ["fellow"]
+    clip_s, card_s = doc.source.duration_ms / 1000, card.seconds(len(words))
+    assert verify.problems(mp4, presets.get("linkedin-16x9"), clip_s + card_s) == []
+    frame = frame_at(mp4, clip_s + card_s / 2)
+    style = presets.load_all().style(presets.get("linkedin-16x9"))
+    near = np.abs(frame.astype(int) - np.array(colours.parse(style.keyword)[:3])).sum(axis=2) < 60
+    assert near.sum() > 200  # the word, in the key-word colour
+    rows = np.where(np.abs(frame.astype(int) - frame[0, 0].astype(int)).sum(axis=2) > 60)[0]
+    assert abs((rows.min() + rows.max()) / 2 - 1080 / 2) < 100  # centred, not where the captions sit
+    audio = _audio(mp4)
+    tail = audio[int((clip_s + 0.1) * 48000):]
+    assert tail.size and np.sqrt(np.mean(tail ** 2)) < 1e-4  # silent
 
 
 def _audio(path: Path) -> np.ndarray:
