@@ -190,3 +190,25 @@ def test_bilingo_lint_reports_key_word_problems(tmp_path):
     d.save(out / "jfk.bilingo.json")
     proc = bilingo("lint", MEDIA / "jfk.flac", "--out", out)
     assert "key word" not in proc.stdout, proc.stdout
+
+
+def test_a_job_file_asks_for_the_learner_aids(tmp_path):
+    import shutil
+
+    from bilingo.batch import jobs
+    from bilingo.errors import BilingoError
+
+    from .conftest import MEDIA
+
+    (tmp_path / "talks").mkdir()
+    shutil.copy(MEDIA / "jfk.flac", tmp_path / "talks" / "jfk.flac")
+    job = tmp_path / "course.toml"
+    job.write_text('inputs = ["talks"]\nkey_words = true\npinyin = true\nedition = "shadowing"\nrepeat = 2\n'
+                   'repeat_tempo = 0.8\nend_card = true\n')
+    (clip,) = jobs.build([job], {}, tmp_path / "out").clips
+    o = clip.options
+    assert (o.key_words, o.pinyin, o.edition, o.repeat, o.repeat_tempo, o.end_card) == (True, True, "shadowing", 2,
+                                                                                         0.8, True)
+    job.write_text('inputs = ["talks"]\nedition = "karaoke"\n')
+    with pytest.raises(BilingoError, match="edition"):
+        jobs.build([job], {}, tmp_path / "out")
