@@ -45,6 +45,13 @@ def jfk_cues() -> list[Cue]:
     return gloss.gloss(keywords.choose(cues, "en"), "en")
 
 
+def zh_cues() -> list[Cue]:
+    """Mandarin speech: the key words are Chinese, glossed in English (the dictionary, as offline)."""
+    doc = ClipDocument.load(FIXTURES / "BAC009S0764W0121.bilingo.json")
+    cues = [replace(c, en="Even trading almost came to a standstill.") for c in doc.cues]
+    return gloss.gloss(keywords.choose(cues, "zh"), "zh")
+
+
 def draw(preset: presets.Preset, cues: list[Cue], at_s: float, folder: Path) -> tuple[np.ndarray, str]:
     """One frame of `cues` drawn by libass (ffmpeg's subtitles filter) over a plain frame of the preset."""
     style = presets.load_all().style(preset)
@@ -78,13 +85,13 @@ def test_pinyin_and_gloss_lines_lie_inside_the_safe_area_without_tofu(pid, tmp_p
     preset = catalogue.get(pid)
     style = catalogue.style(preset)
     safe = preset.safe_area
-    cues = jfk_cues()
-    assert any(keywords.shown(c) for c in cues)
+    cues = jfk_cues() + zh_cues()
+    assert all(keywords.shown(c) for c in cues[-1:])
     for cue in [*cues, LONG]:
         lines = ass.caption_lines(cue, preset, AIDS)
         assert lines.get("py") and len(lines["py"]) == len(lines["zh"])
         if cue.keywords:
-            assert lines["gloss"] == [gloss.gloss_line(keywords.shown(cue))]
+            assert " · ".join(lines["gloss"]) == gloss.gloss_line(keywords.shown(cue))
         if ass.overflowing(preset, style, lines):
             assert cue is LONG, f"{pid}: a real cue of jfk does not fit with its aids"
             continue
