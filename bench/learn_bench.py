@@ -1,28 +1,20 @@
 #!/usr/bin/env python3
-"""Study-material benchmark: the time to make a talk's Anki deck, vocabulary notes and study page,
-against the time to render the same talk, and the deck's size.
+"""Learner-aid render benchmark: the render with key words + gloss line + pinyin against the same render
+without them (target ≤ 1.05×), and the shadowing edition's cost per minute of source.
 
-    python bench/learn_bench.py [--minutes 12] [--render-seconds 120] [--runs 1] [--size 1920x1080]
+    python bench/learn_bench.py [--seconds 60] [--runs 3]
 
-The talk: a minute of `testsrc2` at --size, 30 fps, x264 veryfast (a keyframe every 250 frames, x264's
-default), repeated to the length, over
-jfk's and the LibriSpeech clip's speech alternating to the length (as bench/render_bench.py makes it).
-Its clip document is synthesised from the two clips' saved documents (tests/fixtures/learn/), their cues
-and words repeated at each pass, with a Chinese line on every cue: what `bilingo run` would have made.
-
-- learn: `bilingo.learn.make.for_clip` with all three aids (key words chosen and glossed, pinyin,
-  every sentence's audio cut, a still per sentence, the deck written, notes and page written).
-- render: `pipeline.run` rendering the linkedin preset (loudness pass, one ffmpeg process, verify, cover)
-  from the same document, on the first --render-seconds of the talk, scaled to the talk's length
-  (rendering is linear in duration; --render-seconds 0 renders the whole talk).
-Medians of --runs. The CPU is shared: read the ratio, not the seconds.
+The clip is render_bench's (testsrc2 1080p 30 fps over jfk and LibriSpeech speech, looped); outputs:
+linkedin-16x9 + linkedin-9x16 in one ffmpeg process (bilingo's render, `video.render`), captions from
+one clip document (tiny.en), every cue given a Chinese line so the pinyin line is drawn on every cue,
+key words chosen and glossed offline (CC-CEDICT). Only the render is timed: transcription, choice of
+key words and loudness measurement happen once, before. Runs are interleaved; medians; ratios are
+against runs made in this same process on a shared CPU: read ratios, not seconds.
 """
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -31,155 +23,86 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from render_bench import make_clip  # noqa: E402
 
 from bilingo import media, pipeline  # noqa: E402
-from bilingo.learn import anki, make, material, study  # noqa: E402
-from bilingo.model import ClipDocument, Cue, Source, Word, assign_ids, attach_words  # noqa: E402
+from bilingo.formats import ass  # noqa: E402
+from bilingo.learn import gloss, keywords  # noqa: E402
+from bilingo.model import ClipDocument  # noqa: E402
 from bilingo.progress import Reporter  # noqa: E402
+from bilingo.render import presets, video  # noqa: E402
+from bilingo.transcribe import TranscribeOptions  # noqa: E402
 
-FIXTURES = ROOT / "tests" / "fixtures" / "learn"
-PAIR = ("jfk", "librispeech-1995-1837-0001")
-ZH = ["所以，我的美国同胞们，不要问你的国家能为你做什么，", "而要问你能为你的国家做什么。",
-      "她的幻想里满是悲伤，", "像棉花一样轻柔地飘着，", "直到傍晚才慢慢散去。"]
-TARGET = 0.10  # learn / render
-
-
-def ffmpeg(*args: str) -> None:
-    subprocess.run([media.find_ffmpeg(), "-v", "error", "-y", "-nostdin", *args], check=True)
+PRESETS = ("linkedin-16x9", "linkedin-9x16")
+ZH = "所以我的美国同胞们不要问你的国家能为你做什么而要问你能为你的国家做什么"
 
 
-def make_clip(folder: Path, seconds: int, size: str) -> Path:
-    media_dir = ROOT / "tests/media"
-    pair = folder / "pair.flac"
-    ffmpeg("-i", str(media_dir / "jfk.flac"), "-i", str(media_dir / "librispeech-1995-1837-0001.wav"),
-           "-filter_complex", "[0:a]aresample=16000,aformat=channel_layouts=mono[a];"
-           "[1:a]aresample=16000,aformat=channel_layouts=mono[b];[a][b]concat=n=2:v=0:a=1", str(pair))
-    speech = folder / "speech.flac"
-    ffmpeg("-stream_loop", str(seconds // 19 + 1), "-i", str(pair), "-t", str(seconds), str(speech))
-    # a minute of picture encoded once and repeated (stream copy): generating 1080p testsrc2 for 12 minutes
-    # would take longer than the benchmark itself on a shared 2-core machine
-    minute = folder / "minute.mp4"
-    ffmpeg("-f", "lavfi", "-i", f"testsrc2=s={size}:r=30:d={min(seconds, 60)}", "-c:v", "libx264",
-           "-preset", "veryfast", "-crf", "20", str(minute))
-    clip = folder / "talk.mp4"
-    ffmpeg("-stream_loop", str(seconds // 60), "-i", str(minute), "-i", str(speech), "-map", "0:v", "-map", "1:a",
-           "-t", str(seconds), "-c:v", "copy", "-c:a", "aac", "-b:a", "160k", str(clip))
-    return clip
+def document(clip: Path, out: Path) -> ClipDocument:
+    opts = pipeline.RunOptions(out_dir=out, presets=PRESETS, translator="none", until="review",
+                               transcribe=TranscribeOptions(model="tiny.en"))
+    result = pipeline.run(clip, opts, Reporter(quiet=True))
+    doc = ClipDocument.load(result.document)
+    # a Chinese line on every cue, about as long as a translation of it would be
+    doc.cues = [replace(c, zh=ZH[: max(6, min(len(ZH), len(c.en) // 3))]) for c in doc.cues]
+    doc.cues = gloss.gloss(keywords.choose(doc), "en")
+    return doc
 
 
-def document(clip: Path, out: Path) -> Path:
-    """The talk's clip document: the pair's saved cues and words at every pass, Chinese on every cue."""
-    info = media.probe(clip)
-    audio = media.extract_audio(clip, info.duration_ms)
-    saved = [ClipDocument.load(FIXTURES / f"{name}.bilingo.json") for name in PAIR]
-    cues: list[Cue] = []
-    words: list[Word] = []
-    offset, n = 0, 0
-    while offset < info.duration_ms:
-        for doc in saved:
-            for c in doc.cues:
-                if offset + c.end <= info.duration_ms:
-                    cues.append(replace(c, start=c.start + offset, end=c.end + offset, id="", zh=ZH[n % len(ZH)],
-                                        keywords=()))
-                    n += 1
-            words += [replace(w, start=w.start + offset, end=w.end + offset) for w in doc.transcript.words
-                      if offset + w.end <= info.duration_ms]
-            offset += doc.source.duration_ms
-    transcript = replace(saved[0].transcript, words=tuple(words), duration_ms=info.duration_ms)
-    source = Source(path=str(clip), audio_sha256=media.audio_sha256(audio), duration_ms=info.duration_ms,
-                    has_video=True, width=info.width, height=info.height)
-    doc = ClipDocument(source=source, transcript=transcript, cues=attach_words(assign_ids(cues), transcript.words),
-                       translator="memory")
-    path = out / "talk.bilingo.json"
-    out.mkdir(parents=True, exist_ok=True)
-    doc.save(path)
-    return path
-
-
-def timed(fn) -> tuple[float, object]:
-    start = time.perf_counter()
-    result = fn()
-    return time.perf_counter() - start, result
-
-
-def learn_parts(doc_path: Path, work: Path) -> dict[str, float]:
-    """The stages of `for_clip`, timed one by one (same calls)."""
-    parts = {}
-    parts["key words, glosses, pinyin"], m = timed(lambda: material.from_document(ClipDocument.load(doc_path), doc_path))
-    parts["audio and stills (ffmpeg)"], cut = timed(lambda: anki.cut_media(m, work))
-    parts["deck written"], _ = timed(lambda: anki.write(work / "t.apkg", [(anki.deck(m, cut, "bilingo::t", False), cut)]))
-    parts["study page"], _ = timed(lambda: study.render(m))
-    return parts
+def outputs(doc: ClipDocument, info, work: Path, aids: ass.Aids, editions: bool, seconds: float, opts) -> list:
+    catalogue = presets.load_all()
+    outs = []
+    for pid in PRESETS:
+        p = catalogue.get(pid)
+        style = catalogue.style(p)
+        outs.append(pipeline._captions_file(doc, p, seconds, style, False, work, Reporter(quiet=True), aids))
+        if editions:
+            (e,) = pipeline._editions(doc, info, [(p, seconds)], opts, Reporter(quiet=True))
+            outs.append(pipeline._edition_file(doc, e, style, aids, work))
+    return outs
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--minutes", type=float, default=12)
-    ap.add_argument("--render-seconds", type=int, default=120)
-    ap.add_argument("--runs", type=int, default=1)
-    ap.add_argument("--size", default="1920x1080")
-    ap.add_argument("--keep", type=Path, metavar="DIR", help="make the talk in DIR and reuse it when it is there")
+    ap.add_argument("--seconds", type=int, default=60)
+    ap.add_argument("--runs", type=int, default=3)
     args = ap.parse_args()
-    seconds = int(args.minutes * 60)
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory(prefix="learn-bench-") as tmp:
         folder = Path(tmp)
-        kept = args.keep / f"talk-{seconds}-{args.size}.mp4" if args.keep else None
-        if kept and kept.is_file():
-            clip = folder / "talk.mp4"
-            clip.symlink_to(kept.resolve())
-        else:
-            t, clip = timed(lambda: make_clip(folder, seconds, args.size))
-            print(f"made a {seconds} s {args.size} talk in {t:.0f} s", file=sys.stderr)
-            if kept:
-                kept.parent.mkdir(parents=True, exist_ok=True)
-                import shutil
-
-                shutil.copy(clip, kept)
-        doc_path = document(clip, folder / "out")
-        cues = len(ClipDocument.load(doc_path).cues)
-
-        learn_s = []
+        clip = make_clip(folder, args.seconds)
+        info = media.probe(clip)
+        doc = document(clip, folder / "doc")
+        seconds = info.duration_ms / 1000
+        measured = video.measure_loudness(info, presets.get(PRESETS[0]).loudness, seconds)
+        shadow = pipeline.RunOptions(out_dir=folder, edition="shadowing")
+        variants = {
+            "captions": (ass.Aids(), False),
+            "captions + key words + pinyin": (ass.Aids(key_words=True, pinyin=True), False),
+            "captions + shadowing edition": (ass.Aids(), True),
+        }
+        times: dict[str, list[float]] = {k: [] for k in variants}
         for _ in range(args.runs):
-            s, (m, outputs, _media) = timed(lambda: make.for_clip(doc_path, make.LearnOptions(), lambda _m: None))
-            learn_s.append(s)
-        sizes = {p.name: p.stat().st_size for p in outputs}
-        with tempfile.TemporaryDirectory(dir=folder) as work:
-            parts = learn_parts(doc_path, Path(work))
-
-        render_len = args.render_seconds or seconds
-        if args.render_seconds:
-            part = folder / "part" / "talk.mp4"
-            part.parent.mkdir()
-            ffmpeg("-i", str(clip), "-t", str(render_len), "-c", "copy", str(part))
-            doc = ClipDocument.load(doc_path)
-            audio = media.extract_audio(part, render_len * 1000)
-            doc.cues = [c for c in doc.cues if c.end <= render_len * 1000]
-            doc.source = replace(doc.source, path=str(part), audio_sha256=media.audio_sha256(audio),
-                                 duration_ms=media.probe(part).duration_ms)
-            doc.revision = 0
-            doc.save(part.parent / "out" / "talk.bilingo.json")
-            render_clip, render_out = part, part.parent / "out"
-        else:
-            render_clip, render_out = clip, doc_path.parent
-        opts = pipeline.RunOptions(out_dir=render_out, presets=("linkedin",), translator="none")
-        render_s = []
-        for _ in range(args.runs):
-            for mp4 in render_out.glob("*.mp4"):
-                mp4.unlink()
-            s, _ = timed(lambda: pipeline.run(render_clip, opts, Reporter(quiet=True)))
-            render_s.append(s)
-
-    learn, render = statistics.median(learn_s), statistics.median(render_s) * seconds / render_len
-    result = {
-        "talk_s": seconds, "size": args.size, "sentences": cues,
-        "learn_s": round(learn, 1), "learn_parts_s": {k: round(v, 2) for k, v in parts.items()},
-        "render_linkedin_s": round(render, 1), "render_measured_on_s": render_len,
-        "learn_vs_render": round(learn / render, 3), "target": TARGET,
-        "deck_mb": round(sizes["talk.apkg"] / 1e6, 2), "deck_kb_per_sentence": round(sizes["talk.apkg"] / 1e3 / cues, 1),
-        "study_page_kb": round(sizes["talk.study.html"] / 1e3, 1),
-        "vocab_md_kb": round(sizes["talk.vocab.md"] / 1e3, 1),
-    }
-    print(json.dumps(result, indent=1, ensure_ascii=False))
+            for name, (aids, editions) in variants.items():
+                work = folder / name.replace(" ", "_").replace("+", "")
+                work.mkdir(exist_ok=True)
+                outs = outputs(doc, info, work, aids, editions, seconds, shadow)
+                start = time.perf_counter()
+                video.render(info, outs, work, measured=measured)
+                times[name].append(time.perf_counter() - start)
+        med = {k: statistics.median(v) for k, v in times.items()}
+        shadow_len = sum(o.seconds for o in outs if o.segments) / len(PRESETS)
+        kw = sum(len(keywords.shown(c)) for c in doc.cues)
+        print(f"clip {seconds:.0f} s, {len(doc.cues)} cues, {kw} key words, outputs {', '.join(PRESETS)}, "
+              f"{args.runs} runs (medians)")
+        for name, t in med.items():
+            print(f"  {name:<32} {t:6.1f} s")
+        ratio = med["captions + key words + pinyin"] / med["captions"]
+        print(f"key words + pinyin vs captions: {ratio:.3f}× (target ≤ 1.05×)")
+        extra = med["captions + shadowing edition"] - med["captions"]
+        print(f"shadowing edition: {shadow_len:.0f} s per preset from {seconds:.0f} s of source; "
+              f"+{extra:.1f} s of render for {len(PRESETS)} presets = {extra / (seconds / 60):.1f} s per minute "
+              f"of source ({extra / (seconds / 60) / len(PRESETS):.1f} s per preset)")
 
 
 if __name__ == "__main__":

@@ -487,8 +487,9 @@ def _render_key(doc: ClipDocument, preset: presets.Preset, seconds: float, opts:
     burned = [(c.start, c.end, c.en, c.zh) for c in doc.cues]
     words = [(w.text, w.start, w.end) for w in doc.transcript.words] if opts.karaoke else []
     keys = [[(k.word, k.gloss) for k in c.keywords if not k.removed] for c in doc.cues] if opts.key_words else []
+    keys = keys or ([[(k.word, k.gloss) for k in c.keywords if not k.removed] for c in doc.cues] if opts.end_card else [])
     settings = [opts.background, opts.fit, opts.karaoke, opts.style, opts.speed, opts.crf, seconds, opts.key_words,
-                opts.pinyin, keys]
+                opts.pinyin, keys, opts.end_card]
     return stage_key("render", doc.source.audio_sha256, burned, words, msgspec.to_builtins(preset), settings,
                      code=("bilingo.render", "bilingo.layout"))
 
@@ -563,7 +564,8 @@ def _render(info: media.MediaInfo, doc: ClipDocument, jobs, out: Path, stem: str
     with staging_dir(out) as work, report.stage(f"render {ids}") as progress:
         aids = ass.Aids(key_words=opts.key_words, pinyin=opts.pinyin)
         outputs = [_captions_file(doc, preset, seconds, catalogue.style(preset, opts.style), karaoke, work, report,
-                                  aids) for preset, seconds, _key in jobs]
+                                  aids, _card_seconds(doc, preset, seconds, opts, report), video.edition_fps(info, preset))
+                   for preset, seconds, _key in jobs]
         outputs += [_edition_file(doc, e, catalogue.style(e.preset, opts.style), aids, work) for e in editions]
         measured = video.measure_loudness(info, outputs[0].preset.loudness, max(o.seconds for o in outputs))
         render = lambda outs, prog: video.render(info, outs, work, backdrop=backdrop, fit=opts.fit,  # noqa: E731
@@ -584,8 +586,27 @@ def _render(info: media.MediaInfo, doc: ClipDocument, jobs, out: Path, stem: str
     return {o.name[:-4]: log for o in outputs}
 
 
+def _card_seconds(doc: ClipDocument, preset: presets.Preset, seconds: float, opts: RunOptions,
+                  report: Reporter) -> float:
+    """How long the end card lasts (0: none): long enough to read its words, within the preset's length."""
+    from .learn import card
+
+    if not opts.end_card:
+        return 0.0
+    words = card.words(doc.cues)
+    if not words:
+        report.say(f"note: {preset.id}: no key word has a gloss, so there is no end card")
+        return 0.0
+    length = card.seconds(len(words))
+    if preset.max_duration_s and seconds + length > preset.max_duration_s:
+        report.say(f"note: {preset.id}: no end card, the clip already fills the {preset.max_duration_s:g} s it allows")
+        return 0.0
+    return length
+
+
 def _captions_file(doc: ClipDocument, preset: presets.Preset, seconds: float, style: presets.Style,
-                   karaoke: bool, work: Path, report: Reporter, aids: ass.Aids = ass.Aids()) -> video.Output:
+                   karaoke: bool, work: Path, report: Reporter, aids: ass.Aids = ass.Aids(),
+                   card_s: float = 0.0, fps: float = 0.0) -> video.Output:
     """The preset's ASS file in the scratch folder; cues that need too many lines are named."""
     lines = [ass.caption_lines(c, preset, aids) for c in doc.cues]
     crowded = [str(i) for i, ls in enumerate(lines, 1) if ass.overflowing(preset, style, ls)]
@@ -594,16 +615,20 @@ def _captions_file(doc: ClipDocument, preset: presets.Preset, seconds: float, st
                    f"than {preset.captions.max_lines} lines or leaves the safe area; shorten it in the clip document")
     words = [ass.cue_words(c, doc.transcript.words) for c in doc.cues] if karaoke else None
     subs = ass.build(doc.cues, preset, lines, style, words)
+    if card_s:
+        from .learn import card
+
+        card.add(subs, card.words(doc.cues), preset, style, round(seconds * 1000), round((seconds + card_s) * 1000))
     name = f"{preset.id}.ass"
     (work / name).write_text(subs.to_string("ass"), encoding="utf-8")
-    kbps = video.size_limited_kbps(preset, seconds)
-    return video.Output(preset=preset, seconds=seconds, ass=name, video_kbps=kbps)
+    kbps = video.size_limited_kbps(preset, seconds + card_s)
+    return video.Output(preset=preset, seconds=seconds, ass=name, video_kbps=kbps, card_s=card_s, fps=fps)
 
 
 def _verified(o: video.Output, work: Path, render, report: Reporter, tries: int = 2) -> video.Output:
     """The output when it matches its preset; a size overrun is encoded again, alone, at a lower cap."""
     for attempt in range(tries + 1):
-        found = verify.problems(work / o.name, o.preset, o.seconds)
+        found = verify.problems(work / o.name, o.preset, o.total_s)
         if not found:
             return o
         over = o.preset.max_bytes and (work / o.name).stat().st_size > o.preset.max_bytes

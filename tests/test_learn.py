@@ -174,3 +174,41 @@ def test_a_dictionary_gloss_takes_the_sense_the_cues_translation_used():
     assert gloss.dictionary("fellow", "en") != "同胞"  # out of context CC-CEDICT's most used headword wins
     assert gloss.dictionary("fellow", "en", jfk_zh) == "同胞"
     assert gloss.dictionary("交易", "zh", "Even trading almost stalled").startswith("to trade")
+
+
+def test_bilingo_lint_reports_key_word_problems(tmp_path):
+    from .conftest import MEDIA, bilingo
+
+    d = doc("jfk")
+    d.cues = keywords.choose(d)  # chosen, not glossed
+    out = tmp_path / "out"
+    d.save(out / "jfk.bilingo.json")
+    proc = bilingo("lint", MEDIA / "jfk.flac", "--out", out)
+    assert proc.returncode == 1, proc.stderr
+    assert "cue 1: key word 'fellow' has no gloss" in proc.stdout, proc.stdout
+    d.cues = gloss.gloss(d.cues, "en")
+    d.save(out / "jfk.bilingo.json")
+    proc = bilingo("lint", MEDIA / "jfk.flac", "--out", out)
+    assert "key word" not in proc.stdout, proc.stdout
+
+
+def test_a_job_file_asks_for_the_learner_aids(tmp_path):
+    import shutil
+
+    from bilingo.batch import jobs
+    from bilingo.errors import BilingoError
+
+    from .conftest import MEDIA
+
+    (tmp_path / "talks").mkdir()
+    shutil.copy(MEDIA / "jfk.flac", tmp_path / "talks" / "jfk.flac")
+    job = tmp_path / "course.toml"
+    job.write_text('inputs = ["talks"]\nkey_words = true\npinyin = true\nedition = "shadowing"\nrepeat = 2\n'
+                   'repeat_tempo = 0.8\nend_card = true\n')
+    (clip,) = jobs.build([job], {}, tmp_path / "out").clips
+    o = clip.options
+    assert (o.key_words, o.pinyin, o.edition, o.repeat, o.repeat_tempo, o.end_card) == (True, True, "shadowing", 2,
+                                                                                         0.8, True)
+    job.write_text('inputs = ["talks"]\nedition = "karaoke"\n')
+    with pytest.raises(BilingoError, match="edition"):
+        jobs.build([job], {}, tmp_path / "out")

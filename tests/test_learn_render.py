@@ -45,6 +45,13 @@ def jfk_cues() -> list[Cue]:
     return gloss.gloss(keywords.choose(cues, "en"), "en")
 
 
+def zh_cues() -> list[Cue]:
+    """Mandarin speech: the key words are Chinese, glossed in English (the dictionary, as offline)."""
+    doc = ClipDocument.load(FIXTURES / "BAC009S0764W0121.bilingo.json")
+    cues = [replace(c, en="Even trading almost came to a standstill.") for c in doc.cues]
+    return gloss.gloss(keywords.choose(cues, "zh"), "zh")
+
+
 def draw(preset: presets.Preset, cues: list[Cue], at_s: float, folder: Path) -> tuple[np.ndarray, str]:
     """One frame of `cues` drawn by libass (ffmpeg's subtitles filter) over a plain frame of the preset."""
     style = presets.load_all().style(preset)
@@ -78,13 +85,13 @@ def test_pinyin_and_gloss_lines_lie_inside_the_safe_area_without_tofu(pid, tmp_p
     preset = catalogue.get(pid)
     style = catalogue.style(preset)
     safe = preset.safe_area
-    cues = jfk_cues()
-    assert any(keywords.shown(c) for c in cues)
+    cues = jfk_cues() + zh_cues()
+    assert all(keywords.shown(c) for c in cues[-1:])
     for cue in [*cues, LONG]:
         lines = ass.caption_lines(cue, preset, AIDS)
         assert lines.get("py") and len(lines["py"]) == len(lines["zh"])
         if cue.keywords:
-            assert lines["gloss"] == [gloss.gloss_line(keywords.shown(cue))]
+            assert " · ".join(lines["gloss"]) == gloss.gloss_line(keywords.shown(cue))
         if ass.overflowing(preset, style, lines):
             assert cue is LONG, f"{pid}: a real cue of jfk does not fit with its aids"
             continue
@@ -112,8 +119,8 @@ def test_the_key_word_is_coloured_in_its_line_and_in_the_gloss_line(tmp_path):
 
 @pytest.fixture(scope="module")
 def shadowed(tmp_path_factory):
-    """A dark 16:9 video over jfk's speech, run with key words, pinyin, karaoke and the shadowing
-    edition (two plays, the second at 0.8×), glosses from a local LibreTranslate stand-in."""
+    """A dark 16:9 video over jfk's speech, run with key words, pinyin, karaoke, an end card and the
+    shadowing edition (two plays, the second at 0.8×), glosses from a local LibreTranslate stand-in."""
     tmp = tmp_path_factory.mktemp("shadow")
     clip = tmp / "talk.mkv"
     subprocess.run([media.find_ffmpeg(), "-v", "error", "-y", "-f", "lavfi", "-i",
@@ -123,6 +130,7 @@ def shadowed(tmp_path_factory):
         opts = pipeline.RunOptions(out_dir=tmp / "out", presets=("linkedin-16x9",), memory_files=(DEMO_MEMORY,),
                                    translator="libre", translator_url=server.url, karaoke=True, key_words=True,
                                    pinyin=True, edition="shadowing", repeat=2, repeat_tempo=0.8, speed="ultrafast",
+                                   end_card=True,
                                    transcribe=pipeline.TranscribeOptions(model="tiny.en"))
         result = pipeline.run(clip, opts, Reporter(quiet=True))
         again = pipeline.run(clip, opts, Reporter(quiet=True))
@@ -170,6 +178,26 @@ def test_a_rerun_renders_nothing_and_asks_the_translator_nothing(shadowed):
     assert requests == 1  # one batch of words glossed on the first run, none on the rerun
     fellow = [k for c in doc.cues for k in c.keywords if k.word == "fellow"]
     assert fellow and (fellow[0].gloss, fellow[0].origin) == ("同胞", "translator")
+
+
+def test_the_end_card_follows_the_clip_with_its_key_words(shadowed):
+    from bilingo.learn import card
+
+    result, _again, _opts, _requests, doc = shadowed
+    (mp4,) = result.outputs
+    words = card.words(doc.cues)
+    assert [k.word for k in words] == ["fellow"]
+    clip_s, card_s = doc.source.duration_ms / 1000, card.seconds(len(words))
+    assert verify.problems(mp4, presets.get("linkedin-16x9"), clip_s + card_s) == []
+    frame = frame_at(mp4, clip_s + card_s / 2)
+    style = presets.load_all().style(presets.get("linkedin-16x9"))
+    near = np.abs(frame.astype(int) - np.array(colours.parse(style.keyword)[:3])).sum(axis=2) < 60
+    assert near.sum() > 200  # the word, in the key-word colour
+    rows = np.where(np.abs(frame.astype(int) - frame[0, 0].astype(int)).sum(axis=2) > 60)[0]
+    assert abs((rows.min() + rows.max()) / 2 - 1080 / 2) < 100  # centred, not where the captions sit
+    audio = _audio(mp4)
+    tail = audio[int((clip_s + 0.1) * 48000):]
+    assert tail.size and np.sqrt(np.mean(tail ** 2)) < 1e-4  # silent
 
 
 def _audio(path: Path) -> np.ndarray:

@@ -254,11 +254,20 @@ def caption_lines(cue: Cue, preset: Preset, aids: Aids = Aids()) -> dict[str, li
 
         out["py"] = pinyin.lines(out["zh"])
     if aids.key_words:
-        from ..learn.gloss import gloss_line
         from ..learn.keywords import shown
 
         keys = [k for k in shown(cue) if k.gloss.strip()]
         if keys:
             out["keys"] = [k.word for k in keys]
-            out["gloss"] = [gloss_line(keys)]
+            out["gloss"] = _gloss_lines(keys, preset)
     return out
+
+
+def _gloss_lines(keys: list, preset: Preset) -> list[str]:
+    """One gloss line, or a line per key word when one line would not fit even set smaller."""
+    from ..learn.gloss import gloss_line
+
+    line = gloss_line(keys)
+    width = preset.width - 2 * preset.captions.margin_sides
+    smallest = layout.ass_em_px(round(preset.captions.en_size * GLOSS_SCALE * MIN_SCALE))
+    return [line] if layout.text_width_px(line, smallest) <= width else [gloss_line([k]) for k in keys]

