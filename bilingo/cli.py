@@ -458,9 +458,8 @@ def cmd_lint(args: argparse.Namespace) -> int:
 
     from .layout import Frame
     from .model import ClipDocument
-    from .pipeline import document_profile
     from .render import presets
-    from .rules import lint
+    from .rules import lint, of_document
 
     doc = ClipDocument.load(clip_document(args.clip, args.out))
     catalogue = presets.load_all(args.presets_file)
@@ -468,7 +467,7 @@ def cmd_lint(args: argparse.Namespace) -> int:
     # default: the frames the clip was rendered in (a preset since removed is skipped), else LinkedIn's
     names = args.presets or [p for p in doc.renders if p in known] or ["linkedin"]
     chosen = [msgspec.structs.replace(catalogue.get(p), id=p) for p in dict.fromkeys(names)]
-    prof = document_profile(doc)  # the reading speeds the clip was captioned for
+    prof = of_document(doc)  # the reading speeds the clip was captioned for
     problems = [("", v) for v in lint(doc.cues, prof=prof)]
     for preset in chosen:
         problems += [(f"{preset.id}: ", v) for v in lint(doc.cues, frame=Frame.of(preset)) if v.rule in _LINE_RULES]

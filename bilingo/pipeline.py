@@ -275,14 +275,6 @@ def caption_profile(opts: RunOptions) -> str:
     return opts.profile or ("native" if opts.translator == "none" else "learner")
 
 
-def document_profile(doc: ClipDocument) -> rules.Profile:
-    """The caption profile a clip document was made with (documents from before profiles: native)."""
-    name = doc.settings.get("profile", "native")
-    if name not in rules.PROFILES:
-        raise BilingoError(f"the clip document's settings name the caption profile {name!r}, which bilingo does not "
-                           f"know; set it to one of {', '.join(rules.PROFILES)}", ExitCode.BAD_INPUT)
-    return rules.profile(name, doc.language)
-
 
 _FLAGS = {"model": "--model", "engine": "--engine", "language": "--language", "beam_size": "--beam-size",
           "batch_size": "--batch-size"}
@@ -402,7 +394,7 @@ def _translate(doc: ClipDocument, audio, opts: RunOptions, report: Reporter) -> 
     finally:
         memory.close()
     if error is None:
-        doc.cues = segment.fit_pair(doc.cues, doc.language, profile=document_profile(doc))  # split, or flagged
+        doc.cues = segment.fit_pair(doc.cues, doc.language, profile=rules.of_document(doc))  # split, or flagged
         doc.cues = figures.tidy(doc.cues, doc.language, (doc.target_language,))  # figures one way, and kept
         doc.cues = attach_words(assign_ids(doc.cues), doc.transcript.words)
     doc.translator = opts.translator

@@ -79,6 +79,18 @@ def profile(name: str = "native", source: str = "en") -> Profile:
     speeds[source if source in LEARNER_CPS else "en"] = LEARNER_CPS.get(source, LEARNER_CPS["en"])
     return Profile("learner", speeds, LEARNER_MIN_DURATION_MS, LEARNER_LINGER_MS)
 
+
+def of_document(doc) -> Profile:
+    """The caption profile a clip document was made with (`settings.profile`; documents from before
+    profiles: native)."""
+    from .errors import BilingoError, ExitCode
+
+    name = doc.settings.get("profile", "native")
+    if name not in PROFILES:
+        raise BilingoError(f"the clip document's settings name the caption profile {name!r}, which bilingo does not "
+                           f"know; set it to one of {', '.join(PROFILES)}", ExitCode.BAD_INPUT)
+    return profile(name, doc.language)
+
 RULES = (
     "empty",         # a cue with no text in any language
     "line-length",   # a wrapped line longer than MAX_CHARS
