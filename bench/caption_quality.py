@@ -148,6 +148,7 @@ def _head(text: str, lang: str) -> str:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--before-ref", default="main", metavar="REF", help="the commit whose code is \"before\"")
+    ap.add_argument("--show", action="store_true", help="also print every cue, as its lines, before and after")
     args = ap.parse_args()
     commit = resolve(args.before_ref)
     old = load_before(commit)
@@ -159,7 +160,7 @@ def main() -> None:
     print("| clip | code | cues | end on a function word | units split | above learner speed | figures two ways "
           "| translations that lost a figure (flagged) |")
     print("|---|---|---|---|---|---|---|---|")
-    quotes = []
+    quotes, shown = [], []
     for clip, transcript in fixtures().items():
         for name, seg, lay, after in (("before", old["segment"], old["layout"], False),
                                       ("after", segment, layout, True)):
@@ -172,6 +173,9 @@ def main() -> None:
             print(f"| {clip} | {name} | {len(cues)} | {len(ends)} | {len(splits)} | "
                   f"{len(fast)}/{len(cues)} ({100 * len(fast) / max(1, len(cues)):.0f} %) | {len(two)} | {lost_cell} |")
             quotes += [f"{clip} ({name}): {q}" for q in ends + splits + two]
+            if args.show:
+                shown += [f"{clip} ({name}) cue {k + 1} {c.start / 1000:.2f}–{c.end / 1000:.2f} s: {' / '.join(ls)}"
+                          + (f"  [{', '.join(c.flags)}]" if c.flags else "") for k, (c, ls) in enumerate(zip(cues, lines))]
             quotes += [f"{clip} ({name}): cue {k + 1} {rules.cps(cues[k].text(transcript.language), transcript.language, cues[k].duration):.1f} char/s "
                        f"over {cues[k].duration / 1000:.1f} s: {cues[k].text(transcript.language)!r}" for k in fast]
     for name, t in totals.items():
@@ -180,6 +184,10 @@ def main() -> None:
     print("\nquoted:")
     for q in quotes:
         print(f"- {q}")
+    if shown:
+        print("\ncues:")
+        for line in shown:
+            print(f"- {line}")
 
 
 if __name__ == "__main__":

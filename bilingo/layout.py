@@ -227,8 +227,8 @@ def break_cost(before: str, after: str, lang: str, spaced: bool = False, earlier
         cost += 20.0  # first and last name, or a multi-word proper noun
     elif _inside_noun_phrase(earlier, before, after):
         cost += 12.0  # "a final resting | place": the noun phrase an article opened goes on
-    if a == "of":
-        cost += 12.0  # "an increase | of 7%": of binds its phrase to the noun before
+    if a in ("of", "ago"):
+        cost += 12.0  # "an increase | of 7%", "seven years | ago": they bind to the word before
     elif a in CONJUNCTIONS:
         cost -= 6.0
     elif a in PREPOSITIONS:

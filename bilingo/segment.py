@@ -126,7 +126,7 @@ def _choose_cuts(speech: _Speech, sense: list[float]) -> list[tuple[int, int]]:
     for j in range(1, n + 1):
         cut = _cut_cost(speech, j, sense[j]) if j < n else 0.0
         for i in range(j - 1, -1, -1):
-            cost = _cue_cost(speech, i, j)
+            cost = _cue_cost(speech, i, j, sense)
             if cost is None:
                 break  # more words only make the cue longer
             if best[i] + cost + cut < best[j]:
@@ -145,14 +145,15 @@ def _cut_cost(speech: _Speech, j: int, sense: float) -> float:
     timing rules allow."""
     before, after = speech.words[j - 1], speech.words[j]
     pause = after.start - before.end
-    cost = _CUT + sense * 0.6 + (_SPLIT_UNIT if sense >= NEVER else 0.0)
+    # a clause or sentence end (negative) counts more than a mild cost: cues follow the clauses
+    cost = _CUT + sense * (0.6 if sense > 0 else 0.9) + (_SPLIT_UNIT if sense >= NEVER else 0.0)
     cost -= min(6.0, max(0, pause) / 100)
     if pause < speech.gap:
         cost += 1.0  # the next cue will start a little after its first word
     return cost
 
 
-def _cue_cost(speech: _Speech, i: int, j: int) -> float | None:
+def _cue_cost(speech: _Speech, i: int, j: int, sense: list[float]) -> float | None:
     """Cost of one cue of words[i:j]; None once it can no longer fit (two lines, seven seconds)."""
     words, lang = speech.words, speech.lang
     text = speech.text(i, j)
@@ -164,6 +165,7 @@ def _cue_cost(speech: _Speech, i: int, j: int) -> float | None:
     if single and (words[j - 1].end - start > MAX_DURATION_MS or not fits_lines(text, lang)):
         cost += _UNFIT
     cost += _INNER_SENTENCE_END * sum(ends_sentence(w.text) for w in words[i : j - 1])
+    cost += _line_break_cost(speech, i, j, sense)
     room = speech.latest_end(i, j) - start
     short = reading_time_ms(text, lang) - room  # the adult rules: broken only when nothing else fits
     if short > 0:
@@ -174,6 +176,27 @@ def _cue_cost(speech: _Speech, i: int, j: int) -> float | None:
     if j < len(words) and speech.gap < words[j].start - (start + MAX_DURATION_MS) <= CLOSE_GAP_MS:
         cost += _BROKEN_RULE  # seven seconds end it before the gap to the next cue can be closed
     return cost
+
+
+def _line_break_cost(speech: _Speech, i: int, j: int, sense: list[float]) -> float:
+    """What the best line break of an English cue of words[i:j] that needs two lines costs, by the
+    same sense scoring as cuts: a cue whose only breaks split a unit is dearer than one that breaks
+    well. (Chinese lines are measured after caption punctuation, left to `layout`.)"""
+    limit = MAX_CHARS["en"]
+    if speech.lang == "zh" or j - i < 2:
+        return 0.0
+    lengths = [len(w.text) for w in speech.words[i:j]]
+    total = sum(lengths) + len(lengths) - 1
+    if total <= limit:
+        return 0.0
+    best, first = math.inf, -1
+    for k in range(1, len(lengths)):
+        first += lengths[k - 1] + 1
+        if first <= limit and total - first - 1 <= limit:
+            best = min(best, sense[i + k])
+    if best == math.inf:
+        return 0.0  # it does not fit two lines by this count: layout decides, lint flags
+    return 0.3 * max(0.0, best) + (_SPLIT_UNIT / 2 if best >= NEVER else 0.0)  # a line break: milder than a cut
 
 
 def _timed(speech: _Speech, cuts: list[tuple[int, int]]) -> list[Cue]:
