@@ -290,6 +290,10 @@ def _say_overrides(doc: ClipDocument, opts: RunOptions, report: Reporter) -> Non
         now = " ".join(f"{_FLAGS[k]} {wanted['transcribe'][k]}" for k in differ)
         report.say(f"note: the transcript was made with {was or 'the defaults'}; it is kept, not redone with {now} "
                    "(add --redo transcribe to transcribe again)")
+    made_for = doc.settings.get("profile", "native")
+    if opts.profile and opts.profile != made_for:
+        report.say(f"note: the cues were cut for the {made_for} caption profile; they are kept, not cut again for "
+                   f"--profile {opts.profile} (add --redo transcribe to cut them again)")
     translator = doc.translator or doc.settings.get("translator", "")
     if doc.translated and translator and translator != opts.translator:
         report.say(f"note: the translations are {translator}'s and are kept, not redone with --translator "

@@ -18,7 +18,7 @@ from bilingo.review.state import HARD_RULES
 from bilingo.segment import UNIT_SPLIT, fit_pair, segment
 
 from .caption_fixtures import CLIPS, EARNINGS, EARNINGS_ZH, GETTYSBURG, synthetic, timed, whisper
-from .conftest import bilingo
+from .conftest import MEDIA, bilingo
 from .test_segment import check_invariants, transcripts
 
 LEARNER = rules.profile("learner", "en")
@@ -245,3 +245,14 @@ def test_fitting_a_translation_keeps_the_learner_profile():
     cues = segment(transcript, profile=LEARNER)
     paired = fit_pair([c.with_text("zh", "一" * 10) for c in cues], "en", profile=LEARNER)
     assert all(c.duration >= LEARNER.min_duration_ms for c in paired)
+
+
+def test_a_rerun_with_another_profile_says_the_cues_are_kept(done, tmp_path):
+    out = tmp_path / "out"
+    shutil.copytree(done, out)
+    before = (out / "jfk.bilingo.json").read_text(encoding="utf-8")
+    proc = bilingo("run", MEDIA / "jfk.flac", "--out", out, "--model", "tiny.en",
+                   "--translator", "none", "--profile", "learner", "--review")
+    assert proc.returncode == 0, proc.stderr
+    assert "cut for the native caption profile" in proc.stderr and "--redo transcribe" in proc.stderr
+    assert json.loads((out / "jfk.bilingo.json").read_text(encoding="utf-8"))["cues"] == json.loads(before)["cues"]
