@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from . import zh
+from .figures import EN_SCALE, MONTHS, is_figure, is_year
 from .assets_path import FONT_FILE, fonts_dir
 from .errors import BilingoError, ExitCode
 from .model import LANGS, Cue
@@ -238,8 +239,6 @@ def break_cost(before: str, after: str, lang: str, spaced: bool = False, earlier
 
 def _unit_cost(before: str, after: str) -> float:
     """The cost of splitting a number from its unit, a date, or a fixed pair (0 when none is split)."""
-    from .figures import EN_SCALE, MONTHS, is_figure, is_year
-
     b, a = _bare(before), _bare(after)
     if (b, a) in FIXED_PAIRS:
         return 30.0

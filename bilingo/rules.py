@@ -11,6 +11,11 @@ guidelines (see docs/subtitle-rules.md):
 | duration            | 833 – 7000 ms          |
 | gap between cues    | ≥ 2 frames; gaps ≤ 500 ms are closed to exactly 2 frames |
 
+Those are the `native` caption profile. The `learner` profile (`profile("learner", source)`, the
+default for bilingual output) lowers the source line's reading speed to 15 char/s English / 7 char/s
+Chinese, makes cues last at least 1.5 s and linger up to 1 s after their speech; the clip document
+stores the profile (`settings.profile`) so that lint, translation and review check the same numbers.
+
 Frames: bilingo times cues in integer milliseconds independent of the video's frame rate, so the
 gap rule needs one frame rate to be concrete. We use 25 fps (PAL, and what the presets render),
 where 2 frames are exactly 80 ms. `min_gap_ms(fps)` gives the gap for other rates (rounded up to
