@@ -46,7 +46,8 @@ _SLOW_READER = 40.0  # per second of reading time a slower profile's reader lack
 _UNFIT = 1000.0  # a single word that alone breaks the line or duration limits
 _SPLIT_UNIT = 60.0  # a cut inside a unit (NEVER): taken only when every other cut breaks a timing rule
 UNIT_SPLIT = "unit-split"  # the flag of a cue that ends inside a unit because no better cut met the rules
-_WINDOW = 6  # words either side of a cut that jieba sees to find the Chinese words around it
+_WINDOW = 6  # words of context either side of a block of cuts, for jieba to find the words around them
+_BLOCK = 40  # cuts whose Chinese words one jieba call finds
 
 
 @dataclass(frozen=True)
@@ -99,21 +100,24 @@ def _sense_costs(speech: _Speech) -> list[float]:
     if speech.lang != "zh":
         return [0.0] + [break_cost(words[j - 1].text, words[j].text, "en",
                                    earlier=tuple(w.text for w in words[max(0, j - 3):j - 1])) for j in range(1, n)]
-    out = [0.0]
-    for j in range(1, n):
-        left = speech.text(max(0, j - _WINDOW), j)
-        whole = speech.text(max(0, j - _WINDOW), min(n, j + _WINDOW))
-        at, tokens, before, after = 0, zh.cut(whole), "", ""
+    # jieba once per block of words (with a margin of context either side), not once per cut
+    out = [0.0] * n
+    for first in range(1, n, _BLOCK):
+        lo, hi = max(0, first - _WINDOW), min(n, first + _BLOCK + _WINDOW)
+        block = speech.text(lo, hi)
+        tokens = zh.cut(block)
+        ends, at = {}, 0  # character offset where each jieba word ends → (that word, the next word)
         for k, token in enumerate(tokens):
-            if at + len(token) > len(left) and at < len(left):  # the cut falls inside this word
-                before = after = ""
-                break
             at += len(token)
-            if at >= len(left):
-                before = token
-                after = next((t for t in tokens[k + 1:] if not t.isspace()), "")
-                break
-        out.append(MID_WORD if not before else break_cost(before, after, "zh"))
+            ends[at] = (token, next((t for t in tokens[k + 1:] if not t.isspace()), ""))
+        for j in range(first, min(n, first + _BLOCK)):
+            left = speech.text(lo, j)
+            if not block.startswith(left):  # a join that is not a prefix: no offset to look up
+                out[j] = 0.0
+                continue
+            at = len(left)
+            found = ends.get(at) or (ends.get(at + 1) if block[at:at + 1].isspace() else None)
+            out[j] = MID_WORD if found is None else break_cost(found[0], found[1], "zh")
     return out
 
 
