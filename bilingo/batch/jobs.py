@@ -79,6 +79,7 @@ class _Settings(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
     vocab: bool | None = None
     study_page: bool | None = None
     word_cards: bool | None = None
+    profile: str | None = None  # caption profile: learner or native
 
 
 class _Input(_Settings, forbid_unknown_fields=True):
@@ -350,7 +351,7 @@ def _options(out_dir: Path, s: dict, base: Path) -> RunOptions:
                       trim=bool(s.get("trim")), background=s.get("background"),
                       key_words=bool(s.get("key_words")), pinyin=bool(s.get("pinyin")), edition=s.get("edition"),
                       repeat=s.get("repeat") or 1, repeat_tempo=s.get("repeat_tempo") or 1.0,
-                      end_card=bool(s.get("end_card")))
+                      end_card=bool(s.get("end_card")), profile=s.get("profile"))
 
 
 def _learn(s: dict) -> LearnOptions | None:
