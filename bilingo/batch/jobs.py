@@ -28,8 +28,8 @@ MEDIA_SUFFIXES = frozenset(
     ".mp4 .mov .m4v .mkv .webm .avi .mts .ts .wmv .flv .mpg .mpeg .wav .flac .mp3 .m4a .aac .ogg .oga .opus .wma"
     .split())
 from ..translate.config import CHOICES as TRANSLATORS
-MODES = ("straight", "review", "render")
-MAX_BATCH = 64  # faster-whisper's batch size, as `--batch-size` allows  # --no-review, --until review, --render
+MODES = ("straight", "review", "render")  # --no-review, --until review, --render
+MAX_BATCH = 64  # faster-whisper's batch size, as `--batch-size` allows
 
 
 @dataclass
