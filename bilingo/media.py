@@ -30,6 +30,7 @@ class MediaInfo:
     height: int = 0
     fps: float = 0.0
     sar: float = 1.0  # the coded pixels' sample aspect ratio (width/height of one pixel)
+    audio_streams: int = 1  # bilingo listens to the first
 
 
 @lru_cache(maxsize=None)
@@ -91,7 +92,7 @@ def probe(path: Path) -> MediaInfo:
                 duration_ms=round(duration * 1000),
                 has_audio=bool(audio),
                 has_video=bool(video),
-                width=width, height=height, sar=sar,
+                width=width, height=height, sar=sar, audio_streams=len(audio),
                 fps=float(video[0].average_rate or 0) if video else 0.0,
             )
     except av.FFmpegError as exc:

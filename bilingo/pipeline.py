@@ -271,7 +271,12 @@ def _document(info: media.MediaInfo, audio, result: RunResult, opts: RunOptions,
         report.say(f"transcribing again: {len(old.cues)} cues ({edited} edited by a person) will be replaced")
     transcript, result.transcript_cached = _transcript(audio, sha, opts.transcribe, report)
     if not transcript.words:
-        raise BilingoError(f"{info.path.name}: no speech found (silence, noise or music); nothing to caption",
+        where = ""
+        if info.audio_streams > 1:  # say which stream was heard, and how to give bilingo another
+            where = (f" in the first of its {info.audio_streams} audio streams (the one bilingo listens to); to caption "
+                     f"another, extract it first, e.g. `ffmpeg -i {info.path.name} -map 0:v? -map 0:a:1 -c copy "
+                     f"second{info.path.suffix}` for the second")
+        raise BilingoError(f"{info.path.name}: no speech found{where} (silence, noise or music); nothing to caption",
                            ExitCode.NO_SPEECH)
     with report.stage("segment"):
         cues = segment.segment(transcript, profile=rules.profile(caption_profile(opts), transcript.language))

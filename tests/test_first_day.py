@@ -63,3 +63,24 @@ def test_lint_summary_comes_after_its_lines_on_one_stream(done, tmp_path):
     lines = proc.stdout.strip().splitlines()
     assert proc.returncode == 1 and len(lines) > 1
     assert "breaking a rule" in lines[-1] and not any("breaking a rule" in ln for ln in lines[:-1]), lines
+
+
+def test_speech_only_on_the_second_of_8_audio_streams_says_which_was_heard_and_how_to_choose(tmp_path):
+    """Issue 19 item 15: "no speech found" with no word of the 7 other streams."""
+    from bilingo.media import find_ffmpeg, probe
+
+    clip = tmp_path / "eight.mkv"
+    silent = ["-f", "lavfi", "-t", "11", "-i", "anullsrc=r=16000:cl=mono"]
+    inputs = [*silent, "-i", str(MEDIA / "jfk.flac"), *(arg for _ in range(6) for arg in silent)]
+    maps = [arg for k in range(8) for arg in ("-map", f"{k}:a")]
+    subprocess.run([find_ffmpeg(), "-v", "error", "-y", *inputs, *maps, "-c:a", "flac", "-t", "11", str(clip)],
+                   check=True)
+    assert probe(clip).audio_streams == 8
+    proc = bilingo("run", clip, "--out", tmp_path / "out", *FAST, "--translator", "none")
+    assert proc.returncode == ExitCode.NO_SPEECH, proc.stderr
+    line = assert_clean_failure(proc)
+    assert "first of its 8 audio streams" in line and "-map 0:a:1" in line, line
+    second = tmp_path / "second.mkv"
+    subprocess.run([find_ffmpeg(), "-v", "error", "-y", "-i", str(clip), "-map", "0:v?", "-map", "0:a:1", "-c", "copy",
+                    str(second)], check=True)  # what the message says to do
+    assert bilingo("run", second, "--out", tmp_path / "out2", *FAST, "--translator", "none").returncode == 0
