@@ -15,7 +15,8 @@ from pathlib import Path
 
 import msgspec
 
-from . import media, segment, subtitles
+from . import media, segment
+from .formats import vtt
 from .cache import stage_key
 from .errors import BilingoError, ExitCode, TranslatorUnavailable
 from .fsutil import atomic_write_text, check_writable, staging_dir, sweep_leftovers
@@ -425,7 +426,7 @@ def _write_vtts(doc: ClipDocument, out: Path, stem: str) -> list[Path]:
     for lang in ("en", "zh"):
         path = _inside(out, f"{stem}.{lang}.vtt")
         if any(c.text(lang).strip() for c in doc.cues):
-            subtitles.write_vtt(doc.cues, lang, path)
+            vtt.write_vtt(doc.cues, lang, path)
             written.append(path)
         else:
             path.unlink(missing_ok=True)

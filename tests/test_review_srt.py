@@ -11,7 +11,9 @@ import srt
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bilingo.layout import MAX_LINES, max_chars
 from bilingo.model import ClipDocument, Cue, Source, Transcript
+from bilingo.formats import srt as fsrt
 from bilingo.review import srt as rsrt
 
 from .conftest import MEDIA, assert_clean_failure, bilingo
@@ -39,7 +41,7 @@ def cue_lists(draw, en=any_text, zh=any_text):
 
 
 def roundtrip(cues: list[Cue], kind: str) -> rsrt.Merge:
-    return rsrt.merge(cues, rsrt.parse(rsrt.export_text(cues, kind), kind), kind)
+    return rsrt.merge(cues, fsrt.parse(rsrt.export_text(cues, kind), kind), kind)
 
 
 @settings(max_examples=150, deadline=None)
@@ -77,12 +79,12 @@ def test_sidecars_written_then_imported_change_nothing(cues):
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.text(max_size=400), st.sampled_from(rsrt.KINDS))
+@given(st.text(max_size=400), st.sampled_from(fsrt.KINDS))
 def test_any_text_is_subtitles_or_one_clear_error(text, kind):
     cues = [Cue(start=0, end=2000, en="a", zh="问", id="x"), Cue(start=2500, end=4000, en="b", zh="答", id="y")]
     try:
-        items = rsrt.parse(text, kind, "f.srt")
-    except rsrt.InvalidSRT as err:
+        items = fsrt.parse(text, kind, "f.srt")
+    except fsrt.InvalidSRT as err:
         assert str(err).startswith("f.srt") and "\n" not in str(err)
         return
     merged = rsrt.merge(cues, items, kind)  # whatever parsed merges into a valid cue list
@@ -92,8 +94,8 @@ def test_any_text_is_subtitles_or_one_clear_error(text, kind):
 
 def test_a_timing_line_srt_would_swallow_as_text_is_refused():
     broken = "1\n00:00:01,000 --> 00:00:02,000\nhi\n\n2\n00:0x:03,000 --> 00:00:04,000\nyo\n"
-    with pytest.raises(rsrt.InvalidSRT, match="line 6: cannot read '00:0x:03,000"):
-        rsrt.parse(broken, "en", "f.srt")
+    with pytest.raises(fsrt.InvalidSRT, match="line 6: cannot read '00:0x:03,000"):
+        fsrt.parse(broken, "en", "f.srt")
 
 
 def subtitles(*spec: tuple[int, int, str]) -> str:
@@ -106,18 +108,20 @@ CUES = [Cue(start=0, end=2000, en="One two three four.", zh="一二三四。", i
         Cue(start=4100, end=6000, en="Seven.", zh="七。", id="c", flags=("machine-translation",))]
 
 
-def test_a_split_keeps_the_id_and_the_other_language_on_the_larger_piece():
+def test_a_split_keeps_the_id_and_cuts_the_other_language_across_the_pieces():
     text = subtitles((0, 800, "One two"), (880, 2000, "three four."), (2100, 4000, "Five six."), (4100, 6000, "Seven."))
-    merged = rsrt.merge(CUES, rsrt.parse(text, "en"), "en")
+    merged = rsrt.merge(CUES, fsrt.parse(text, "en"), "en")
     assert [(c.start, c.end, c.en, c.zh, c.id) for c in merged.cues[:2]] == [
-        (0, 800, "One two", "", "a"), (880, 2000, "three four.", "一二三四。", "a")]
+        (0, 800, "One two", "一二", "a"), (880, 2000, "three four.", "三四。", "a")]
+    assert all("zh-cut" in c.flags for c in merged.cues[:2])  # bilingo's cut: flagged for a person to check
+    assert merged.authored[:2] == [{"en"}, {"en"}]  # the person wrote the English, not the cut Chinese
     assert merged.cues[2:] == CUES[1:]  # untouched cues are the very same
     assert merged.changes == ["cue 00:00:00,000 split into 2"]
 
 
 def test_a_merge_joins_both_languages_and_keeps_the_first_id():
     text = subtitles((0, 2000, "One two three four."), (2100, 6000, "Five six. Seven."))
-    merged = rsrt.merge(CUES, rsrt.parse(text, "en"), "en")
+    merged = rsrt.merge(CUES, fsrt.parse(text, "en"), "en")
     assert [(c.start, c.end, c.en, c.zh, c.id) for c in merged.cues] == [
         (0, 2000, "One two three four.", "一二三四。", "a"), (2100, 6000, "Five six. Seven.", "五六。七。", "b")]
     assert merged.changes == ["2 cues from 00:00:02,100 merged into one"]
@@ -125,7 +129,7 @@ def test_a_merge_joins_both_languages_and_keeps_the_first_id():
 
 def test_added_removed_and_retimed_cues_are_reported():
     text = subtitles((0, 2000, "一二三四。"), (2300, 4000, "五六。"), (6500, 7500, "八。"))
-    merged = rsrt.merge(CUES, rsrt.parse(text, "zh"), "zh")
+    merged = rsrt.merge(CUES, fsrt.parse(text, "zh"), "zh")
     assert [c.id for c in merged.cues] == ["a", "b", ""]
     assert merged.cues[1].start == 2300 and merged.cues[2].zh == "八。" and merged.cues[2].en == ""
     assert merged.changes == ["cue 00:00:02,100: timing 00:00:02,100 --> 00:00:04,000 became 00:00:02,300 --> "
@@ -141,16 +145,16 @@ def test_added_removed_and_retimed_cues_are_reported():
 ])
 def test_broken_files_say_where(text, where):
     kind = "bi" if "问题" in text else "en"
-    with pytest.raises(rsrt.InvalidSRT, match=where):
-        rsrt.parse(text, kind, "x.srt")
+    with pytest.raises(fsrt.InvalidSRT, match=where):
+        fsrt.parse(text, kind, "x.srt")
 
 
 def test_kind_comes_from_the_name_or_the_content(tmp_path):
-    assert rsrt.kind_of(tmp_path / "talk.zh.srt", "") == "zh"
-    assert rsrt.kind_of(tmp_path / "talk.BI.edited.srt", "") == "bi"
-    assert rsrt.kind_of(tmp_path / "x.srt", subtitles((0, 1000, "中文"))) == "zh"
-    assert rsrt.kind_of(tmp_path / "x.srt", subtitles((0, 1000, "中文\nChinese"))) == "bi"
-    assert rsrt.kind_of(tmp_path / "x.srt", subtitles((0, 1000, "English"))) == "en"
+    assert fsrt.kind_of(tmp_path / "talk.zh.srt", "") == "zh"
+    assert fsrt.kind_of(tmp_path / "talk.BI.edited.srt", "") == "bi"
+    assert fsrt.kind_of(tmp_path / "x.srt", subtitles((0, 1000, "中文"))) == "zh"
+    assert fsrt.kind_of(tmp_path / "x.srt", subtitles((0, 1000, "中文\nChinese"))) == "bi"
+    assert fsrt.kind_of(tmp_path / "x.srt", subtitles((0, 1000, "English"))) == "en"
 
 
 # --- a real clip through the command line ------------------------------------------------------
@@ -161,13 +165,16 @@ def out(clip, tmp_path):
     return tmp_path / "out"
 
 
-def test_sidecars_hold_the_cues_own_text(out):
+def test_sidecars_hold_the_cues_own_text_in_lines_the_rules_allow(out):
     doc = ClipDocument.load(out / "jfk.bilingo.json")
     for kind in ("en", "zh"):
         subs = list(srt.parse((out / f"jfk.{kind}.srt").read_text(encoding="utf-8")))
-        assert [s.content for s in subs] == [c.text(kind) for c in doc.cues]  # punctuation kept, nothing wrapped
+        assert [s.content.replace("\n", " " if kind == "en" else "") for s in subs] == [c.text(kind) for c in doc.cues]
+        assert all(len(line) <= max_chars(kind) for s in subs for line in s.content.split("\n"))
+        assert all(len(s.content.split("\n")) <= MAX_LINES for s in subs)
+    assert any("\n" in s.content for s in srt.parse((out / "jfk.zh.srt").read_text(encoding="utf-8")))
     bi = list(srt.parse((out / "jfk.bi.srt").read_text(encoding="utf-8")))
-    assert [s.content for s in bi] == [f"{c.zh}\n{c.en}" for c in doc.cues]
+    assert ["".join(s.content.split()) for s in bi] == ["".join((c.zh + c.en).split()) for c in doc.cues]
     assert set(doc.sidecars) == {"jfk.en.srt", "jfk.zh.srt", "jfk.bi.srt"}
 
 
@@ -180,7 +187,7 @@ def test_editing_one_cue_in_the_file_changes_exactly_that_cue(out):
     path.write_text(srt.compose(subs), encoding="utf-8")
     proc = bilingo("import", doc_path, path)
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.splitlines() == [f"jfk.zh.srt: cue {rsrt._ts(before.cues[1].start)}: zh text → "
+    assert proc.stdout.splitlines() == [f"jfk.zh.srt: cue {rsrt.timestamp(before.cues[1].start)}: zh text → "
                                         "'而要问：你能为国家做什么。'"]
     after = ClipDocument.load(doc_path)
     assert after.cues[1] == replace(before.cues[1], zh="而要问：你能为国家做什么。")
@@ -222,8 +229,8 @@ def test_a_run_stops_for_an_edited_sidecar_until_it_is_imported_or_discarded(out
 def test_a_file_that_is_not_utf8_says_which_line(tmp_path):
     path = tmp_path / "latin.en.srt"
     path.write_bytes("1\n00:00:00,000 --> 00:00:01,000\ncafé\n".encode("latin-1"))
-    with pytest.raises(rsrt.InvalidSRT, match="latin.en.srt line 3: not UTF-8"):
-        rsrt.read_file(path)
+    with pytest.raises(fsrt.InvalidSRT, match="latin.en.srt line 3: not UTF-8"):
+        fsrt.read_file(path)
 
 
 def test_importing_one_edited_sidecar_leaves_another_for_its_own_import(out):

@@ -18,6 +18,7 @@ from pathlib import Path
 import msgspec
 
 from ..errors import BilingoError, ExitCode
+from ..fsutil import read_user_text
 from ..pipeline import RunOptions
 from ..transcribe import ENGINES, TranscribeOptions
 
@@ -26,6 +27,8 @@ MEDIA_SUFFIXES = frozenset(
     .split())
 from ..translate.config import CHOICES as TRANSLATORS
 MODES = ("straight", "review", "render")  # --no-review, --until review, --render
+
+MAX_JOB_BYTES = 1 << 20  # a job file lists recordings and settings: kilobytes
 
 
 @dataclass
@@ -81,10 +84,7 @@ class _JobFile(_Settings, forbid_unknown_fields=True):
 
 
 def load_job(path: Path) -> tuple[_JobFile, str]:
-    try:
-        raw = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise BilingoError(f"cannot read the job file {path}: {exc}", ExitCode.BAD_INPUT) from exc
+    raw = read_user_text(path, "job", MAX_JOB_BYTES)
     try:
         data = tomllib.loads(raw)
     except tomllib.TOMLDecodeError as exc:  # its message ends with "(at line N, column M)"

@@ -17,7 +17,7 @@ from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from typing import Callable, Sequence
 
 from ..errors import TranslatorUnavailable
-from ..model import Cue, is_cjk, other_language
+from ..model import Cue, has_hanzi, other_language
 from . import sentences as S
 from .glossary import FLAG as GLOSSARY_FLAG, Glossary
 from .memory import HUMAN, MACHINE as MACHINE_ORIGIN, RANK, TranslationMemory, normalise
@@ -180,7 +180,7 @@ def _translate_batch(translator, batch: list[S.Sentence], context, target: str) 
 
 
 def _checked(answer: str, s: S.Sentence, target: str) -> list[str] | None:
-    if not answer.strip() or (target == "en" and any(is_cjk(ch) for ch in answer)):
+    if not answer.strip() or (target == "en" and has_hanzi(answer)):
         return None  # no translation: still in the source script
     return S.split(answer, s.parts, target)
 
@@ -201,5 +201,5 @@ def _per_cue(translator, todo: list[S.Sentence], out: list[Cue], source: str, ta
         for i in sentence.cues:
             if needs_translation(out[i], target):
                 text = translator.translate_cue(out[i], source).strip()
-                if text and not (target == "en" and any(is_cjk(ch) for ch in text)):
+                if text and not (target == "en" and has_hanzi(text)):
                     _fill(out, S.Sentence((i,), (out[i].text(source),), source), [text], target, (MACHINE,))
