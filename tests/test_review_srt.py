@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 import srt
@@ -12,9 +13,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bilingo.layout import MAX_LINES, max_chars
-from bilingo.model import ClipDocument, Cue, Source, Transcript
+from bilingo.model import ClipDocument, Cue, Source, Transcript, has_hanzi
 from bilingo.formats import srt as fsrt
 from bilingo.review import srt as rsrt
+from bilingo.translate.memory import TranslationMemory, shared_path
 
 from .conftest import MEDIA, assert_clean_failure, bilingo
 from .review_clip import clip  # noqa: F401 - a fixture
@@ -246,3 +248,192 @@ def test_importing_one_edited_sidecar_leaves_another_for_its_own_import(out):
     doc = ClipDocument.load(doc_path)
     assert "ask NOT" in doc.cues[0].en and doc.cues[0].zh.startswith("因此")
     assert rsrt.edited_sidecars(doc, doc_path) == []
+
+
+# --- sidecars a person opens in an editor (issue 15) -------------------------------------------
+
+def rules_broken_by_lines(path) -> list[str]:
+    """The line rules `bilingo lint` checks (characters a line, lines a language) on an SRT as written."""
+    broken = []
+    for sub in srt.parse(path.read_text(encoding="utf-8")):
+        lines = sub.content.split("\n")
+        for lang, mine in (("zh", [ln for ln in lines if has_hanzi(ln)]), ("en", [ln for ln in lines if not has_hanzi(ln)])):
+            broken += [f"{path.name} {sub.index} [{lang}]: {len(ln)} chars" for ln in mine if len(ln) > max_chars(lang)]
+            if len(mine) > MAX_LINES:
+                broken.append(f"{path.name} {sub.index} [{lang}]: {len(mine)} lines")
+    return broken
+
+
+def test_every_sidecar_of_the_suites_clips_passes_the_line_rules(out, done):
+    sidecars = sorted(out.glob("*.srt")) + sorted(done.glob("*.srt"))
+    assert {p.name for p in sidecars} == {"jfk.en.srt", "jfk.zh.srt", "jfk.bi.srt"}
+    assert [b for p in sidecars for b in rules_broken_by_lines(p)] == []
+    proc = bilingo("lint", out / "jfk.bilingo.json")
+    assert not [ln for ln in proc.stdout.splitlines() if "line-length" in ln or " lines " in ln], proc.stdout
+
+
+def rewrap(path, join: str) -> None:
+    """The file as a subtitle editor saves it: renumbered, CRLF line ends, every subtitle re-wrapped."""
+    subs = list(srt.parse(path.read_text(encoding="utf-8")))
+    for sub in subs:
+        sub.content = join(sub.content)
+    path.write_bytes(srt.compose(subs).replace("\n", "\r\n").encode("utf-8-sig"))
+
+
+def test_unchanged_and_rewrapped_sidecars_import_as_no_change(out):
+    doc_path = out / "jfk.bilingo.json"
+    saved = doc_path.read_bytes()
+    en, zh, bi = (out / f"jfk.{k}.srt" for k in ("en", "zh", "bi"))
+    proc = bilingo("import", doc_path, en, zh, bi)
+    assert proc.returncode == 0 and proc.stdout == "" and "no changes imported" in proc.stderr, proc.stderr
+    rewrap(en, lambda text: text.replace("\n", " "))  # one long line each
+    rewrap(zh, lambda text: text.replace("\n", "")[:5] + "\n" + text.replace("\n", "")[5:])  # broken elsewhere
+    rewrap(bi, lambda text: text.replace(" ", "\n"))  # a word a line
+    proc = bilingo("import", doc_path, en, zh, bi)
+    assert proc.returncode == 0 and proc.stdout == "" and "no changes imported" in proc.stderr, proc.stderr
+    assert doc_path.read_bytes() == saved
+
+
+def test_a_word_changed_inside_a_wrapped_cue_imports_as_exactly_that_change(out):
+    doc_path = out / "jfk.bilingo.json"
+    before = ClipDocument.load(doc_path)
+    path = out / "jfk.en.srt"
+    text = path.read_text(encoding="utf-8")
+    assert "fellow Americans\nask not" in text  # the word is inside a wrapped cue
+    path.write_text(text.replace("ask not", "ask NOT"), encoding="utf-8")
+    proc = bilingo("import", doc_path, path)
+    assert proc.returncode == 0, proc.stderr
+    after = ClipDocument.load(doc_path)
+    assert after.cues[0] == replace(before.cues[0], en=before.cues[0].en.replace("ask not", "ask NOT"),
+                                    edited=(*before.cues[0].edited, "en"))
+    assert after.cues[1:] == before.cues[1:]
+    assert proc.stdout.splitlines() == [f"jfk.en.srt: cue 00:00:00,000: en text → {after.cues[0].en[:50]!r}"[:-1] + "…'"]
+
+
+def split_first(path, at_word: int) -> None:
+    """Split the first subtitle of an English sidecar in two at a word, as a person does in an editor."""
+    subs = list(srt.parse(path.read_text(encoding="utf-8")))
+    first = subs[0]
+    words = first.content.split()
+    middle = first.start + (first.end - first.start) / 2
+    pieces = [srt.Subtitle(0, first.start, middle - srt.timedelta(milliseconds=40), " ".join(words[:at_word])),
+              srt.Subtitle(0, middle + srt.timedelta(milliseconds=40), first.end, " ".join(words[at_word:]))]
+    path.write_text(srt.compose(pieces + subs[1:]), encoding="utf-8")
+
+
+@pytest.mark.parametrize("order", ["en first", "zh first"])
+def test_a_split_in_one_file_survives_the_untouched_other_file_in_either_order(out, order):
+    doc_path = out / "jfk.bilingo.json"
+    before = ClipDocument.load(doc_path)
+    en, zh = out / "jfk.en.srt", out / "jfk.zh.srt"
+    split_first(en, 4)
+    proc = bilingo("import", doc_path, *((en, zh) if order == "en first" else (zh, en)))
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines() == ["jfk.en.srt: cue 00:00:00,000 split into 2"]  # nothing merged back
+    after = ClipDocument.load(doc_path)
+    assert len(after.cues) == len(before.cues) + 1
+    first, second = after.cues[:2]
+    assert (first.en, second.en) == ("And so my fellow", "Americans ask not what your country")
+    assert first.zh and second.zh and first.zh + second.zh == before.cues[0].zh  # cut, nothing lost
+    assert "zh-cut" in first.flags and "zh-cut" in second.flags  # and flagged for review
+    assert after.cues[2:] == before.cues[1:]
+    memory = TranslationMemory(shared_path())
+    try:
+        assert memory.count() == {}  # the cut Chinese is bilingo's, not a person's entry
+    finally:
+        memory.close()
+
+
+def test_the_memory_holds_what_a_person_wrote_and_nothing_from_a_half_imported_state(out):
+    doc_path = out / "jfk.bilingo.json"
+    en, zh = out / "jfk.en.srt", out / "jfk.zh.srt"
+    split_first(en, 4)
+    zh.write_text(zh.read_text(encoding="utf-8").replace("而要问", "而是要问"), encoding="utf-8")
+    proc = bilingo("import", doc_path, zh, en)
+    assert proc.returncode == 0, proc.stderr
+    after = ClipDocument.load(doc_path)
+    assert after.cues[-1].zh == "而是要问你能为你的国家做什么。" and "zh" in after.cues[-1].edited
+    memory = TranslationMemory(shared_path())
+    try:
+        assert [(e.en, e.zh) for e in memory.entries()] == [(after.cues[-1].en, after.cues[-1].zh)]
+    finally:
+        memory.close()
+
+
+def test_the_same_cue_changed_differently_in_two_files_is_refused_whole(out):
+    doc_path = out / "jfk.bilingo.json"
+    en, bi = out / "jfk.en.srt", out / "jfk.bi.srt"
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    en.write_text(en.read_text(encoding="utf-8").replace("ask not", "ask NOT"), encoding="utf-8")
+    bi.write_text(bi.read_text(encoding="utf-8").replace("ask not", "ask never"), encoding="utf-8")
+    edited = {**before, en.name: en.read_bytes(), bi.name: bi.read_bytes()}
+    line = assert_clean_failure(bilingo("import", doc_path, en, bi))
+    assert "jfk.bi.srt: the subtitles from 00:00:00,000 were also changed" in line
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == edited
+
+
+# --- faults from issue 19 ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("content", ["", "\n\n  \n", "\ufeff"])
+def test_a_file_with_no_subtitles_changes_nothing(out, content):
+    """Item 1: an empty zh.srt printed "removed cue" for every cue and left none."""
+    doc_path = out / "jfk.bilingo.json"
+    path = out / "jfk.zh.srt"
+    path.write_text(content, encoding="utf-8")
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    line = assert_clean_failure(bilingo("import", doc_path, path))
+    assert line == f"bilingo: error: no subtitles in {path}: nothing was imported (to remove cues, delete their " \
+                   "subtitles and keep the others)"
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+
+
+def test_an_import_removing_every_cue_or_many_is_refused_unless_forced(out):
+    doc_path = out / "jfk.bilingo.json"
+    path = out / "jfk.en.srt"
+    path.write_text(subtitles((10_800, 11_000, "Only this.")), encoding="utf-8")
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    line = assert_clean_failure(bilingo("import", doc_path, path))
+    assert "jfk.en.srt would remove every cue of the clip" in line and "--force" in line
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    proc = bilingo("import", doc_path, path, "--force")
+    assert proc.returncode == 0, proc.stderr
+    assert [c.en for c in ClipDocument.load(doc_path).cues] == ["Only this."]
+
+
+def test_removing_more_than_a_few_cues_needs_force():
+    cues = [Cue(start=n * 1000, end=n * 1000 + 900, en=f"cue {n}", id=f"c{n}") for n in range(10)]
+    kept = subtitles(*((c.start, c.end, c.en) for c in cues[:6]))
+    merged = rsrt.merge(cues, fsrt.parse(kept, "en"), "en")
+    assert merged.removed == 4 and len(merged.cues) == 6
+    with pytest.raises(fsrt.InvalidSRT, match="would remove 4 cues"):
+        rsrt._check_removals(Path("x.en.srt"), merged, cues, "en", force=False)
+    rsrt._check_removals(Path("x.en.srt"), merged, cues, "en", force=True)
+    three = rsrt.merge(cues, fsrt.parse(subtitles(*((c.start, c.end, c.en) for c in cues[:7])), "en"), "en")
+    rsrt._check_removals(Path("x.en.srt"), three, cues, "en", force=False)  # a few: a person's edit
+
+
+def test_a_subtitle_long_after_the_recording_is_refused(out):
+    """Item 7: a subtitle ending at 10,020 s on an 11 s clip was accepted silently."""
+    doc_path = out / "jfk.bilingo.json"
+    path = out / "jfk.en.srt"
+    path.write_text(path.read_text(encoding="utf-8") + "\n3\n02:47:00,000 --> 02:47:00,020\nlate\n", encoding="utf-8")
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    line = assert_clean_failure(bilingo("import", doc_path, path))
+    assert "jfk.en.srt line 13: this subtitle ends at 02:47:00,020, after the recording ends (00:00:11" in line
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+
+
+def test_a_nul_in_a_persons_text_never_reaches_the_document_and_lint_flags_one_already_there(out):
+    """Item 13: a NUL in a cue (from an import or a page save) cut the burned caption short."""
+    from bilingo.review.state import record_edits
+
+    doc_path = out / "jfk.bilingo.json"
+    doc = ClipDocument.load(doc_path)
+    record_edits(doc, [replace(doc.cues[0], en="And so my fel\x00low\tAmericans"), *doc.cues[1:]])
+    assert doc.cues[0].en == "And so my fellow Americans"  # what the page's save goes through
+    raw = json.loads(doc_path.read_text(encoding="utf-8"))
+    raw["cues"][1]["en"] = "can do\u0000 for you"  # a hand edit of the document
+    doc_path.write_text(json.dumps(raw, ensure_ascii=False), encoding="utf-8")
+    proc = bilingo("lint", doc_path)
+    assert proc.returncode == 1 and "cue 2 [en]: control: 1 control character in the text" in proc.stdout, proc.stdout
+    assert "cue 2 [en]: control" in bilingo("approve", doc_path).stderr  # a hard rule: not approved

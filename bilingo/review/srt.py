@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ..errors import BilingoError, ExitCode
-from ..formats.srt import KINDS, InvalidSRT, Item, langs_of, norm, read_file, soft_key, timestamp, to_srt
+from ..formats.srt import KINDS, InvalidSRT, Item, langs_of, norm, parse, read_file, soft_key, timestamp, to_srt
 from ..fsutil import atomic_write_text
 from ..model import LANGS, ClipDocument, Cue, join_words
 
@@ -111,8 +111,48 @@ def write_sidecars(doc: ClipDocument, doc_path: Path, discard_edits: bool = Fals
         if not same:
             atomic_write_text(path, data.decode("utf-8"))
         doc.sidecars[path.name] = _sha(data)
+        _keep_written(data)
         written.append(path)
     return written
+
+
+def _written_store() -> Path:
+    from ..cache import cache_dir
+
+    return cache_dir() / "sidecars"
+
+
+def _keep_written(data: bytes) -> None:
+    """Keep a copy of what bilingo wrote into a sidecar, by its hash: while a person edits the file,
+    the clip may change elsewhere (a save on the review page), and the import must still tell what
+    the person changed in the file from what bilingo wrote there. A copy that cannot be kept only
+    makes that import compare with the clip as it is now."""
+    from ..fsutil import atomic_write_bytes
+
+    path = _written_store() / f"{_sha(data)}.srt"
+    try:
+        if not path.is_file():
+            atomic_write_bytes(path, data)
+    except (OSError, BilingoError):
+        pass
+
+
+def written_cues(doc: ClipDocument, doc_path: Path, path: Path, kind: str) -> list[Cue]:
+    """The cues a file to import was written from: the clip's when it is not one of its sidecars or
+    the clip has not changed since, else those of the copy kept when bilingo wrote it."""
+    sidecar = sidecar_path(doc_path, kind)
+    recorded = doc.sidecars.get(sidecar.name)
+    try:
+        if not recorded or path.resolve() != sidecar.resolve():
+            return doc.cues
+        if _sha(export_text(doc.cues, kind).encode("utf-8")) == recorded:
+            return doc.cues
+        data = (_written_store() / f"{recorded}.srt").read_bytes()
+    except OSError:
+        return doc.cues
+    if _sha(data) != recorded:
+        return doc.cues
+    return [Cue(start=i.start, end=i.end, **_full(i.texts)) for i in parse(data.decode("utf-8"), kind, path.name)]
 
 
 # --- merging --------------------------------------------------------------------------------------
@@ -241,8 +281,12 @@ def _apply(group: list[Cue], subs: list[Item], cur: list[Cue], cur_auth: list[se
     raise _conflict(name, at)
 
 
+class Conflict(InvalidSRT):
+    """Two files of one import change the same cues in ways that contradict each other."""
+
+
 def _conflict(name: str, at: int) -> InvalidSRT:
-    return InvalidSRT(f"{name}: the subtitles from {timestamp(at)} were also changed by a file imported before it, "
+    return Conflict(f"{name}: the subtitles from {timestamp(at)} were also changed by a file imported before it, "
                       "differently; nothing was imported: import the files one at a time and check each")
 
 
@@ -263,8 +307,6 @@ def _pair(group: list[Cue], auth: list[set[str]], subs: list[Item], langs: tuple
     """One group: each cue goes to the subtitle it overlaps most; a subtitle that gets several cues
     merges them, one that gets none is a piece split off the cue it overlaps most. Returns the cues
     and, for each, the languages a person wrote in it."""
-    from ..translate.sentences import split
-
     def most(j: int) -> int:
         return max(range(len(group)), key=lambda k: _overlap(group[k].start, group[k].end, subs[j].start, subs[j].end))
 
@@ -280,7 +322,7 @@ def _pair(group: list[Cue], auth: list[set[str]], subs: list[Item], langs: tuple
             sources = [" ".join(subs[j].texts[lang] for lang in langs) for j in mine]
             for lang in others:
                 if cue.text(lang).strip():
-                    for j, part in zip(mine, split(cue.text(lang), sources, lang)):
+                    for j, part in zip(mine, _cut(cue.text(lang), sources, lang, mine.index(best_sub[k]))):
                         cut.setdefault(j, {})[lang] = part
     out, out_auth = [], []
     for j, sub in enumerate(subs):
@@ -310,6 +352,17 @@ def _pair(group: list[Cue], auth: list[set[str]], subs: list[Item], langs: tuple
         out_auth.append(kept | wrote)
     _describe(group, subs, out, langs, label, changes)
     return out, out_auth
+
+
+def _cut(text: str, sources: list[str], lang: str, main: int) -> list[str]:
+    """`text` cut across pieces as a translation is cut onto cues; too short to cut (a word for two
+    pieces), it stays whole on the main piece rather than be repeated."""
+    from ..translate.sentences import split
+
+    parts = split(text, sources, lang)
+    if soft_key(" ".join(parts), lang) == soft_key(text, lang):
+        return parts
+    return [text.strip() if n == main else "" for n in range(len(sources))]
 
 
 def _describe(group: list[Cue], subs: list[Item], out: list[Cue], langs: tuple[str, ...], label: str,
@@ -355,12 +408,8 @@ def import_files(doc_path: Path, files: list[Path], kind: str | None = None,
     parsed = [(path, *read_file(path, kind)) for path in files]
     with document_lock(doc_path):
         doc = ClipDocument.load(doc_path)
-        cues, authored, changes = doc.cues, [set() for _ in doc.cues], []
-        for path, k, items in parsed:
-            merged = merge(doc.cues, items, k, path.name, current=cues, authored=authored,
-                           end_ms=doc.source.duration_ms)
-            _check_removals(path, merged, doc.cues, k, force)
-            cues, authored, changes = merged.cues, merged.authored, changes + merged.changes
+        bases = [written_cues(doc, doc_path, path, k) for path, k, _ in parsed]
+        cues, authored, changes = _merge_all(doc, [(*f, b) for f, b in zip(parsed, bases)], force)
         remember = state.record_edits(doc, cues, authored)
         try:
             ClipDocument.from_json(doc.to_json())
@@ -371,6 +420,30 @@ def import_files(doc_path: Path, files: list[Path], kind: str | None = None,
     for cue in remember:
         state.remember_human(doc, cue)
     return doc, changes
+
+
+def _merge_all(doc: ClipDocument, parsed: list, force: bool) -> tuple[list[Cue], list[set[str]], list[str]]:
+    """The files merged one after the other. Where one order makes two files' changes contradict
+    (a split in one file, the same cue's text changed in another), another order may not: the
+    first order that works is taken, so the order the files are given in does not matter."""
+    from itertools import permutations
+
+    first: Conflict | None = None
+    for order in permutations(parsed) if len(parsed) <= 4 else [parsed]:
+        try:
+            return _merge_in_order(doc, list(order), force)
+        except Conflict as exc:
+            first = first or exc
+    raise first  # type: ignore[misc]
+
+
+def _merge_in_order(doc: ClipDocument, parsed: list, force: bool) -> tuple[list[Cue], list[set[str]], list[str]]:
+    cues, authored, changes = doc.cues, [set() for _ in doc.cues], []
+    for path, k, items, base in parsed:
+        merged = merge(base, items, k, path.name, current=cues, authored=authored, end_ms=doc.source.duration_ms)
+        _check_removals(path, merged, base, k, force)
+        cues, authored, changes = merged.cues, merged.authored, changes + merged.changes
+    return cues, authored, changes
 
 
 def _check_removals(path: Path, merged: Merge, cues: list[Cue], kind: str, force: bool) -> None:
