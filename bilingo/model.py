@@ -188,12 +188,14 @@ class ClipDocument:
 
     @classmethod
     def load(cls, path: Path) -> "ClipDocument":
+        """The document at `path`, its kind and size checked before it is read (fsutil.read_user_file)."""
+        from .fsutil import read_user_file
+
         try:
-            return cls.from_json(path.read_bytes())
-        except (OSError, ValueError) as exc:
-            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            return cls.from_json(read_user_file(path, "clip document", MAX_DOCUMENT_BYTES, empty_ok=True))
+        except ValueError as exc:
             raise BilingoError(
-                f"cannot read clip document {path}: {reason}; fix or move it aside to start over",
+                f"cannot read clip document {path}: {exc}; fix or move it aside to start over",
                 ExitCode.BAD_INPUT,
             ) from exc
 

@@ -437,3 +437,24 @@ def test_a_nul_in_a_persons_text_never_reaches_the_document_and_lint_flags_one_a
     proc = bilingo("lint", doc_path)
     assert proc.returncode == 1 and "cue 2 [en]: control: 1 control character in the text" in proc.stdout, proc.stdout
     assert "cue 2 [en]: control" in bilingo("approve", doc_path).stderr  # a hard rule: not approved
+
+
+def test_a_save_on_the_page_while_a_sidecar_is_edited_is_not_undone_by_its_import(tmp_path):
+    """The file is compared with what bilingo wrote into it, not with the clip as the page left it."""
+    from bilingo.review.state import record_edits
+
+    path = tmp_path / "talk.bilingo.json"
+    doc = ClipDocument(source=Source(path="talk.wav", audio_sha256="0" * 64, duration_ms=7000, has_video=False),
+                       transcript=Transcript(language="en", language_probability=1.0, words=(), duration_ms=7000),
+                       cues=[replace(c, flags=()) for c in CUES])
+    rsrt.write_sidecars(doc, path)
+    doc.save(path)
+    en = path.with_name("talk.en.srt")
+    en.write_text(en.read_text(encoding="utf-8").replace("Seven.", "Seven!"), encoding="utf-8")  # in an editor
+    doc = ClipDocument.load(path)  # meanwhile, on the review page
+    record_edits(doc, [replace(doc.cues[0], en="One, two, three, four."), *doc.cues[1:]])
+    rsrt.write_sidecars(doc, path, keep_edited=True)
+    doc.save(path)
+    after, changes = rsrt.import_files(path, [en])
+    assert [c.en for c in after.cues] == ["One, two, three, four.", "Five six.", "Seven!"]
+    assert changes == ["talk.en.srt: cue 00:00:04,100: en text → 'Seven!'"]
