@@ -308,6 +308,13 @@ def test_a_word_changed_inside_a_wrapped_cue_imports_as_exactly_that_change(out)
                                     edited=(*before.cues[0].edited, "en"))
     assert after.cues[1:] == before.cues[1:]
     assert proc.stdout.splitlines() == [f"jfk.en.srt: cue 00:00:00,000: en text → {after.cues[0].en[:50]!r}"[:-1] + "…'"]
+    assert "ask NOT" in (out / "jfk.en.vtt").read_text(encoding="utf-8")  # the WebVTT follows the import
+
+
+def test_an_import_brings_the_webvtt_of_the_language_it_adds(out):
+    """The clip was made without a translation; its Chinese came from `bilingo import`: jfk.zh.vtt shows it."""
+    shown = (out / "jfk.zh.vtt").read_text(encoding="utf-8")
+    assert shown.startswith("WEBVTT") and "不要问你的国家能为你做什么" in shown
 
 
 def split_first(path, at_word: int) -> None:

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ..errors import BilingoError, ExitCode
+from ..formats import vtt
 from ..formats.srt import KINDS, InvalidSRT, Item, langs_of, norm, parse, read_file, soft_key, timestamp, to_srt
 from ..fsutil import atomic_write_text
 from ..model import LANGS, ClipDocument, Cue, join_words
@@ -86,8 +87,8 @@ def check_sidecars(doc: ClipDocument, doc_path: Path) -> None:
 
 def write_sidecars(doc: ClipDocument, doc_path: Path, discard_edits: bool = False,
                    keep_edited: bool = False, imported: tuple[Path, ...] = ()) -> list[Path]:
-    """Write the three sidecars from the document and record their hashes in it (the caller saves the
-    document). A sidecar a person edited stops the write (BilingoError) unless `discard_edits`; with
+    """Write the three SRT sidecars from the document and record their hashes in it (the caller saves
+    the document), and the WebVTT files beside them. A sidecar a person edited stops the write (BilingoError) unless `discard_edits`; with
     `keep_edited` it is left as it is instead. Files just imported count as unedited. A kind with no
     text loses its stale file."""
     done = {p.resolve() for p in imported}
@@ -113,6 +114,20 @@ def write_sidecars(doc: ClipDocument, doc_path: Path, discard_edits: bool = Fals
         doc.sidecars[path.name] = _sha(data)
         _keep_written(data)
         written.append(path)
+    return written + _write_vtts(doc, doc_path)
+
+
+def _write_vtts(doc: ClipDocument, doc_path: Path) -> list[Path]:
+    """WebVTT per language with text, as shown (formats/vtt), beside the SRT files and always in step
+    with the document; a language edited away loses its stale file."""
+    written = []
+    for lang in LANGS:
+        path = doc_path.with_name(f"{stem_of(doc_path)}.{lang}.vtt")
+        if any(c.text(lang).strip() for c in doc.cues):
+            vtt.write_vtt(doc.cues, lang, path)
+            written.append(path)
+        else:
+            path.unlink(missing_ok=True)
     return written
 
 
