@@ -243,7 +243,7 @@ def read_user_text(path: Path, what: str, max_bytes: int = MAX_USER_FILE_BYTES, 
     """A UTF-8 text file a person named, read as `read_user_file` does, or one line saying why not."""
     raw = read_user_file(path, what, max_bytes, empty_ok)
     try:
-        return raw.decode("utf-8-sig")
+        return raw.decode("utf-8-sig").replace("\r\n", "\n").replace("\r", "\n")  # as open() in text mode reads
     except UnicodeDecodeError as exc:
         line = raw[:exc.start].count(b"\n") + 1
         raise BilingoError(f"cannot read {what} {path}: line {line} is not UTF-8 text; save it as UTF-8",

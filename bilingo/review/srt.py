@@ -236,7 +236,6 @@ def merge(cues: list[Cue], items: list[Item], kind: str, name: str = "", current
     not run past."""
     current = cues if current is None else current
     authored = [set() for _ in current] if authored is None else authored
-    langs = langs_of(kind)
     label = f"{name}: " if name else ""
     starts, ends = [c.start for c in current], [c.end for c in current]
     result = Merge([])
