@@ -300,8 +300,9 @@ class Conflict(InvalidSRT):
 
 
 def _conflict(name: str, at: int) -> InvalidSRT:
-    return Conflict(f"{name}: the subtitles from {timestamp(at)} were also changed by a file imported before it, "
-                      "differently; nothing was imported: import the files one at a time and check each")
+    return Conflict(f"{name}: the subtitles from {timestamp(at)} were also changed since bilingo wrote this file (by "
+                    "another file of this import, or on the review page), differently; nothing was imported: import "
+                    "the files one at a time and check each")
 
 
 def _check_end(subs: list[Item], end_ms: int, name: str) -> None:
