@@ -212,6 +212,8 @@ def _review_commands(sub) -> None:
     imp.add_argument("files", type=Path, nargs="+", metavar="FILE.srt",
                      help="NAME.en.srt, NAME.zh.srt or NAME.bi.srt (both languages, Chinese lines first)")
     imp.add_argument("--lang", choices=("en", "zh", "bi"), help="what the files hold (default: from the name)")
+    imp.add_argument("--force", action="store_true",
+                     help="import although the files remove more than 3 cues, or every cue")
     imp.add_argument("--out", type=Path, metavar="DIR", help=OUT_HELP)
     approve = sub.add_parser("approve", help="approve clips for rendering")
     approve.add_argument("clips", type=Path, nargs="+", metavar="CLIP", help=CLIP_HELP)
@@ -422,7 +424,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     from .review.srt import edited_sidecars, import_files
 
     doc_path = clip_document(args.clip, args.out)
-    doc, changes = import_files(doc_path, args.files, args.lang)
+    doc, changes = import_files(doc_path, args.files, args.lang, force=args.force)
     for line in changes:
         print(line)
     print(f"{doc_path.name}: {len(changes) or 'no'} change{'s' if len(changes) != 1 else ''} imported; "

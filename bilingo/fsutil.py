@@ -182,14 +182,69 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def read_user_text(path: Path, what: str) -> str:
-    """A text file a person gave bilingo (memory, glossary…), or one line saying why it cannot be read."""
-    from .errors import BilingoError, ExitCode
+MAX_USER_FILE_BYTES = 64 << 20  # a memory of 100k sentences is ~20 MB; nothing a person names is bigger
+
+
+def _size(n: int) -> str:
+    return f"{n / (1 << 20):.1f} MB" if n >= 1 << 20 else f"{n / 1024:.0f} KB" if n >= 1024 else f"{n} bytes"
+
+
+def _not_a_file(mode: int) -> str | None:
+    """Why a file of this mode is not one to read as text, or None for a regular file."""
+    import stat
+
+    if stat.S_ISREG(mode):
+        return None
+    if stat.S_ISDIR(mode):
+        return "it is a folder"
+    kind = ("a pipe (FIFO)" if stat.S_ISFIFO(mode) else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
+            else "a socket" if stat.S_ISSOCK(mode) else "not a regular file")
+    return f"it is {kind}, not a file"
+
+
+def read_user_file(path: Path, what: str, max_bytes: int = MAX_USER_FILE_BYTES, empty_ok: bool = False) -> bytes:
+    """The bytes of a file a person named (an SRT, a memory, a glossary, presets, a job file), or one
+    BilingoError (exit 2) saying why not. Its kind and size are checked on the open file before
+    anything is read (a FIFO would hang, /dev/zero never ends, a folder is not text), and the read
+    itself stops at `max_bytes`, since a file can grow between the check and the read."""
+    def bad(why: str) -> BilingoError:
+        return BilingoError(f"cannot read {what} {path}: {why}", ExitCode.BAD_INPUT)
 
     try:
-        if path.is_dir():
-            raise IsADirectoryError("it is a folder")
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        raise BilingoError(f"cannot read {what} {path}: {why}", ExitCode.BAD_INPUT) from exc
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))  # a FIFO opens at once
+    except OSError as exc:
+        raise bad(_INPUT_CAUSES.get(exc.errno) or exc.strerror or str(exc)) from exc
+    try:
+        info = os.fstat(fd)
+        why = _not_a_file(info.st_mode)
+        if why:
+            raise bad(why)
+        if info.st_size > max_bytes:
+            raise bad(f"it is {_size(info.st_size)}, and a {what} file is at most {_size(max_bytes)}")
+        chunks, total = [], 0
+        while total <= max_bytes:
+            chunk = os.read(fd, min(1 << 20, max_bytes + 1 - total))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            total += len(chunk)
+    except OSError as exc:
+        raise bad(exc.strerror or str(exc)) from exc
+    finally:
+        os.close(fd)
+    if total > max_bytes:
+        raise bad(f"it grew past {_size(max_bytes)} while being read")
+    if not total and not empty_ok:
+        raise bad("it is empty")
+    return b"".join(chunks)
+
+
+def read_user_text(path: Path, what: str, max_bytes: int = MAX_USER_FILE_BYTES, empty_ok: bool = False) -> str:
+    """A UTF-8 text file a person named, read as `read_user_file` does, or one line saying why not."""
+    raw = read_user_file(path, what, max_bytes, empty_ok)
+    try:
+        return raw.decode("utf-8-sig").replace("\r\n", "\n").replace("\r", "\n")  # as open() in text mode reads
+    except UnicodeDecodeError as exc:
+        line = raw[:exc.start].count(b"\n") + 1
+        raise BilingoError(f"cannot read {what} {path}: line {line} is not UTF-8 text; save it as UTF-8",
+                           ExitCode.BAD_INPUT) from None

@@ -214,12 +214,14 @@ class ClipDocument:
 
     @classmethod
     def load(cls, path: Path) -> "ClipDocument":
+        """The document at `path`, its kind and size checked before it is read (fsutil.read_user_file)."""
+        from .fsutil import read_user_file
+
         try:
-            return cls.from_json(path.read_bytes())
-        except (OSError, ValueError) as exc:
-            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            return cls.from_json(read_user_file(path, "clip document", MAX_DOCUMENT_BYTES, empty_ok=True))
+        except ValueError as exc:
             raise BilingoError(
-                f"cannot read clip document {path}: {reason}; fix or move it aside to start over",
+                f"cannot read clip document {path}: {exc}; fix or move it aside to start over",
                 ExitCode.BAD_INPUT,
             ) from exc
 
@@ -405,15 +407,24 @@ def attach_words(cues: list[Cue], words: tuple[Word, ...]) -> list[Cue]:
     return out
 
 
-def is_cjk(ch: str) -> bool:
+def is_hanzi(ch: str) -> bool:
+    """Whether a character is a Chinese character (an ideograph; CJK punctuation and full-width Latin
+    are not): the one "is this Chinese" test."""
     o = ord(ch)
-    return (
-        0x4E00 <= o <= 0x9FFF
-        or 0x3400 <= o <= 0x4DBF
-        or 0x3000 <= o <= 0x303F  # CJK punctuation
-        or 0xFF00 <= o <= 0xFFEF  # full-width forms
-        or 0x20000 <= o <= 0x2FFFF
-    )
+    return (0x4E00 <= o <= 0x9FFF or 0x3400 <= o <= 0x4DBF or 0xF900 <= o <= 0xFAFF or 0x20000 <= o <= 0x2FFFF
+            or o == 0x3007)  # 〇
+
+
+def has_hanzi(text: str) -> bool:
+    """Whether `text` holds Chinese (at least one Chinese character)."""
+    return any(is_hanzi(ch) for ch in text)
+
+
+def is_cjk(ch: str) -> bool:
+    """Whether a character is written without spaces around it: a Chinese character, CJK punctuation
+    or a full-width form (for joining words and matching terms, not for telling Chinese apart)."""
+    o = ord(ch)
+    return is_hanzi(ch) or 0x3000 <= o <= 0x303F or 0xFF00 <= o <= 0xFFEF
 
 
 def join_words(words: list[str], lang: str) -> str:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import msgspec
 
-from . import figures, media, rules, segment, subtitles
+from . import figures, media, rules, segment
 from .cache import stage_key
 from .errors import BilingoError, ExitCode, TranslatorUnavailable
 from .fsutil import atomic_write_text, check_writable, staging_dir, sweep_leftovers
@@ -124,7 +124,6 @@ def _run(clip: Path, opts: RunOptions, report: Reporter) -> RunResult:
         _key_words(doc, audio, opts, report)
     doc.save(result.document)
     result.captions = review_srt.write_sidecars(doc, result.document, discard_edits=opts.discard_srt_edits)
-    result.captions += _write_vtts(doc, out, stem)
     doc.save(result.document)  # with the sidecars' hashes
     if error is not None:
         raise error  # transcript, source captions and document are saved: nothing is lost
@@ -490,20 +489,6 @@ def _translators(doc: ClipDocument, audio, opts: RunOptions) -> list:
         raise BilingoError("--translator whisper turns Chinese speech into English; this recording is English",
                            ExitCode.BAD_INPUT)
     return chain
-
-
-def _write_vtts(doc: ClipDocument, out: Path, stem: str) -> list[Path]:
-    """WebVTT per language with text, in the display form (as shown); a language edited away loses its
-    stale file. The SRT sidecars hold the cues' own text for round trips (review.srt)."""
-    written = []
-    for lang in ("en", "zh"):
-        path = _inside(out, f"{stem}.{lang}.vtt")
-        if any(c.text(lang).strip() for c in doc.cues):
-            subtitles.write_vtt(doc.cues, lang, path)
-            written.append(path)
-        else:
-            path.unlink(missing_ok=True)
-    return written
 
 
 def render_keys(doc: ClipDocument, opts: RunOptions) -> dict[str, str]:

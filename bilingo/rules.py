@@ -32,6 +32,7 @@ burned-in video, given its `layout.Frame`, as measured in the caption font to fi
 from __future__ import annotations
 
 import math
+import unicodedata
 from dataclasses import dataclass
 
 from . import layout
@@ -108,6 +109,7 @@ RULES = (
     "gap-close",     # gap to the previous cue above 2 frames but ≤ CLOSE_GAP_MS: should be closed
     "overlap",       # starts before the previous cue ends
     "order",         # ends before it starts
+    "control",       # a control character (NUL, escape…) in the text: it would cut the burned caption short
 )
 
 
@@ -148,6 +150,10 @@ class Violation:
 
     def __str__(self) -> str:
         lang = f" [{self.language}]" if self.language else ""
+        if self.rule == "control":
+            many = self.value != 1
+            return (f"cue {self.cue}{lang}: control: {self.value:g} control character{'s' if many else ''} in the "
+                    f"text (a burned caption ends at one); remove {'them' if many else 'it'}")
         unit = {"cps": " char/s", "line-length": " chars", "lines": " lines", "line-width": " px"}.get(self.rule, " ms")
         op = ">" if self.rule in _MAXIMA else "<"
         return f"cue {self.cue}{lang}: {self.rule} {_fmt(self.value)}{unit} {op} {_fmt(self.limit)}{unit}"
@@ -180,6 +186,9 @@ def lint_text(n: int, text: str, lang: str, duration_ms: int, frame: Frame | Non
               prof: Profile = NATIVE) -> list[Violation]:
     """The text rules (line length and width, line count, reading speed) for one language of cue `n`."""
     out = []
+    controls = sum(1 for ch in text if ch != "\n" and unicodedata.category(ch) == "Cc")
+    if controls:
+        out.append(Violation(n, lang, "control", controls, 0))
     if frame is None:
         lines = layout.lines(text, lang)
     else:

@@ -65,7 +65,7 @@ def verify(out: Path, name: str, source: Path) -> None:
     info = media.probe(folder / f"{stem}.small.mp4")
     assert (info.width, info.height) == (320, 180)
     assert abs(info.duration_ms - media.probe(source).duration_ms) <= 150
-    text = " ".join(c.content for c in srt.parse((folder / f"{stem}.en.srt").read_text())).lower()
+    text = " ".join(c.content for c in srt.parse((folder / f"{stem}.en.srt").read_text())).lower().replace("\n", " ")
     assert SPOKEN["jfk" if stem.startswith("jfk") else stem] in text.replace(",", "")
 
 

@@ -1,15 +1,13 @@
-"""Caption layout (bilingo/layout.py) and the sidecar writers that show its lines."""
+"""Caption layout (bilingo/layout.py); the sidecar writers that show its lines are in test_formats."""
 from __future__ import annotations
 
 import re
-import subprocess
 
 import pytest
-import srt
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bilingo import layout, media, subtitles
+from bilingo import layout
 from bilingo.errors import BilingoError, ExitCode
 from bilingo.layout import MAX_CHARS as MAX_LINE
 from bilingo.layout import Frame, lines, text_length, text_width_px, wrap, wrap_px
@@ -216,50 +214,3 @@ def test_wrap_px_narrow_frame_takes_more_lines():
 
 def test_font_width_of_hanzi_is_one_em():
     assert text_width_px("中文", 50) == 100
-
-
-# --------------------------------------------------------------------------------------------
-# Sidecar files
-# --------------------------------------------------------------------------------------------
-
-def ffmpeg_converts(tmp_path, name: str, text: str, to: str) -> str:
-    """What ffmpeg (a real SRT/WebVTT reader) makes of a sidecar, written out as `to`."""
-    src, out = tmp_path / name, tmp_path / f"out.{to}"
-    src.write_text(text, encoding="utf-8")
-    subprocess.run([media.find_ffmpeg(), "-v", "error", "-y", "-i", str(src), str(out)], check=True, timeout=60)
-    return out.read_text(encoding="utf-8")
-
-
-def test_srt_of_override_tags_carries_no_markup(tmp_path):
-    cue = Cue(start=0, end=2000, en=r"{\an8}Up here {\b1}bold{\b0} and {y:i} {braces}")
-    text = subtitles.to_srt([cue], "en")
-    assert "{" not in text and "}" not in text
-    shown = next(srt.parse(text)).content
-    assert shown.replace("\n", " ") == "｛＼an8｝Up here ｛＼b1｝bold｛＼b0｝ and ｛y:i｝ ｛braces｝"
-    as_ass = ffmpeg_converts(tmp_path, "x.srt", text, "ass")
-    dialogue = [ln for ln in as_ass.splitlines() if ln.startswith("Dialogue:")]
-    assert len(dialogue) == 1 and "{" not in dialogue[0], dialogue  # ffmpeg made no override tag of it
-    assert "｛＼an8｝Up here" in dialogue[0]
-
-
-def test_vtt_is_escaped_and_read_back_as_written(tmp_path):
-    cues = [Cue(start=0, end=2500, en="a <b>not bold</b> & more --> arrows", id="c1"),
-            Cue(start=3000, end=4200, zh="你好，世界。")]
-    vtt = subtitles.to_vtt(cues, "en")
-    assert vtt.startswith("WEBVTT\n\nc1\n00:00:00.000 --> 00:00:02.500\n")
-    assert "<b>" not in vtt and "&amp;" in vtt
-    back = list(srt.parse(ffmpeg_converts(tmp_path, "x.vtt", vtt, "srt")))
-    assert [s.content for s in back] == ["a <b>not bold</b> & more --> arrows"]
-    assert subtitles.to_vtt(cues, "zh").endswith("00:00:03.000 --> 00:00:04.200\n你好 世界\n")
-
-
-def test_source_form_keeps_the_text_as_stored(tmp_path):
-    cue = Cue(start=0, end=4000, zh="你好，世界。\n这是第二行，不折行也不改标点。")
-    source = next(srt.parse(subtitles.to_srt([cue], "zh", display=False))).content
-    assert source == cue.zh
-    shown = next(srt.parse(subtitles.to_srt([cue], "zh"))).content
-    assert shown == "你好 世界\n这是第二行 不折行也不改标点"
-    assert subtitles.to_vtt([cue], "zh", display=False).endswith(cue.zh + "\n")
-    path = tmp_path / "x.srt"
-    assert subtitles.write_srt([cue], "zh", path, display=False)
-    assert not subtitles.write_srt([cue], "zh", path, display=False)  # unchanged: not rewritten

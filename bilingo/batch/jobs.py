@@ -20,6 +20,7 @@ from typing import Annotated, Literal
 import msgspec
 
 from ..errors import BilingoError, ExitCode
+from ..fsutil import read_user_text
 from ..learn.make import LearnOptions
 from ..pipeline import RunOptions
 from ..transcribe import ENGINES, TranscribeOptions
@@ -30,6 +31,8 @@ MEDIA_SUFFIXES = frozenset(
 from ..translate.config import CHOICES as TRANSLATORS
 MODES = ("straight", "review", "render")  # --no-review, --until review, --render
 MAX_BATCH = 64  # faster-whisper's batch size, as `--batch-size` allows
+
+MAX_JOB_BYTES = 1 << 20  # a job file lists recordings and settings: kilobytes
 
 
 @dataclass
@@ -99,10 +102,7 @@ class _JobFile(_Settings, forbid_unknown_fields=True):
 
 
 def load_job(path: Path) -> tuple[_JobFile, str]:
-    try:
-        raw = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise BilingoError(f"cannot read the job file {path}: {exc}", ExitCode.BAD_INPUT) from exc
+    raw = read_user_text(path, "job", MAX_JOB_BYTES)
     try:
         data = tomllib.loads(raw)
         job = msgspec.convert(data, _JobFile)

@@ -132,13 +132,9 @@ class Catalogue(msgspec.Struct, frozen=True):
 
 
 def _decode(path: Path) -> PresetsFile:
-    try:
-        if path.stat().st_size > MAX_FILE_BYTES:
-            raise BilingoError(f"{path}: over 1 MB; that is not a presets file", ExitCode.BAD_INPUT)
-        data = path.read_bytes()
-    except OSError as exc:
-        raise BilingoError(f"cannot read presets from {path}: {exc.strerror or exc}", ExitCode.BAD_INPUT) from exc
-    return decode(data, str(path))
+    from ..fsutil import read_user_file
+
+    return decode(read_user_file(path, "presets", MAX_FILE_BYTES), str(path))
 
 
 def decode(data: bytes | str, name: str) -> PresetsFile:

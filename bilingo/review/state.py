@@ -7,6 +7,7 @@ draft again. A cue a person wrote or corrected carries the language in `cue.edit
 from __future__ import annotations
 
 import getpass
+import unicodedata
 from dataclasses import replace
 from datetime import datetime, timezone
 
@@ -17,7 +18,7 @@ from ..rules import Violation, lint
 MACHINE = "machine-translation"
 # Rules a burned caption cannot break: unreadable or broken output. Reading speed, short cues and gaps
 # are warnings a person may accept.
-HARD_RULES = frozenset({"empty", "line-length", "lines", "overlap", "order", "max-duration"})
+HARD_RULES = frozenset({"empty", "line-length", "lines", "overlap", "order", "max-duration", "control"})
 
 
 def user_name() -> str:
@@ -52,27 +53,48 @@ def approve(doc: ClipDocument, by: str = "", force: bool = False) -> None:
     doc.review = Review(state="approved", by=by or user_name(), at=now())
 
 
-def record_edits(doc: ClipDocument, new_cues: list[Cue]) -> list[Cue]:
+def record_edits(doc: ClipDocument, new_cues: list[Cue], authored: list[set[str]] | None = None) -> list[Cue]:
     """Set `doc.cues` to `new_cues` (a person's version of them) with ids given, languages a person
     changed added to `edited`, `machine-translation` cleared where the translation was corrected, and
     word spans attached. Any change to text or timing returns an approved clip to draft. Returns the
-    cues whose translation a person changed: `remember_human` them once the document is saved."""
+    cues whose translation a person changed: `remember_human` them once the document is saved.
+
+    `authored` (one set per cue, from an import) names the languages a person wrote in each cue; a
+    text bilingo made on the way (the other language cut across a split, or joined in a merge) is then
+    not taken for the person's. Control characters a person's text carries (a NUL would cut the burned
+    caption short) are removed here, where every edit enters the document."""
     old = {c.id: c for c in doc.cues if c.id}
     target = doc.target_language
-    out = []
-    for cue in assign_ids(new_cues):
+    out, wrote = [], []
+    for n, cue in enumerate(assign_ids([clean_cue(c) for c in new_cues])):
         before = old.get(cue.id)
         changed = [lang for lang in LANGS if (before.text(lang) if before else "") != cue.text(lang)]
+        if authored is not None:
+            changed = [lang for lang in changed if lang in authored[n]]
         if changed:
             edited = tuple(dict.fromkeys((*cue.edited, *(lang for lang in changed if cue.text(lang).strip()))))
             flags = tuple(f for f in cue.flags if f != MACHINE) if target in changed else cue.flags
             cue = replace(cue, edited=edited, flags=flags)
         out.append(cue)
+        wrote.append(target in changed)
     cues = attach_words(out, doc.transcript.words)
     if _content(cues) != _content(doc.cues) and doc.review.state == "approved":
         doc.review = Review()  # what was approved is no longer what would be burned
     doc.cues = cues
-    return [c for c in cues if target in c.edited and (c.id not in old or old[c.id].text(target) != c.text(target))]
+    return [c for c, w in zip(cues, wrote) if w and target in c.edited]
+
+
+def clean_text(text: str) -> str:
+    """`text` without control characters: a tab becomes a space, line breaks stay."""
+    if text.isprintable():
+        return text
+    return "".join(" " if ch == "\t" else ch for ch in text
+                   if ch in "\n\t" or unicodedata.category(ch) != "Cc")
+
+
+def clean_cue(cue: Cue) -> Cue:
+    en, zh = clean_text(cue.en), clean_text(cue.zh)
+    return cue if (en, zh) == (cue.en, cue.zh) else replace(cue, en=en, zh=zh)
 
 
 def _content(cues: list[Cue]) -> list[tuple]:

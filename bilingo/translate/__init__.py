@@ -17,7 +17,7 @@ from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from typing import Callable, Sequence
 
 from ..errors import TranslatorUnavailable
-from ..model import Cue, is_cjk, other_language
+from ..model import Cue, has_hanzi, other_language
 from . import replies, sentences as S
 from .glossary import FLAG as GLOSSARY_FLAG, Glossary
 from .memory import HUMAN, MACHINE as MACHINE_ORIGIN, RANK, TranslationMemory, normalise
@@ -189,7 +189,7 @@ def _translate_batch(translator, batch: list[S.Sentence], context, target: str) 
 def _checked(answer: str, s: S.Sentence, target: str) -> list[str] | None:
     """The answer cut onto the sentence's cues, or None when it is no translation of it (still in the
     source script, or refused by `replies`: too long, extra lines, control characters)."""
-    if not answer.strip() or (target == "en" and any(is_cjk(ch) for ch in answer)):
+    if not answer.strip() or (target == "en" and has_hanzi(answer)):
         return None
     if replies.problem(s.text, answer.strip(), target):
         return None
@@ -222,5 +222,5 @@ def _per_cue(translator, todo: list[S.Sentence], out: list[Cue], source: str, ta
         for i in sentence.cues:
             if needs_translation(out[i], target):
                 text = translator.translate_cue(out[i], source).strip()
-                if text and not (target == "en" and any(is_cjk(ch) for ch in text)):
+                if text and not (target == "en" and has_hanzi(text)):
                     _fill(out, S.Sentence((i,), (out[i].text(source),), source), [text], target, (MACHINE, ROUGH))

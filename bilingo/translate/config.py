@@ -79,9 +79,12 @@ def config_path() -> Path:
 
 @lru_cache(maxsize=4)
 def _read(path: Path, mtime: float) -> dict:
+    from ..fsutil import read_user_text
+
+    text = read_user_text(path, "the config file", 1 << 20, empty_ok=True)
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
         raise BilingoError(f"cannot read the config file {path}: {exc}", ExitCode.BAD_INPUT) from exc
 
 

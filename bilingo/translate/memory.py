@@ -34,7 +34,7 @@ from pathlib import Path
 
 from ..errors import BilingoError, ExitCode
 from ..fsutil import atomic_write_text, check_writable, os_error, read_user_text
-from ..model import LANGS, is_cjk
+from ..model import LANGS, has_hanzi
 
 SCHEMA = "bilingo.memory"
 HUMAN, FILE, MACHINE = "human", "file", "machine"
@@ -101,7 +101,7 @@ def read_file(path: Path) -> list[Entry]:
 
 def _pair(key: str, val) -> tuple:
     """(en, zh) from a mapping item whichever way round it is written."""
-    if isinstance(val, str) and any(is_cjk(ch) for ch in key) and not any(is_cjk(ch) for ch in val):
+    if isinstance(val, str) and has_hanzi(key) and not has_hanzi(val):
         return val, key
     return key, val
 
