@@ -159,14 +159,15 @@ class _Inputs:
     """Inputs of one graph that must stay distinct. ffmpeg-python merges equal nodes, so two plays of one
     sentence (or two presets' identical end cards) would become one input feeding two branches, which
     it refuses without a split, and a split would hold frames in memory until the later branch's turn.
-    Each input therefore differs in a setting that changes nothing: the demuxer's queue size."""
+    Each input therefore differs in a setting that changes nothing but how many packets its demuxer
+    may read ahead; kept small, since concat reads one input at a time and the others only wait."""
 
     def __init__(self) -> None:
         self.n = 0
 
     def __call__(self, *args, **kwargs):
         self.n += 1
-        return ffmpeg.input(*args, thread_queue_size=512 + self.n, **kwargs)
+        return ffmpeg.input(*args, thread_queue_size=8 + self.n, **kwargs)
 
 
 def _segment_video(info: MediaInfo, o: Output, inp, seconds: float, backdrop: Backdrop, fit: Fit | None,
