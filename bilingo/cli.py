@@ -13,6 +13,7 @@ from pathlib import Path
 
 from . import __version__
 from .errors import BilingoError, ExitCode
+from .rules import PROFILES
 
 DEMO_OUT = "bilingo-demo"
 
@@ -87,6 +88,8 @@ def _run_args(p: argparse.ArgumentParser) -> None:
                    help="x264 speed: ultrafast … veryslow (slower: smaller files) [default: the preset's, veryfast]")
     p.add_argument("--crf", type=_crf, metavar="N", help="x264 quality, 0–51 (lower: better, larger) [default: "
                    "the preset's, 23]")
+    p.add_argument("--profile", choices=PROFILES, help="caption reading speeds: learner (slower source line, "
+                   "longer cues) or native (Netflix adult) [default: learner for bilingual output, else native]")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress")
 
 
@@ -163,6 +166,7 @@ def parser() -> argparse.ArgumentParser:
                       "presets the clip was rendered for, else linkedin)")
     lint.add_argument("--presets-file", type=Path, metavar="FILE", help="extra or overriding presets (JSON)")
     _review_commands(sub)
+    _learn_parser(sub)
     sub.add_parser("doctor", help="check ffmpeg, libass, fonts, models and translator reachability")
     sub.add_parser("models", help="list the Whisper models and where they live")
     install = sub.add_parser("install", help="install an optional engine")
@@ -226,6 +230,32 @@ def _review_commands(sub) -> None:
     status.add_argument("--out", type=Path, metavar="DIR", help=OUT_HELP)
 
 
+def _learn_parser(sub) -> None:
+    learn = sub.add_parser("learn", help="study material beside a clip: Anki deck, vocabulary notes, study page",
+                           description="Made from the clip document's reviewed text, beside it: NAME.apkg (a note per "
+                           "sentence with its audio, a still, both languages, pinyin and key words), NAME.vocab.md "
+                           "and NAME.vocab.csv (the key words), NAME.study.html (play, repeat and hide sentences; "
+                           "works offline from the file). All three unless some are named.")
+    learn.add_argument("clips", type=Path, nargs="+", metavar="CLIP", help=CLIP_HELP + ", or a folder of them")
+    learn.add_argument("--anki", action="store_true", help="the Anki deck (NAME.apkg)")
+    learn.add_argument("--vocab", action="store_true", help="the vocabulary notes (NAME.vocab.md, NAME.vocab.csv)")
+    learn.add_argument("--study-page", action="store_true", help="the study page (NAME.study.html)")
+    learn.add_argument("--word-cards", action="store_true", help="also a cloze note per key word in the deck")
+    learn.add_argument("--out", type=Path, metavar="DIR", help=OUT_HELP)
+    learn.add_argument("-q", "--quiet", action="store_true", help="no notes on stderr")
+
+
+def cmd_learn(args: argparse.Namespace) -> int:
+    from .learn.make import LearnOptions, for_clip
+
+    opts = LearnOptions.chosen(args.anki, args.vocab, args.study_page, args.word_cards)
+    say = (lambda _m: None) if args.quiet else (lambda m: print(m, file=sys.stderr))
+    for doc_path in clip_documents(args.clips, args.out):
+        for path in for_clip(doc_path, opts, say)[1]:
+            print(path)
+    return 0
+
+
 def _batch_parser(sub) -> None:
     b = sub.add_parser("batch", help="caption and render many recordings (folders, globs or a job file)",
                        description="Every recording in PATH… (files; folders, searched recursively for audio and "
@@ -247,6 +277,8 @@ def _batch_parser(sub) -> None:
     b.add_argument("--scheduler", metavar="tcp://HOST:8786", help="run the stages on a Dask cluster")
     b.add_argument("--no-recursive", dest="recursive", action="store_false", help="folders: only their own files")
     b.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
+    b.add_argument("--learn", action="store_true", help="study material for every clip (`bilingo learn`) and "
+                   "one deck and vocabulary list for the batch (OUT/NAME.apkg, OUT/NAME.vocab.md and .csv)")
     _run_args(b)
     # options left unset here fall back to the job file's, then to the defaults of `run`
     b.set_defaults(model=None, engine=None, translator=None, beam_size=None, batch_size=None, memory=None,
@@ -314,6 +346,7 @@ def cmd_run(args: argparse.Namespace, clip: Path | None = None, memory: tuple[Pa
         repeat=args.repeat,
         repeat_tempo=args.repeat_tempo,
         end_card=args.end_card,
+        profile=args.profile,
     )
     report = Reporter(quiet=args.quiet)
     report.say(f"bilingo {__version__}: {clip.name} → {out}")
@@ -483,7 +516,7 @@ def cmd_lint(args: argparse.Namespace) -> int:
     from .layout import Frame
     from .model import ClipDocument
     from .render import presets
-    from .rules import lint
+    from .rules import lint, of_document
 
     doc = ClipDocument.load(clip_document(args.clip, args.out))
     catalogue = presets.load_all(args.presets_file)
@@ -491,7 +524,8 @@ def cmd_lint(args: argparse.Namespace) -> int:
     # default: the frames the clip was rendered in (a preset since removed is skipped), else LinkedIn's
     names = args.presets or [p for p in doc.renders if p in known] or ["linkedin"]
     chosen = [msgspec.structs.replace(catalogue.get(p), id=p) for p in dict.fromkeys(names)]
-    problems = [("", v) for v in lint(doc.cues)]
+    prof = of_document(doc)  # the reading speeds the clip was captioned for
+    problems = [("", v) for v in lint(doc.cues, prof=prof)]
     for preset in chosen:
         problems += [(f"{preset.id}: ", v) for v in lint(doc.cues, frame=Frame.of(preset)) if v.rule in _LINE_RULES]
     for where, v in problems:
@@ -503,7 +537,8 @@ def cmd_lint(args: argparse.Namespace) -> int:
         print(f"cue {n}: {why} [key-word]")
     broken = len({v.cue for _, v in problems} | {n for n, _ in words})
     print(f"{len(doc.cues)} cues, {broken} breaking a rule, {len(problems)} violations "
-          f"(lines checked for the sidecars and {', '.join(p.id for p in chosen)})", file=sys.stderr)
+          f"(caption profile {prof.name}; lines checked for the sidecars and {', '.join(p.id for p in chosen)})",
+          file=sys.stderr)
     return 1 if problems or words else 0
 
 
@@ -653,7 +688,7 @@ def cmd_translate(args: argparse.Namespace) -> int:
 COMMANDS = {"run": cmd_run, "batch": cmd_batch, "lint": cmd_lint, "demo": cmd_demo, "doctor": cmd_doctor, "models": cmd_models, "presets": cmd_presets,
             "install": cmd_install, "translators": cmd_translators, "config": cmd_config, "memory": cmd_memory,
             "translate": cmd_translate, "review": cmd_review, "import": cmd_import, "approve": cmd_approve,
-            "render": cmd_render, "status": cmd_status}
+            "render": cmd_render, "status": cmd_status, "learn": cmd_learn}
 
 if __name__ == "__main__":
     sys.exit(main())
