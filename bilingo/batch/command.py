@@ -22,6 +22,7 @@ def run_batch(args: argparse.Namespace) -> int:
            "glossary": [str(g.resolve()) for g in args.glossary] if args.glossary else None,
            "presets_file": str(args.presets_file.resolve()) if args.presets_file else None,
            "style": args.style, "fit": args.fit, "karaoke": args.karaoke, "trim": args.trim,
+           "accept_rough": args.accept_rough,
            "key_words": args.key_words, "pinyin": args.pinyin, "edition": args.edition, "repeat": args.repeat,
            "repeat_tempo": args.repeat_tempo, "end_card": args.end_card,
            "scheduler": args.scheduler, "workers": args.workers, "recursive": args.recursive,
