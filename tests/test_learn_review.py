@@ -11,6 +11,7 @@ from bilingo.learn import keywords
 from bilingo.model import ClipDocument
 
 from .review_clip import Review, clip  # noqa: F401 - clip is a fixture
+from .test_review_browser import browser  # noqa: F401 - a fixture
 
 
 @pytest.fixture(scope="module")
@@ -60,3 +61,41 @@ def test_a_word_not_in_the_cue_is_refused(served):
                                 "word": "retention"})
     assert status == 422 and "not in this cue" in got["error"]
     assert doc_path.read_bytes() == before
+
+
+def test_the_page_lists_and_edits_key_words(browser, tmp_path):
+    from bilingo.learn import gloss
+
+    from .review_clip import make_clip
+
+    doc_path = make_clip(tmp_path)
+    doc = ClipDocument.load(doc_path)
+    doc.cues = gloss.gloss(keywords.choose(doc), "en")  # as `bilingo run --key-words` leaves them (offline)
+    doc.save(doc_path)
+    review = Review(doc_path)
+    try:
+        page = browser.new_page(viewport={"width": 1400, "height": 860})
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(review.url)
+        chip = page.locator("li.cue").nth(0).locator(".keywords .kw")
+        chip.first.wait_for()
+        assert chip.first.locator("b").inner_text() == "fellow"
+        assert chip.first.locator("input.kw-gloss").input_value() == "同胞"  # CC-CEDICT, the sense the cue used
+        chip.first.locator("input.kw-gloss").fill("同胞们")
+        chip.first.locator("input.kw-gloss").press("Enter")
+        page.wait_for_selector("#message.ok")
+        page.locator("li.cue").nth(0).locator("input.kw-add").fill("country")
+        page.locator("li.cue").nth(0).locator("input.kw-add").press("Enter")
+        page.wait_for_function("() => document.querySelectorAll('li.cue')[0].querySelectorAll('.kw').length === 2")
+        page.screenshot(path=str(tmp_path / "keywords.png"))
+        shutil.copy(tmp_path / "keywords.png", "/tmp/bilingo-review-keywords.png")  # looked at while writing it
+        saved = {k.word: k for k in ClipDocument.load(doc_path).cues[0].keywords}
+        assert saved["fellow"].gloss == "同胞们" and saved["fellow"].person
+        assert saved["country"].person and saved["country"].gloss  # glossed from the dictionary when added
+        page.locator("li.cue").nth(0).locator(".kw").first.locator("button").click()
+        page.wait_for_function("() => document.querySelectorAll('li.cue')[0].querySelectorAll('.kw').length === 1")
+        assert [k.word for k in keywords.shown(ClipDocument.load(doc_path).cues[0])] == ["country"]
+        assert errors == []
+    finally:
+        review.stop()

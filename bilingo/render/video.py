@@ -107,9 +107,7 @@ def _video_branches(src, info: MediaInfo, outputs: list[Output], backdrop: Backd
         # comes out at a constant rate no higher than the cap
         top = max(o.preset.max_fps for o in outputs)
         rate = min(_rate(info.fps), Fraction(top)) if info.fps else Fraction(top)
-        base = src.video.filter("fps", fps=str(rate))
-        if abs(info.sar - 1) > 0.01:  # square pixels first: every fit below measures the picture as shown
-            base = base.filter("scale", "trunc(iw*sar/2)*2", "ih").filter("setsar", 1)
+        base = _square(src.video.filter("fps", fps=str(rate)), info)
         branches = base.filter_multi_output("split", len(outputs)) if len(outputs) > 1 else None
         for i, o in enumerate(outputs):
             v = branches[i] if branches is not None else base
@@ -131,6 +129,13 @@ def _video_branches(src, info: MediaInfo, outputs: list[Output], backdrop: Backd
             p = o.preset
             yield ffmpeg.input(f"color=c={colour.ffmpeg}:s={p.width}x{p.height}:r={p.max_fps}:d={o.seconds:.3f}",
                                f="lavfi").video
+
+
+def _square(v, info: MediaInfo):
+    """Square pixels first: every fit measures the picture as shown."""
+    if abs(info.sar - 1) > 0.01:
+        return v.filter("scale", "trunc(iw*sar/2)*2", "ih").filter("setsar", 1)
+    return v
 
 
 def _reframe(v, src_w: int, src_h: int, preset: Preset, fit: Fit):
@@ -163,14 +168,15 @@ class _Inputs:
     """Inputs of one graph that must stay distinct. ffmpeg-python merges equal nodes, so two plays of one
     sentence (or two presets' identical end cards) would become one input feeding two branches, which
     it refuses without a split, and a split would hold frames in memory until the later branch's turn.
-    Each input therefore differs in a setting that changes nothing: the demuxer's queue size."""
+    Each input therefore differs in a setting that changes nothing but how many packets its demuxer
+    may read ahead; kept small, since concat reads one input at a time and the others only wait."""
 
     def __init__(self) -> None:
         self.n = 0
 
     def __call__(self, *args, **kwargs):
         self.n += 1
-        return ffmpeg.input(*args, thread_queue_size=512 + self.n, **kwargs)
+        return ffmpeg.input(*args, thread_queue_size=8 + self.n, **kwargs)
 
 
 def _segment_video(info: MediaInfo, o: Output, inp, seconds: float, backdrop: Backdrop, fit: Fit | None,
@@ -178,7 +184,7 @@ def _segment_video(info: MediaInfo, o: Output, inp, seconds: float, backdrop: Ba
     """One segment's picture at the output's size and rate, from its own seeked input."""
     p = o.preset
     if info.has_video:
-        return _reframe(inp.video.filter("fps", fps=o.fps), info.width, info.height, p, fit or p.fit)
+        return _reframe(_square(inp.video.filter("fps", fps=o.fps), info), info.width, info.height, p, fit or p.fit)
     if backdrop.image is not None:
         still = inputs(str(backdrop.image), loop=1, framerate=1, t=f"{seconds + 1:.3f}").video
         return _reframe(still, 0, 0, p, fit or "blur").filter("fps", fps=o.fps)

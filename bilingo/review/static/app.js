@@ -438,7 +438,7 @@ function keyWordList(cue, i) {
     const word = document.createElement("b"); word.textContent = k.word;
     word.title = [k.level, k.origin === "dictionary" ? "dictionary gloss (CC-CEDICT)" : k.origin].filter(Boolean).join(" · ");
     const gloss = document.createElement("input"); gloss.className = "kw-gloss"; gloss.value = k.gloss;
-    gloss.setAttribute("aria-label", `gloss of ${k.word}`); gloss.size = Math.max(4, k.gloss.length + 1);
+    gloss.setAttribute("aria-label", `gloss of ${k.word}`); gloss.size = Math.max(4, [...k.gloss].reduce((n, ch) => n + (ch.codePointAt(0) > 0x2e80 ? 2 : 1), 1));
     gloss.addEventListener("change", () => keyWordEdit(cue, "gloss", k.word, gloss.value));
     chip.append(word, gloss, button("✕", `remove the key word ${k.word}`, () => keyWordEdit(cue, "remove", k.word)));
     box.append(chip);
