@@ -350,7 +350,8 @@ def cmd_review(args: argparse.Namespace) -> int:
 
     docs = clip_documents([args.clip], args.out)
     preset = get(args.preset, args.presets_file)
-    return serve(docs, preset, port=args.port, browser=not args.no_browser, folder=args.clip.is_dir())
+    return serve(docs, preset, port=args.port, browser=not args.no_browser, folder=args.clip.is_dir(),
+                 presets_file=args.presets_file)
 
 
 def cmd_import(args: argparse.Namespace) -> int:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import subprocess
 import tempfile
+import threading
 from dataclasses import replace
 from pathlib import Path
 
@@ -14,6 +15,7 @@ import ffmpeg
 from ..errors import BilingoError, ExitCode
 from ..media import find_ffmpeg
 from ..model import Cue
+from ..proc import child
 from ..formats import ass
 from ..render import video
 from ..render.presets import Preset
@@ -32,6 +34,9 @@ def still(recording: Path, has_video: bool, cue: Cue, preset: Preset, at_ms: int
     shown = replace(cue, start=0, end=3_600_000)  # the still is the first frame of an input seeked to at_ms
     subs = ass.build([shown], preset, [ass.caption_lines(cue, preset)], style)
     info = probe(recording)
+    if at_ms >= info.duration_ms:  # ffmpeg would seek past the end and write no frame at all
+        raise BilingoError(f"{at_ms / 1000:.3f} s is after the recording's end ({info.duration_ms / 1000:.3f} s): "
+                           "move the cue inside the recording", ExitCode.BAD_INPUT)
     with tempfile.TemporaryDirectory(prefix="bilingo-preview-") as tmp:
         work = Path(tmp)
         (work / "still.ass").write_text(subs.to_string("ass"), encoding="utf-8")
@@ -43,12 +48,26 @@ def still(recording: Path, has_video: bool, cue: Cue, preset: Preset, at_ms: int
         cmd = (ffmpeg.output(frame, "still.png", vframes=1)
                .global_args("-hide_banner", "-nostdin", "-y", "-loglevel", "error")
                .compile(cmd=find_ffmpeg()))
-        try:
-            proc = subprocess.run(cmd, cwd=work, capture_output=True, text=True, timeout=STILL_TIMEOUT_S)
-        except subprocess.TimeoutExpired as exc:
-            raise BilingoError("ffmpeg took too long rendering the preview", ExitCode.RENDER_FAILED) from exc
+        log = _run(cmd, work)
         png = work / "still.png"
-        if proc.returncode != 0 or not png.is_file():
-            last = [ln for ln in proc.stderr.splitlines() if ln.strip()][-1:] or ["no message"]
+        if not png.is_file():
+            last = [ln for ln in log.splitlines() if ln.strip()][-1:] or ["it wrote no frame"]
             raise BilingoError(f"ffmpeg failed rendering the preview: {last[0]}", ExitCode.RENDER_FAILED)
         return png.read_bytes()
+
+
+def _run(cmd: list[str], work: Path) -> str:
+    """ffmpeg as a child tied to bilingo's life (a closed review page leaves no ffmpeg behind); its stderr."""
+    with child(cmd, cwd=work, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True) as proc:
+        log: list[str] = []
+        reader = threading.Thread(target=lambda: log.append(proc.stderr.read()), daemon=True)
+        reader.start()
+        try:
+            proc.wait(STILL_TIMEOUT_S)
+        except subprocess.TimeoutExpired as exc:
+            raise BilingoError("ffmpeg took too long rendering the preview", ExitCode.RENDER_FAILED) from exc
+        reader.join()
+    if proc.returncode != 0:
+        last = [ln for ln in "".join(log).splitlines() if ln.strip()][-1:] or [f"exit {proc.returncode}"]
+        raise BilingoError(f"ffmpeg failed rendering the preview: {last[0]}", ExitCode.RENDER_FAILED)
+    return "".join(log)

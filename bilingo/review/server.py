@@ -35,10 +35,13 @@ from ..rules import lint
 from ..layout import ass_em_px
 from . import srt as review_srt
 from . import state
+from .renders import Renders, render_clip
 
 STATIC = Path(__file__).resolve().parent / "static"
 MAX_BODY = 8 << 20  # a 10-hour talk's cues are ~3 MB of JSON
 CHUNK = 256 << 10
+LAST_FRAME_MS = 100  # a seek closer than a frame or two to the end finds no frame to show
+PREVIEW_SLOTS, PREVIEW_QUEUE = 2, 4  # a still is ~1 s of one ffmpeg; a person clicks one at a time
 
 
 class CueEdit(msgspec.Struct, forbid_unknown_fields=False):
@@ -64,6 +67,10 @@ class LintRequest(msgspec.Struct):
     cues: list[CueEdit]
 
 
+class RenderRequest(msgspec.Struct):
+    revision: int  # what the page shows: a render of anything else is refused (409)
+
+
 class PreviewRequest(msgspec.Struct):
     cues: list[CueEdit]
     index: int
@@ -71,9 +78,33 @@ class PreviewRequest(msgspec.Struct):
 
 
 class HttpError(Exception):
-    def __init__(self, status: HTTPStatus, message: str):
+    def __init__(self, status: HTTPStatus, message: str, headers: dict[str, str] | None = None):
         super().__init__(message)
         self.status = status
+        self.headers = headers or {}
+
+
+class Gate:
+    """At most `running` at once, `waiting` more queued; the rest are refused at once (503), so a burst
+    of requests never starts one ffmpeg each (20 previews were 20 processes and 2.85 GB)."""
+
+    def __init__(self, running: int, waiting: int, what: str):
+        self._slots = threading.BoundedSemaphore(running)
+        self._lock = threading.Lock()
+        self._load, self._limit, self.what = 0, running + waiting, what
+
+    def __enter__(self) -> None:
+        with self._lock:
+            if self._load >= self._limit:
+                raise HttpError(HTTPStatus.SERVICE_UNAVAILABLE, f"busy: {self._load} {self.what} under way or "
+                                "queued; try again in a moment", {"Retry-After": "2"})
+            self._load += 1
+        self._slots.acquire()
+
+    def __exit__(self, *_exc) -> None:
+        self._slots.release()
+        with self._lock:
+            self._load -= 1
 
 
 @dataclass
@@ -83,12 +114,16 @@ class App:
     folder: bool = False
     token: str = ""
     port: int = 0
+    presets_file: Path | None = None
 
     def __post_init__(self):
         self.token = self.token or secrets.token_urlsafe(24)
+        self.previews = Gate(PREVIEW_SLOTS, PREVIEW_QUEUE, "previews")
+        self.renders = Renders()
 
     def doc_path(self, index: str) -> Path:
-        if not index.isdigit() or int(index) >= len(self.docs):
+        # ASCII digits only: str.isdigit() takes "²" (a raw 0xB2 byte read as Latin-1), which int() refuses
+        if not re.fullmatch(r"[0-9]{1,9}", index) or int(index) >= len(self.docs):
             raise HttpError(HTTPStatus.NOT_FOUND, "no such clip")
         return self.docs[int(index)]
 
@@ -114,7 +149,7 @@ class App:
         path = self.doc_path(index)
         doc = ClipDocument.load(path)
         lay = self.preset.captions
-        style = load_presets().style(self.preset)
+        style = load_presets(self.presets_file).style(self.preset)
         return {
             "index": int(index), "name": review_srt.stem_of(path), "document": path.name, "revision": doc.revision,
             "review": msgspec.to_builtins(doc.review), "state": state.clip_state(doc),
@@ -122,6 +157,7 @@ class App:
             "has_video": doc.source.has_video, "folder": self.folder, "clips": len(self.docs),
             "cues": [_cue_json(c) for c in doc.cues], **self.checks(doc.cues),
             "edited_sidecars": [p.name for p in review_srt.edited_sidecars(doc, path)],
+            "render": self.render_status(index, doc),
             "preset": {"id": self.preset.id, "label": self.preset.label, "width": self.preset.width,
                        "height": self.preset.height, "background": _css_colour(self.preset.background),
                        "font": FONT_FAMILY, **msgspec.to_builtins(lay),
@@ -160,8 +196,7 @@ class App:
             _validate(doc)
             review_srt.write_sidecars(doc, path, keep_edited=True)  # a person's SRT edit waits for `import`
             _save(doc, path, req.revision)
-        for cue in remember:
-            state.remember_human(doc, cue)
+        state.remember_human(doc, *remember)
         return self.clip(index)
 
     def approve(self, index: str, req: ApproveRequest) -> dict[str, Any]:
@@ -176,6 +211,38 @@ class App:
             _save(doc, path, req.revision)
         return self.clip(index)
 
+    # --- renders ---
+
+    def render(self, index: str, req: RenderRequest) -> tuple[dict[str, Any], bool]:
+        """Start the clip's render (approved, and the revision the page shows), or give back the one under way."""
+        path = self.doc_path(index)
+        job = self.renders.get(int(index))
+        if job is None or not job.active:
+            doc = ClipDocument.load(path)
+            _check_revision(doc, req.revision)
+            if doc.review.state != "approved":
+                raise HttpError(HTTPStatus.UNPROCESSABLE_ENTITY, "approve the clip first: only an approved clip is "
+                                "rendered")
+        presets, extra = (self.preset.id,), self.presets_file
+        _job, new = self.renders.start(int(index), lambda report: render_clip(path, presets, extra, report))
+        return self.render_status(index), new
+
+    def render_status(self, index: str, doc: ClipDocument | None = None) -> dict[str, Any]:
+        path = self.doc_path(index)
+        doc = doc or ClipDocument.load(path)
+        job = self.renders.get(int(index))
+        return {"job": job.json() if job else None, "outputs": [_output_json(index, path, name, item)
+                                                               for name, item in _outputs(doc, path).items()]}
+
+    def output_file(self, index: str, name: str) -> Path:
+        """An output or its cover, by a name the clip document lists: nothing else is reachable."""
+        path = self.doc_path(index)
+        for item in _outputs(ClipDocument.load(path), path).values():
+            for file in (item, item.with_suffix(".jpg")):
+                if file.name == name and file.is_file():
+                    return file
+        raise HttpError(HTTPStatus.NOT_FOUND, "not found")
+
     def preview(self, index: str, req: PreviewRequest) -> bytes:
         from .preview import still
 
@@ -185,11 +252,45 @@ class App:
         if not 0 <= req.index < len(cues):
             raise HttpError(HTTPStatus.BAD_REQUEST, "no such cue")
         cue = cues[req.index]
+        if cue.start >= doc.source.duration_ms:
+            raise HttpError(HTTPStatus.UNPROCESSABLE_ENTITY, f"cue {req.index + 1} starts at {cue.start / 1000:.3f} s, "
+                            f"after the recording's end ({doc.source.duration_ms / 1000:.3f} s): move it inside "
+                            "the recording")
         at = req.at if cue.start <= req.at < cue.end else (cue.start + cue.end) // 2
+        at = max(cue.start, min(at, doc.source.duration_ms - LAST_FRAME_MS))  # a cue may run past the end
         try:
-            return still(Path(doc.source.path), doc.source.has_video, cue, self.preset, at)
+            with self.previews:
+                return still(Path(doc.source.path), doc.source.has_video, cue, self.preset, at, self.presets_file)
         except BilingoError as err:
-            raise HttpError(HTTPStatus.INTERNAL_SERVER_ERROR, str(err)) from err
+            status = HTTPStatus.UNPROCESSABLE_ENTITY if err.code == ExitCode.BAD_INPUT else \
+                HTTPStatus.INTERNAL_SERVER_ERROR
+            raise HttpError(status, str(err)) from err
+
+
+def _outputs(doc: ClipDocument, path: Path) -> dict[str, Path]:
+    """The videos the clip document records, by preset, that are in its folder (a name is only a name)."""
+    out = {}
+    for preset_id, item in doc.renders.items():
+        name = str(item.get("file") or "")
+        plain = name and "/" not in name and "\\" not in name and not name.startswith(".")
+        if plain and (path.parent / name).is_file():
+            out[preset_id] = path.parent / name
+    return out
+
+
+def _output_json(index: str, doc_path: Path, preset_id: str, video: Path) -> dict[str, Any]:
+    from ..media import probe
+
+    try:
+        info = probe(video)
+        duration, width, height = info.duration_ms, info.width, info.height
+    except BilingoError:
+        duration = width = height = 0
+    cover = video.with_suffix(".jpg")
+    base = f"/api/clips/{index}/outputs/"
+    return {"preset": preset_id, "file": video.name, "bytes": video.stat().st_size, "duration": duration,
+            "width": width, "height": height, "url": base + video.name,
+            "cover": base + cover.name if cover.is_file() else None}
 
 
 def _cue_json(c: Cue) -> dict[str, Any]:
@@ -242,7 +343,12 @@ class Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:  # noqa: N802
         self._handle(write=True)
 
+    def send_response(self, code, message=None) -> None:
+        self._answered = True
+        super().send_response(code, message)
+
     def _handle(self, write: bool) -> None:
+        self._answered = False
         try:
             self._check_host()
             url = urlsplit(self.path)
@@ -256,12 +362,18 @@ class Handler(BaseHTTPRequestHandler):
                 self._get(parts, parse_qs(url.query))
         except HttpError as err:
             self.close_connection = True  # an unread body must not become the next request
-            self._json({"error": str(err)}, err.status)
+            self._json({"error": str(err)}, err.status, err.headers)
         except BilingoError as err:
             self.close_connection = True
             self._json({"error": str(err)}, HTTPStatus.BAD_REQUEST)
         except (BrokenPipeError, ConnectionResetError):
             pass  # the browser cancelled (seeking drops media requests)
+        except Exception as exc:  # noqa: BLE001 - a bug still gets an answer, never a dropped connection
+            self.close_connection = True
+            print(f"bilingo review: internal error on {self.command} {self.path[:200]!r}: "
+                  f"{type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
+            if not self._answered:
+                self._json({"error": f"internal error: {type(exc).__name__}"}, HTTPStatus.INTERNAL_SERVER_ERROR)
 
     # --- guards ---
 
@@ -296,6 +408,8 @@ class Handler(BaseHTTPRequestHandler):
             return msgspec.json.decode(raw, type=kind)
         except msgspec.DecodeError as exc:  # ValidationError included
             raise HttpError(HTTPStatus.BAD_REQUEST, f"invalid request: {exc}") from exc
+        except RecursionError:  # msgspec walks even an ignored field's nesting
+            raise HttpError(HTTPStatus.BAD_REQUEST, "invalid request: JSON nested too deeply") from None
 
     # --- routes ---
 
@@ -319,6 +433,10 @@ class Handler(BaseHTTPRequestHandler):
             return self._file(Path(doc.source.path))
         if len(parts) == 4 and parts[1] == "clips" and parts[3] == "document":
             return self._file(self.app.doc_path(parts[2]))
+        if len(parts) == 4 and parts[1] == "clips" and parts[3] == "render":
+            return self._json(self.app.render_status(parts[2]))
+        if len(parts) == 5 and parts[1] == "clips" and parts[3] == "outputs":
+            return self._file(self.app.output_file(parts[2], parts[4]))
         raise HttpError(HTTPStatus.NOT_FOUND, "not found")
 
     def _post(self, parts: list[str]) -> None:
@@ -334,6 +452,9 @@ class Handler(BaseHTTPRequestHandler):
             path = self.app.doc_path(index)
             cues = self.app.cues_from(req.cues, [])
             return self._json(self.app.checks(cues) | {"document": path.name})
+        if action == "render":
+            status, new = self.app.render(index, self._body(RenderRequest))
+            return self._json({**status, "started": new}, HTTPStatus.ACCEPTED if new else HTTPStatus.OK)
         if action == "preview":
             png = self.app.preview(index, self._body(PreviewRequest))
             return self._send(HTTPStatus.OK, png, "image/png")
@@ -341,8 +462,9 @@ class Handler(BaseHTTPRequestHandler):
 
     # --- responses ---
 
-    def _json(self, data: Any, status: HTTPStatus = HTTPStatus.OK) -> None:
-        self._send(status, json.dumps(data, ensure_ascii=False).encode("utf-8"), "application/json; charset=utf-8")
+    def _json(self, data: Any, status: HTTPStatus = HTTPStatus.OK, extra: dict[str, str] | None = None) -> None:
+        self._send(status, json.dumps(data, ensure_ascii=False).encode("utf-8"), "application/json; charset=utf-8",
+                   extra)
 
     def _send(self, status: HTTPStatus, body: bytes, ctype: str, extra: dict[str, str] | None = None) -> None:
         self.send_response(status)
@@ -377,12 +499,14 @@ class Handler(BaseHTTPRequestHandler):
             if ctype.startswith("text/") or ctype.endswith("javascript"):
                 ctype += "; charset=utf-8"
             start, end, status = 0, size - 1, HTTPStatus.OK
-            m = re.fullmatch(r"bytes=(\d*)-(\d*)", self.headers.get("Range", "").strip())
+            m = re.fullmatch(r"bytes=([0-9]*)-([0-9]*)", self.headers.get("Range", "").strip())
             if m and (m[1] or m[2]):
-                if m[1]:
-                    start, end = int(m[1]), min(int(m[2]) if m[2] else size - 1, size - 1)
+                # no file has 10^18 bytes: longer numbers are unsatisfiable, not an int() to overflow
+                first, last = (None if not g else int(g) if len(g) <= 18 else 1 << 62 for g in (m[1], m[2]))
+                if first is not None:
+                    start, end = first, min(size - 1 if last is None else last, size - 1)
                 else:
-                    start = max(size - int(m[2]), 0)
+                    start = max(size - last, 0)
                 if start > end or start >= size:
                     self.send_response(HTTPStatus.REQUESTED_RANGE_NOT_SATISFIABLE)
                     self.send_header("Content-Range", f"bytes */{size}")
@@ -424,12 +548,13 @@ class ReviewServer(ThreadingHTTPServer):
         return f"http://127.0.0.1:{self.server_address[1]}/?token={self.app.token}"
 
 
-def serve(docs: list[Path], preset: Preset, port: int = 0, browser: bool = True, folder: bool = False) -> int:
+def serve(docs: list[Path], preset: Preset, port: int = 0, browser: bool = True, folder: bool = False,
+          presets_file: Path | None = None) -> int:
     """Serve the review page until Ctrl-C; prints its URL and opens a browser where there is one."""
     for path in docs:  # a broken document fails here, in one line, not in the page
         ClipDocument.load(path)
     try:
-        server = ReviewServer(App(docs, preset, folder=folder or len(docs) > 1), port)
+        server = ReviewServer(App(docs, preset, folder=folder or len(docs) > 1, presets_file=presets_file), port)
     except OSError as exc:
         raise BilingoError(f"cannot listen on 127.0.0.1:{port} ({exc.strerror}); choose another --port",
                            ExitCode.BAD_INPUT) from exc
@@ -442,6 +567,9 @@ def serve(docs: list[Path], preset: Preset, port: int = 0, browser: bool = True,
     except KeyboardInterrupt:
         print("review page closed", file=sys.stderr)
     finally:
+        for job in server.app.renders.stop_all():
+            print(f"stopped the render of {review_srt.stem_of(docs[job.clip])}; nothing half-made was kept "
+                  "(`bilingo render` does it again)", file=sys.stderr)
         server.server_close()
     return 0
 

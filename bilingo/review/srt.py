@@ -387,6 +387,5 @@ def import_files(doc_path: Path, files: list[Path], kind: str | None = None) -> 
             raise InvalidSRT(f"after the import, {exc}; nothing was changed") from exc
         write_sidecars(doc, doc_path, keep_edited=True, imported=tuple(files))  # others wait for their import
         doc.save(doc_path)
-    for cue in remember:
-        state.remember_human(doc, cue)
+    state.remember_human(doc, *remember)  # one transaction, however many cues
     return doc, changes

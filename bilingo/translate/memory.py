@@ -27,8 +27,10 @@ import re
 import sqlite3
 import time
 import unicodedata
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 from ..errors import BilingoError, ExitCode
 from ..fsutil import atomic_write_text, read_user_text
@@ -243,11 +245,28 @@ class TranslationMemory:
             raise BilingoError(f"cannot write the translation memory {self.db}: {exc}", ExitCode.BAD_INPUT) from exc
 
     def _insert(self, rows: list, origin: str, provider: str) -> None:
-        with self._con:
+        with nullcontext() if self._con.in_transaction else self._con:  # inside transaction(): its commit
             for src, tgt, s, t, p in rows:
                 self._con.execute("INSERT OR REPLACE INTO tm VALUES (?,?,?,?,?,?,?,?,?)",
                                   (src, tgt, normalise(s), s.strip(), t.strip(), origin, provider,
                                    json.dumps(p, ensure_ascii=False) if p else None, time.time()))
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Many adds as one SQLite transaction, committed at the end (2,000 cues saved from the review page
+        were 2,000 connections and commits: 51 s); nothing is kept if the block fails."""
+        try:
+            self._con.execute("BEGIN IMMEDIATE")
+            yield
+            self._con.execute("COMMIT")
+        except sqlite3.OperationalError as exc:
+            if self._con.in_transaction:
+                self._con.execute("ROLLBACK")
+            raise BilingoError(f"cannot write the translation memory {self.db}: {exc}", ExitCode.SYSTEM) from exc
+        except BaseException:
+            if self._con.in_transaction:
+                self._con.execute("ROLLBACK")
+            raise
 
     def import_file(self, path: Path) -> int:
         entries = read_file(path)
