@@ -6,6 +6,8 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import re
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -63,6 +65,31 @@ class Review:
         payload = res.read()
         conn.close()
         return res.status, dict(res.getheaders()), payload
+
+    def raw(self, data: bytes, timeout: float = 60) -> tuple[int, bytes]:
+        """Send `data` as it is; the answer's status and body. Status 0: the connection closed unanswered."""
+        with socket.create_connection(("127.0.0.1", self.port), timeout=timeout) as s:
+            try:
+                s.sendall(data)
+                s.shutdown(socket.SHUT_WR)  # nothing more is coming: a server waiting for a body sees the end
+            except OSError:
+                pass  # the server stopped reading early: its answer may still be there
+            got = b""
+            try:
+                while chunk := s.recv(1 << 16):
+                    got += chunk
+            except ConnectionResetError:
+                pass  # what came before the reset is the answer, if any
+        m = re.match(rb"HTTP/1\.[01] (\d{3}) ", got)
+        return (int(m[1]) if m else 0), got.partition(b"\r\n\r\n")[2]
+
+    def headers(self, origin: bool = True) -> bytes:
+        """Host, token and Origin headers as this page would send them, for raw requests."""
+        lines = [f"Host: 127.0.0.1:{self.port}", f"X-Bilingo-Token: {self.token}"]
+        if origin:
+            lines.append(f"Origin: {self.origin}")
+        lines.append("Connection: close")  # the answer ends with the connection
+        return "".join(line + "\r\n" for line in lines).encode()
 
     def get_json(self, path: str):
         status, _, payload = self.request("GET", path)

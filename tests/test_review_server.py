@@ -185,3 +185,190 @@ def test_the_page_stacks_captions_as_the_render_does(served):
     style = presets.load_all().style(linkedin)
     assert (preset["order"], preset["margin_bottom"]) == (style.order, ass.bottom_margin(linkedin, style)) == \
         ("zh-top", ass.bottom_margin(linkedin, style))
+
+
+def _post(review, path: str, body: bytes) -> bytes:
+    return (f"POST {path} HTTP/1.1\r\n".encode() + review.headers() + b"Content-Type: application/json\r\n"
+            + f"Content-Length: {len(body)}\r\n\r\n".encode() + body)
+
+
+# Each of these printed a traceback and dropped the connection (issue 19 item 8)
+ODD_REQUESTS = {
+    "a raw 0xB2 byte as the clip number": (lambda r: b"GET /api/clips/\xb2 HTTP/1.1\r\n" + r.headers() + b"\r\n",
+                                           404, b"no such clip"),
+    "a Range of 5,000 digits": (lambda r: b"GET /api/clips/0/media HTTP/1.1\r\n" + r.headers() + b"Range: bytes="
+                                + b"9" * 5000 + b"-\r\n\r\n", 416, b""),
+    "JSON nested a million deep in an ignored field": (
+        lambda r: _post(r, "/api/clips/0/lint", b'{"cues": [], "x": ' + b"[" * 10**6 + b"]" * 10**6 + b"}"),
+        400, b"nested too deeply"),
+    "a Content-Length of 5,000 digits": (lambda r: b"POST /api/clips/0/lint HTTP/1.1\r\n" + r.headers()
+                                         + b"Content-Length: " + b"7" * 5000 + b"\r\n\r\n{}", 411, b"Content-Length"),
+}
+
+
+@pytest.mark.parametrize("name", ODD_REQUESTS)
+def test_odd_requests_get_a_4xx_answer(served, name):
+    review, _ = served
+    make, status, words = ODD_REQUESTS[name]
+    got, body = review.raw(make(review))
+    assert got == status and words in body, (got, body[:200])
+    assert review.get_json("/api/clips/0")["cues"]  # the server is still answering
+
+
+def test_a_preview_past_the_recordings_end_is_a_clear_4xx(served):
+    review, _ = served
+    opened = review.get_json("/api/clips/0")
+    cues = edits(opened) + [{"id": "", "start": opened["duration"] + 9000, "end": opened["duration"] + 11000,
+                             "en": "After the end.", "zh": "结束之后。"}]
+    status, _, payload = review.request("POST", "/api/clips/0/preview", {"cues": cues, "index": len(cues) - 1})
+    assert status == 422 and "after the recording's end" in json.loads(payload)["error"], payload
+    # a cue that starts inside the recording and runs past its end shows its last frames
+    cues[-1]["start"] = opened["duration"] - 500
+    status, headers, png = review.request("POST", "/api/clips/0/preview", {"cues": cues, "index": len(cues) - 1})
+    assert status == 200 and png.startswith(b"\x89PNG"), png[:200]
+
+
+def _ffmpegs_of(pid: int) -> int:
+    """How many ffmpeg processes `pid` has as children right now."""
+    n = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)
+            comm, ppid = fields[0].split("(", 1)[1], int(fields[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        n += ppid == pid and comm.startswith("ffmpeg")
+    return n
+
+
+def test_twenty_parallel_previews_do_not_start_twenty_ffmpegs(served):
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from bilingo.review.server import PREVIEW_QUEUE, PREVIEW_SLOTS
+
+    review, _ = served
+    cues = edits(review.get_json("/api/clips/0"))
+    most, done = [0], threading.Event()
+
+    def watch():
+        while not done.is_set():
+            most[0] = max(most[0], _ffmpegs_of(review.proc.pid))
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    try:
+        with ThreadPoolExecutor(20) as pool:
+            answers = list(pool.map(lambda i: review.request("POST", "/api/clips/0/preview",
+                                                             {"cues": cues, "index": i % len(cues)}), range(20)))
+    finally:
+        done.set()
+        watcher.join()
+    statuses = sorted(a[0] for a in answers)
+    assert set(statuses) <= {200, 503} and statuses.count(200) >= PREVIEW_SLOTS, statuses
+    assert 1 <= most[0] <= PREVIEW_SLOTS, most[0]
+    refused = [a for a in answers if a[0] == 503]  # the burst outruns the queue: the rest are told to retry
+    assert refused and statuses.count(200) >= PREVIEW_SLOTS + PREVIEW_QUEUE
+    assert all("busy" in json.loads(a[2])["error"] and a[1]["Retry-After"] == "2" for a in refused)
+
+
+def test_saving_many_new_cues_remembers_them_in_one_transaction(clip, tmp_path, monkeypatch):
+    """2,000 new cues saved from the page were 2,000 SQLite connections and commits (51 s)."""
+    import sqlite3
+
+    from bilingo.render import presets
+    from bilingo.review.server import App, CueEdit, SaveRequest
+    from bilingo.translate.memory import HUMAN, TranslationMemory, shared_path
+
+    shutil.copytree(clip.parent, tmp_path / "out")
+    doc_path = tmp_path / "out" / clip.name
+    doc = ClipDocument.load(doc_path)
+    n = 200
+    step = doc.source.duration_ms // n
+    cues = [CueEdit(start=i * step, end=i * step + step - 10, en=f"Line number {i}.", zh=f"第{i}行。")
+            for i in range(n)]
+    statements: list[str] = []
+    real_connect = sqlite3.connect
+
+    def connect(*args, **kwargs):  # the real connection, watched
+        con = real_connect(*args, **kwargs)
+        con.set_trace_callback(statements.append)
+        return con
+
+    monkeypatch.setattr(sqlite3, "connect", connect)
+    App([doc_path], presets.get("linkedin")).save("0", SaveRequest(revision=doc.revision, cues=cues))
+    monkeypatch.setattr(sqlite3, "connect", real_connect)
+    opened = [s for s in statements if s.startswith("PRAGMA busy_timeout")]
+    commits = [s for s in statements if s.strip().upper() in ("COMMIT", "END")]
+    inserts = [s for s in statements if s.startswith("INSERT")]
+    assert (len(opened), len(commits), len(inserts)) == (1, 1, 2 * n)  # each stored both ways round
+    memory = TranslationMemory(shared_path())
+    assert memory.find("Line number 7.", "en", "zh").text == "第7行。" and memory.count()[HUMAN] == 2 * n
+
+
+# --- the server fuzzed: whatever the path, headers and body, every request gets an answer -------------
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+SEGMENTS = ["api", "clips", "0", "1", "00", "-1", "media", "document", "save", "approve", "lint", "preview",
+            "render", "outputs", "jfk.linkedin.mp4", "static", "app.js", "style.css", "font",
+            "NotoSansSC-Regular.otf", "..", "%2e%2e", "%00", "?token=", ""]
+# latin-1 without whitespace: the request line stays three words (framing is http.server's, not ours)
+RAW = st.text(st.characters(min_codepoint=0x21, max_codepoint=0xff, blacklist_characters="\x7f\x85\xa0"),
+              max_size=12)
+PATHS = st.lists(st.one_of(st.sampled_from(SEGMENTS), RAW), min_size=0, max_size=6).map(lambda s: "/" + "/".join(s))
+HEADER_VALUES = st.one_of(
+    st.text(st.characters(min_codepoint=0x20, max_codepoint=0xff, blacklist_characters="\x7f\x85"), max_size=40),
+    st.integers(-10**6, 10**20).map(str), st.just("9" * 5000),
+    st.tuples(st.sampled_from(["bytes=", "bytes=-", "items="]), st.integers(0, 10**30), st.sampled_from(["-", ""]),
+              st.one_of(st.just(""), st.integers(0, 10**30).map(str))).map(lambda t: f"{t[0]}{t[1]}{t[2]}{t[3]}"))
+HEADERS = st.lists(st.tuples(st.sampled_from(["Range", "Content-Type", "Origin", "X-Bilingo-Token", "Host", "Cookie",
+                                              "Accept", "If-Range", "Transfer-Encoding", "X-Other"]),
+                             HEADER_VALUES), max_size=4)
+JSON = st.recursive(st.one_of(st.none(), st.booleans(), st.integers(-2**70, 2**70), st.floats(allow_nan=False),
+                              st.text(max_size=20)),
+                    lambda inner: st.one_of(st.lists(inner, max_size=4),
+                                            st.dictionaries(st.sampled_from(["cues", "index", "at", "revision", "by",
+                                                                             "force", "start", "end", "en", "zh",
+                                                                             "id", "x"]), inner, max_size=5)),
+                    max_leaves=20)
+BODIES = st.one_of(st.binary(max_size=300), JSON.map(lambda v: json.dumps(v).encode()),
+                   st.integers(1, 200_000).map(lambda d: b'{"cues": [], "x": ' + b"[" * d + b"]" * d + b"}"))
+
+
+@pytest.fixture(scope="module")
+def fuzzed(clip, tmp_path_factory):
+    """A server of its own, on a copy whose revision no generated number is likely to hit: nothing
+    the fuzz sends is saved or approved by chance."""
+    out = tmp_path_factory.mktemp("fuzzed") / "out"
+    shutil.copytree(clip.parent, out)
+    data = json.loads((out / clip.name).read_text())
+    data["revision"] = 987_654_321
+    (out / clip.name).write_text(json.dumps(data, ensure_ascii=False))
+    review = Review(out / clip.name)
+    yield review
+    review.stop()
+    errors = review.proc.stderr.read()
+    assert "Traceback" not in errors and "internal error" not in errors, errors
+
+
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow], deadline=None)
+@given(method=st.sampled_from(["GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH"]), path=PATHS,
+       query=st.sampled_from(["", "?token=good", "?token=bad", "?token=good&token=x", "?%ff=%fe"]),
+       standard=st.booleans(), headers=HEADERS, body=BODIES,
+       length=st.sampled_from(["true", "true", "absent", "junk", "huge", "negative"]))
+def test_the_server_answers_every_request(fuzzed, method, path, query, standard, headers, body, length):
+    review = fuzzed
+    target = (path + query.replace("good", review.token)).encode("latin-1")
+    lines = [b"Connection: close\r\n", review.headers() if standard else b""]
+    lines += [f"{k}: {v}\r\n".encode("latin-1") for k, v in headers]
+    if method in ("GET", "HEAD"):
+        body = b""  # a browser sends none; framing errors of GET bodies are not the app's
+    sizes = {"true": str(len(body)), "junk": "12abc", "huge": str(1 << 40), "negative": "-5", "absent": None}
+    if sizes[length] is not None and (body or method not in ("GET", "HEAD")):
+        lines.append(f"Content-Length: {sizes[length]}\r\n".encode())
+    status, answer = review.raw(method.encode() + b" " + target + b" HTTP/1.1\r\n" + b"".join(lines) + b"\r\n" + body)
+    assert status != 0, "the connection closed without an answer"
+    assert status < 500 or status == 503, (status, answer[:300])
+    assert review.proc.poll() is None

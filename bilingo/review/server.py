@@ -40,6 +40,7 @@ from .renders import Renders, render_clip
 STATIC = Path(__file__).resolve().parent / "static"
 MAX_BODY = 8 << 20  # a 10-hour talk's cues are ~3 MB of JSON
 CHUNK = 256 << 10
+BODY_METHODS = ("POST", "PUT", "PATCH", "DELETE", "OPTIONS")  # may carry a body without saying its length
 LAST_FRAME_MS = 100  # a seek closer than a frame or two to the end finds no frame to show
 PREVIEW_SLOTS, PREVIEW_QUEUE = 2, 4  # a still is ~1 s of one ffmpeg; a person clicks one at a time
 
@@ -326,6 +327,7 @@ def _save(doc: ClipDocument, path: Path, revision: int) -> None:
 class Handler(BaseHTTPRequestHandler):
     server: "ReviewServer"
     protocol_version = "HTTP/1.1"
+    timeout = 60  # a client that stops sending mid-request does not hold a thread for ever
 
     def log_message(self, fmt: str, *args) -> None:  # the terminal shows the URL, not every request
         pass
@@ -343,12 +345,18 @@ class Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:  # noqa: N802
         self._handle(write=True)
 
+    def _not_allowed(self) -> None:
+        self._answered = self._body_read = False
+        self._refuse(HTTPStatus.METHOD_NOT_ALLOWED, f"{self.command} is not used here", {"Allow": "GET, HEAD, POST"})
+
+    do_PUT = do_DELETE = do_PATCH = do_OPTIONS = _not_allowed  # noqa: N815 - answered, body read first
+
     def send_response(self, code, message=None) -> None:
         self._answered = True
         super().send_response(code, message)
 
     def _handle(self, write: bool) -> None:
-        self._answered = False
+        self._answered = self._body_read = False
         try:
             self._check_host()
             url = urlsplit(self.path)
@@ -361,19 +369,47 @@ class Handler(BaseHTTPRequestHandler):
             else:
                 self._get(parts, parse_qs(url.query))
         except HttpError as err:
-            self.close_connection = True  # an unread body must not become the next request
-            self._json({"error": str(err)}, err.status, err.headers)
+            self._refuse(err.status, str(err), err.headers)
         except BilingoError as err:
-            self.close_connection = True
-            self._json({"error": str(err)}, HTTPStatus.BAD_REQUEST)
+            self._refuse(HTTPStatus.BAD_REQUEST, str(err))
         except (BrokenPipeError, ConnectionResetError):
             pass  # the browser cancelled (seeking drops media requests)
+        except TimeoutError:
+            self._body_read = True
+            self._refuse(HTTPStatus.REQUEST_TIMEOUT, "the request did not arrive in time")
         except Exception as exc:  # noqa: BLE001 - a bug still gets an answer, never a dropped connection
-            self.close_connection = True
             print(f"bilingo review: internal error on {self.command} {self.path[:200]!r}: "
                   f"{type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
-            if not self._answered:
-                self._json({"error": f"internal error: {type(exc).__name__}"}, HTTPStatus.INTERNAL_SERVER_ERROR)
+            self._refuse(HTTPStatus.INTERNAL_SERVER_ERROR, f"internal error: {type(exc).__name__}")
+
+    def _drain(self) -> None:
+        """Read and drop a body this request did not read (at most MAX_BODY; a few seconds at most)."""
+        given = self.headers.get("Content-Length")
+        if given is None and "Transfer-Encoding" not in self.headers and self.command not in BODY_METHODS:
+            return
+        given = (given or "").strip()
+        length = int(given) if given.isascii() and given.isdigit() and len(given) <= 12 else None
+        try:
+            self.connection.settimeout(5 if length is not None else 0.5)
+            left = MAX_BODY if length is None else min(length, MAX_BODY)
+            while left > 0 and (chunk := self.rfile.read1(min(left, CHUNK))):
+                left -= len(chunk)
+        except (ValueError, OSError):
+            pass
+
+    def _refuse(self, status: HTTPStatus, message: str, extra: dict[str, str] | None = None) -> None:
+        """An error answer, once; the connection then closes (an unread body must not become the next
+        request), after reading that body: closing on unread bytes resets the connection, and the
+        client may lose the answer with it."""
+        self.close_connection = True
+        if self._answered:
+            return
+        if not self._body_read:
+            self._drain()
+        try:
+            self._json({"error": message}, status, extra)
+        except OSError:
+            pass  # the client is gone
 
     # --- guards ---
 
@@ -403,6 +439,7 @@ class Handler(BaseHTTPRequestHandler):
             raise HttpError(HTTPStatus.LENGTH_REQUIRED, "a body with a Content-Length is required") from None
         if not 0 <= length <= MAX_BODY:
             raise HttpError(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, f"request bodies are limited to {MAX_BODY >> 20} MB")
+        self._body_read = True
         raw = self.rfile.read(length)
         try:
             return msgspec.json.decode(raw, type=kind)
@@ -537,6 +574,7 @@ class Handler(BaseHTTPRequestHandler):
 class ReviewServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    request_queue_size = 64  # socketserver's 5 resets a burst of connections (20 previews at once) while busy
 
     def __init__(self, app: App, port: int = 0):
         super().__init__(("127.0.0.1", port), Handler)
