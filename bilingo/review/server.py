@@ -29,8 +29,8 @@ from ..assets_path import FONT_FAMILY, fonts_dir
 from ..errors import BilingoError, ExitCode
 from ..model import ClipDocument, Cue, StaleDocument, document_lock
 from ..formats import ass
-from ..render.presets import Preset
-from ..render.presets import load_all as load_presets
+from ..plan import Target
+from ..render.presets import Preset, Style
 from ..rules import lint
 from ..layout import ass_em_px
 from . import srt as review_srt
@@ -80,6 +80,7 @@ class HttpError(Exception):
 class App:
     docs: list[Path]
     preset: Preset
+    style: Style  # the preset's caption style, resolved with the plan (plan.Target)
     folder: bool = False
     token: str = ""
     port: int = 0
@@ -114,7 +115,7 @@ class App:
         path = self.doc_path(index)
         doc = ClipDocument.load(path)
         lay = self.preset.captions
-        style = load_presets().style(self.preset)
+        style = self.style
         return {
             "index": int(index), "name": review_srt.stem_of(path), "document": path.name, "revision": doc.revision,
             "review": msgspec.to_builtins(doc.review), "state": state.clip_state(doc),
@@ -187,7 +188,7 @@ class App:
         cue = cues[req.index]
         at = req.at if cue.start <= req.at < cue.end else (cue.start + cue.end) // 2
         try:
-            return still(Path(doc.source.path), doc.source.has_video, cue, self.preset, at)
+            return still(Path(doc.source.path), doc.source.has_video, cue, self.preset, at, self.style)
         except BilingoError as err:
             raise HttpError(HTTPStatus.INTERNAL_SERVER_ERROR, str(err)) from err
 
@@ -424,12 +425,12 @@ class ReviewServer(ThreadingHTTPServer):
         return f"http://127.0.0.1:{self.server_address[1]}/?token={self.app.token}"
 
 
-def serve(docs: list[Path], preset: Preset, port: int = 0, browser: bool = True, folder: bool = False) -> int:
+def serve(docs: list[Path], target: Target, port: int = 0, browser: bool = True, folder: bool = False) -> int:
     """Serve the review page until Ctrl-C; prints its URL and opens a browser where there is one."""
     for path in docs:  # a broken document fails here, in one line, not in the page
         ClipDocument.load(path)
     try:
-        server = ReviewServer(App(docs, preset, folder=folder or len(docs) > 1), port)
+        server = ReviewServer(App(docs, target.preset, target.style, folder=folder or len(docs) > 1), port)
     except OSError as exc:
         raise BilingoError(f"cannot listen on 127.0.0.1:{port} ({exc.strerror}); choose another --port",
                            ExitCode.BAD_INPUT) from exc
