@@ -12,13 +12,16 @@ import time
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
+
+import msgspec
 
 from .errors import BilingoError, ExitCode
 from .fsutil import atomic_write_text
+from .plan import RenderPlan
 
 SCHEMA = "bilingo.clip"
-SCHEMA_VERSION = 2  # 2: cue ids, edited languages, word spans, review state, revision
+SCHEMA_VERSION = 3  # 2: cue ids, edited languages, word spans, review state, revision; 3: the render plan
 LANGS = ("en", "zh")
 Lang = Literal["en", "zh"]
 
@@ -119,6 +122,8 @@ class ClipDocument:
     revision: int = 0  # counts saves: a save based on an older revision than the file's is refused
     settings: dict[str, Any] = field(default_factory=dict)  # options the document was made with
     sidecars: dict[str, str] = field(default_factory=dict)  # SRT file name -> sha256 of what bilingo last wrote
+    plan: RenderPlan = field(default_factory=RenderPlan)  # what `run` was asked to render: `render` renders it
+    migrated_from: ClassVar[int] = 0  # set on a loaded copy of an older version (not saved): say so once
 
     @property
     def language(self) -> str:
@@ -136,6 +141,7 @@ class ClipDocument:
     def to_json(self) -> str:
         """Cues first (what a person reads and edits), the transcript's words one per line after them."""
         data = asdict(self)
+        data["plan"] = msgspec.to_builtins(self.plan)
         transcript = data.pop("transcript")
         words = transcript.pop("words")
         data = {"schema": SCHEMA, "version": SCHEMA_VERSION, "source": data.pop("source"), "cues": data.pop("cues"),
@@ -167,6 +173,17 @@ class ClipDocument:
             atomic_write_text(path, self.to_json() + "\n")
             return True
 
+    def check_current(self, path: Path) -> None:
+        """Refuse (StaleDocument) when the file on disk was saved since this copy was read: call it with
+        `document_lock` held, before acting on this copy (moving outputs into place)."""
+        try:
+            raw = path.read_bytes() if path.is_file() else None
+        except OSError:
+            raw = None
+        on_disk = _revision_of(raw) if raw is not None else None
+        if on_disk is not None and on_disk > self.revision:
+            raise StaleDocument(path, on_disk, self.revision)
+
     @classmethod
     def from_json(cls, raw: bytes | str) -> "ClipDocument":
         """A document from JSON, validated and migrated to the current version (raises ValueError)."""
@@ -176,7 +193,7 @@ class ClipDocument:
         header = _decode(raw, _Header)
         if header.schema != SCHEMA:
             raise ValueError("not a bilingo clip document")
-        if header.version not in (1, SCHEMA_VERSION):
+        if header.version not in (1, 2, SCHEMA_VERSION):
             raise ValueError(f"clip document version {header.version} is newer than this bilingo reads "
                              f"({SCHEMA_VERSION}); update bilingo")
         doc = _decode(raw, cls)
@@ -184,7 +201,20 @@ class ClipDocument:
         _check_cues(doc.cues)
         if header.version == 1:  # cues gain ids and word spans; review starts as a draft
             doc.cues = attach_words(assign_ids(doc.cues), doc.transcript.words)
+        if header.version < 3 and doc.renders:  # the plan of its last render (the options were not kept)
+            doc.plan = RenderPlan(presets=tuple(doc.renders))
+        if header.version < SCHEMA_VERSION:
+            doc.migrated_from = header.version
         return doc
+
+    def migration_note(self, path: Path) -> str | None:
+        """What migrating an older document assumed, said once (the next save writes the current version)."""
+        if not self.migrated_from or self.migrated_from >= 3:
+            return None
+        what = (f"the presets of its last render ({' '.join(self.plan.presets)})" if self.renders
+                else "the default plan")
+        return (f"note: {path.name} was written before clip documents kept the render plan; it gets {what} and "
+                "each preset's own style (change it with the flags of `bilingo render`)")
 
     @classmethod
     def load(cls, path: Path) -> "ClipDocument":

@@ -9,7 +9,7 @@ import numpy as np
 import playwright.sync_api as playwright
 import pytest
 
-from bilingo.render import presets
+from bilingo.plan import resolve_plan
 from bilingo import pipeline
 from bilingo.model import ClipDocument
 from bilingo.review.preview import still
@@ -101,16 +101,17 @@ def test_edit_save_reload_approve_render(browser, tmp_path):
     assert proc.returncode == 0, proc.stderr
     mp4 = doc_path.parent / "jfk.linkedin.mp4"
     rendered = ClipDocument.load(doc_path)
-    keys = pipeline.render_keys(rendered, pipeline.RunOptions(out_dir=doc_path.parent))
-    preset = presets.get("linkedin")
+    target = resolve_plan(rendered.plan).targets[0]
+    keys = pipeline.render_keys(rendered, resolve_plan(rendered.plan))
+    preset = target.preset
     assert rendered.renders["linkedin"]["key"] == keys["linkedin"]  # made from these cues
 
     # the burned frame in the second cue shows the edit: it matches a still of the edited cue, not the original
     cue = rendered.cues[1]
     middle = (cue.start + cue.end) // 2
     burned = frame_at(mp4, middle / 1000).astype(int)[-400:]
-    edited = _png(still(Path(doc.source.path), False, cue, preset, middle))[-400:]
-    before = _png(still(Path(doc.source.path), False, original.cues[1], preset, middle))[-400:]
+    edited = _png(still(Path(doc.source.path), False, cue, preset, middle, target.style))[-400:]
+    before = _png(still(Path(doc.source.path), False, original.cues[1], preset, middle, target.style))[-400:]
     assert np.abs(burned - edited).mean() < np.abs(burned - before).mean() / 3
 
 

@@ -276,7 +276,6 @@ def test_saving_many_new_cues_remembers_them_in_one_transaction(clip, tmp_path, 
     """2,000 new cues saved from the page were 2,000 SQLite connections and commits (51 s)."""
     import sqlite3
 
-    from bilingo.render import presets
     from bilingo.review.server import App, CueEdit, SaveRequest
     from bilingo.translate.memory import HUMAN, TranslationMemory, shared_path
 
@@ -296,7 +295,7 @@ def test_saving_many_new_cues_remembers_them_in_one_transaction(clip, tmp_path, 
         return con
 
     monkeypatch.setattr(sqlite3, "connect", connect)
-    App([doc_path], presets.get("linkedin")).save("0", SaveRequest(revision=doc.revision, cues=cues))
+    App([doc_path]).save("0", SaveRequest(revision=doc.revision, cues=cues))
     monkeypatch.setattr(sqlite3, "connect", real_connect)
     opened = [s for s in statements if s.startswith("PRAGMA busy_timeout")]
     commits = [s for s in statements if s.strip().upper() in ("COMMIT", "END")]

@@ -19,6 +19,7 @@ import msgspec
 
 from ..errors import BilingoError, ExitCode
 from ..pipeline import RunOptions
+from ..plan import FIELDS
 from ..transcribe import ENGINES, TranscribeOptions
 
 MEDIA_SUFFIXES = frozenset(
@@ -39,7 +40,7 @@ class Clip:
 class Batch:
     clips: list[Clip]
     out: Path
-    origin: str  # the job file, or "the command line"
+    origin: str  # the job file, or the paths given on the command line
     scheduler: str | None = None
     workers: int | None = None
     missing: list[str] = field(default_factory=list)
@@ -65,6 +66,8 @@ class _Settings(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
     karaoke: bool | None = None
     trim: bool | None = None
     background: str | None = None
+    speed: str | None = None  # x264 preset: ultrafast … veryslow
+    crf: int | None = None  # x264 quality, 0–51
 
 
 class _Input(_Settings, forbid_unknown_fields=True):
@@ -130,6 +133,10 @@ def _check_values(path: Path, raw: str, where: str, s: _Settings) -> None:
         bad("style", f"{s.style!r} is not one of {', '.join(sorted(catalogue.styles))}")
     if s.fit is not None and s.fit not in ("blur", "crop", "letterbox"):
         bad("fit", f"{s.fit!r} is not blur, crop or letterbox")
+    if s.speed is not None and s.speed not in preset_data.X264_PRESETS:
+        bad("speed", f"{s.speed!r} is not one of {', '.join(preset_data.X264_PRESETS)}")
+    if s.crf is not None and not 0 <= s.crf <= 51:
+        bad("crf", f"{s.crf} is out of range (0–51)")
     if isinstance(s, _Input) and not s.path:
         bad("path", "each [[input]] needs a path")
     for key in ("memory", "glossary"):
@@ -263,7 +270,9 @@ def build(paths: list[Path], cli: dict, out: Path | None) -> Batch:
     for p in paths:
         sources += expand(str(p), Path.cwd(), cli.get("recursive", True), skip=out)
     settings = [(s, {}) for s in sources]
-    return _batch(settings, {}, cli, out, "the command line", Path.cwd())
+    named = [str(p) for p in paths]  # what the person typed: "3 recordings from talks/", not "the command line"
+    origin = ", ".join(named[:3]) + (f" and {len(named) - 3} more" if len(named) > 3 else "")
+    return _batch(settings, {}, cli, out, origin, Path.cwd())
 
 
 def _from_job(path: Path, cli: dict, out: Path | None) -> Batch:
@@ -326,13 +335,14 @@ def _options(out_dir: Path, s: dict, base: Path) -> RunOptions:
                               language=s.get("language"), beam_size=s.get("beam_size", defaults.beam_size),
                               batch_size=s.get("batch_size", defaults.batch_size),
                               threads=s.get("threads", defaults.threads))
-    return RunOptions(out_dir=out_dir, presets=tuple(s.get("presets") or ("linkedin",)), transcribe=topts,
+    # the render choices given (job file, then command line); the others keep each clip's plan
+    render = {k: s[k] for k in FIELDS if s.get(k) is not None}
+    if render.get("presets_file"):
+        render["presets_file"] = str(rel(render["presets_file"]))
+    return RunOptions(out_dir=out_dir, transcribe=topts, render=render,
                       translator=s.get("translator", "google"), translator_url=s.get("translator_url"),
                       memory_files=tuple(rel(m) for m in s.get("memory", ())),
-                      glossary_files=tuple(rel(g) for g in s.get("glossary", ())),
-                      presets_file=rel(s["presets_file"]) if s.get("presets_file") else None,
-                      style=s.get("style"), fit=s.get("fit"), karaoke=bool(s.get("karaoke")),
-                      trim=bool(s.get("trim")), background=s.get("background"))
+                      glossary_files=tuple(rel(g) for g in s.get("glossary", ())))
 
 
 def with_threads(batch: Batch, threads: int) -> Batch:

@@ -21,6 +21,7 @@ from .. import pipeline
 from ..cache import stage_key
 from ..fsutil import atomic_write_text
 from ..model import ClipDocument
+from ..plan import changed, resolve_plan
 from .jobs import Clip
 
 STAGES = ("prepare", "render")
@@ -61,7 +62,12 @@ def document_path(clip: Clip) -> Path:
 
 def file_digest(path: Path, record: dict[str, Any]) -> str:
     """The recording's SHA-256, reused from the record while its size and mtime are unchanged."""
-    st = path.stat()
+    try:
+        st = path.stat()
+    except OSError as exc:
+        from ..errors import BilingoError, ExitCode
+
+        raise BilingoError(f"{path}: {exc.strerror}; it was there when the batch started", ExitCode.BAD_INPUT) from exc
     known = record.get("digest") or {}
     if known.get("size") == st.st_size and known.get("mtime_ns") == st.st_mtime_ns and known.get("sha256"):
         return known["sha256"]
@@ -83,17 +89,20 @@ def prepare_key(clip: Clip, record: dict[str, Any]) -> str:
                      t.batch_size, o.translator, memories)
 
 
-def render_key(clip: Clip) -> str | None:
-    """The pipeline's render keys of every preset (they cover the cues, review edits included, and
-    the preset); None while there is no clip document to render."""
+def render_keys(clip: Clip) -> pipeline.KnownKeys | None:
+    """The pipeline's own render key of every output of the clip's plan (with this batch's render
+    choices on top), computed once: the render stage passes them on to the pipeline, which reuses them
+    for the same document revision. None while there is no clip document to render."""
     path = document_path(clip)
     if not path.is_file():
         return None
     try:
         doc = ClipDocument.load(path)
-    except Exception:  # a damaged document: the stage itself reports it
+        plan = resolve_plan(changed(doc.plan, clip.options.render))
+    except Exception:  # a damaged document or plan: the stage itself reports it
         return None
-    return stage_key("batch-render", sorted(pipeline.render_keys(doc, clip.options).items()))
+    return pipeline.KnownKeys(doc.revision, plan.render, pipeline.render_keys(doc, plan))
+
 
 
 def outputs_exist(record: dict[str, Any], stage: str) -> bool:
@@ -101,16 +110,11 @@ def outputs_exist(record: dict[str, Any], stage: str) -> bool:
     return bool(done.get("outputs")) and all(Path(p).is_file() for p in done["outputs"])
 
 
-def is_done(clip: Clip, stage: str, record: dict[str, Any] | None = None) -> bool:
+def is_done(clip: Clip, stage: str, key: Any, record: dict[str, Any] | None = None) -> bool:
+    """The stage's record holds `key` (see `stage_key_of`) and its outputs are all there."""
     record = record if record is not None else load(clip.options.out_dir.parent, clip.name)
     done = record["stages"].get(stage)
-    if not done or not outputs_exist(record, stage):
-        return False
-    try:
-        key = prepare_key(clip, record) if stage == "prepare" else render_key(clip)
-    except OSError:
-        return False
-    return done.get("key") == key
+    return bool(done) and key is not None and outputs_exist(record, stage) and done.get("key") == key
 
 
 def begin(out: Path, name: str, record: dict[str, Any], stage: str, worker: str) -> dict[str, Any]:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import subprocess
 import tempfile
-import threading
 from dataclasses import replace
 from pathlib import Path
 
@@ -15,22 +14,19 @@ import ffmpeg
 from ..errors import BilingoError, ExitCode
 from ..media import find_ffmpeg
 from ..model import Cue
-from ..proc import child
 from ..formats import ass
 from ..render import video
-from ..render.presets import Preset
+from ..proc import run as proc_run
+from ..render.presets import Preset, Style
 
 STILL_TIMEOUT_S = 60
 
 
-def still(recording: Path, has_video: bool, cue: Cue, preset: Preset, at_ms: int,
-          presets_file: Path | None = None) -> bytes:
+def still(recording: Path, has_video: bool, cue: Cue, preset: Preset, at_ms: int, style: Style) -> bytes:
     """PNG of the frame at `at_ms` (or the preset's background for audio) with `cue` burned in, through
-    the render's own reframing, ASS builder, style and font set."""
+    the render's own reframing, ASS builder, the plan's resolved style and the font set."""
     from ..media import probe
-    from ..render import presets
 
-    style = presets.load_all(presets_file).style(preset)
     shown = replace(cue, start=0, end=3_600_000)  # the still is the first frame of an input seeked to at_ms
     subs = ass.build([shown], preset, [ass.caption_lines(cue, preset)], style)
     info = probe(recording)
@@ -48,26 +44,13 @@ def still(recording: Path, has_video: bool, cue: Cue, preset: Preset, at_ms: int
         cmd = (ffmpeg.output(frame, "still.png", vframes=1)
                .global_args("-hide_banner", "-nostdin", "-y", "-loglevel", "error")
                .compile(cmd=find_ffmpeg()))
-        log = _run(cmd, work)
+        try:
+            proc = proc_run(cmd, cwd=work, text=True, timeout=STILL_TIMEOUT_S)  # tied to bilingo's life
+        except subprocess.TimeoutExpired as exc:
+            raise BilingoError("ffmpeg took too long rendering the preview", ExitCode.RENDER_FAILED) from exc
         png = work / "still.png"
-        if not png.is_file():
-            last = [ln for ln in log.splitlines() if ln.strip()][-1:] or ["it wrote no frame"]
+        if proc.returncode != 0 or not png.is_file():
+            last = [ln for ln in proc.stderr.splitlines() if ln.strip()][-1:] or ["it wrote no frame"]
             raise BilingoError(f"ffmpeg failed rendering the preview: {last[0]}", ExitCode.RENDER_FAILED)
         return png.read_bytes()
 
-
-def _run(cmd: list[str], work: Path) -> str:
-    """ffmpeg as a child tied to bilingo's life (a closed review page leaves no ffmpeg behind); its stderr."""
-    with child(cmd, cwd=work, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True) as proc:
-        log: list[str] = []
-        reader = threading.Thread(target=lambda: log.append(proc.stderr.read()), daemon=True)
-        reader.start()
-        try:
-            proc.wait(STILL_TIMEOUT_S)
-        except subprocess.TimeoutExpired as exc:
-            raise BilingoError("ffmpeg took too long rendering the preview", ExitCode.RENDER_FAILED) from exc
-        reader.join()
-    if proc.returncode != 0:
-        last = [ln for ln in "".join(log).splitlines() if ln.strip()][-1:] or [f"exit {proc.returncode}"]
-        raise BilingoError(f"ffmpeg failed rendering the preview: {last[0]}", ExitCode.RENDER_FAILED)
-    return "".join(log)

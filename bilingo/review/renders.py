@@ -13,7 +13,6 @@ import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from ..errors import BilingoError, ExitCode
@@ -129,25 +128,3 @@ class Renders:
                 job.thread.join(max(deadline - time.monotonic(), 0.0))
         return active
 
-
-def render_clip(doc_path: Path, preset_ids: tuple[str, ...], presets_file: Path | None, report: Reporter) -> None:
-    """Render an approved clip as `bilingo render` does. The one call the page makes: when the clip
-    document carries its render plan, this becomes `render_document(doc_path, plan, report)`."""
-    from .. import pipeline
-    from ..model import ClipDocument
-    from ..transcribe import TranscribeOptions
-
-    doc = ClipDocument.load(doc_path)
-    if doc.review.state != "approved":
-        raise BilingoError(f"{doc_path.name} is not approved: approve it first", ExitCode.NEEDS_REVIEW)
-    recording = Path(doc.source.path)
-    if not recording.is_file():
-        raise BilingoError(f"its recording {recording} is gone; put it back to render", ExitCode.BAD_INPUT)
-    made = doc.settings.get("transcribe") or {}
-    topts = TranscribeOptions(**{k: v for k, v in made.items() if k in
-                                 ("model", "engine", "language", "beam_size", "batch_size") and v is not None})
-    opts = pipeline.RunOptions(
-        out_dir=doc_path.parent, presets=preset_ids, transcribe=topts,
-        translator=(doc.translator or doc.settings.get("translator") or "none") if doc.translated else "none",
-        presets_file=presets_file, approved_only=True)
-    pipeline.run(recording, opts, report)

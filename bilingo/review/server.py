@@ -29,13 +29,13 @@ from ..assets_path import FONT_FAMILY, fonts_dir
 from ..errors import BilingoError, ExitCode
 from ..model import ClipDocument, Cue, StaleDocument, document_lock
 from ..formats import ass
+from ..plan import RenderPlan, Target, changed, resolve_plan
 from ..render.presets import Preset
-from ..render.presets import load_all as load_presets
 from ..rules import lint
 from ..layout import ass_em_px
 from . import srt as review_srt
 from . import state
-from .renders import Renders, render_clip
+from .renders import Renders
 
 STATIC = Path(__file__).resolve().parent / "static"
 MAX_BODY = 8 << 20  # a 10-hour talk's cues are ~3 MB of JSON
@@ -66,6 +66,13 @@ class ApproveRequest(msgspec.Struct):
 
 class LintRequest(msgspec.Struct):
     cues: list[CueEdit]
+    view: str = ""  # the preset the page shows (one of the plan's); "": the plan's first
+
+
+class PlanRequest(msgspec.Struct):
+    revision: int
+    presets: list[str]
+    style: str | None = None  # None: each preset's own style
 
 
 class RenderRequest(msgspec.Struct):
@@ -76,6 +83,7 @@ class PreviewRequest(msgspec.Struct):
     cues: list[CueEdit]
     index: int
     at: int = -1
+    view: str = ""
 
 
 class HttpError(Exception):
@@ -110,12 +118,15 @@ class Gate:
 
 @dataclass
 class App:
+    """The clips under review. Each clip is shown as its own render plan says (its presets, style and
+    presets file, resolved by `plan.resolve_plan`); `review --to` / `--presets-file` go on top."""
+
     docs: list[Path]
-    preset: Preset
+    view: str | None = None  # `review --to`: the preset shown first, instead of the plan's first
+    presets_file: Path | None = None  # `review --presets-file`: instead of the plan's
     folder: bool = False
     token: str = ""
     port: int = 0
-    presets_file: Path | None = None
 
     def __post_init__(self):
         self.token = self.token or secrets.token_urlsafe(24)
@@ -127,6 +138,44 @@ class App:
         if not re.fullmatch(r"[0-9]{1,9}", index) or int(index) >= len(self.docs):
             raise HttpError(HTTPStatus.NOT_FOUND, "no such clip")
         return self.docs[int(index)]
+
+    # --- the plan ---
+
+    def plan_of(self, doc: ClipDocument) -> RenderPlan:
+        return changed(doc.plan, {"presets_file": self.presets_file})
+
+    def target(self, doc: ClipDocument, view: str = "") -> Target:
+        """The preset the page shows, with its style resolved from the clip's plan and its presets file."""
+        plan = self.plan_of(doc)
+        shown = view or self.view or plan.presets[0]
+        try:
+            return resolve_plan(changed(plan, {"presets": [shown]})).targets[0]
+        except BilingoError as err:
+            raise HttpError(HTTPStatus.BAD_REQUEST, str(err)) from err
+
+    def choices(self, doc: ClipDocument) -> dict[str, Any]:
+        """What the page can pick from: every preset and style of the catalogue the plan resolves with."""
+        catalogue = resolve_plan(self.plan_of(doc)).catalogue
+        presets = [{"id": p.id, "label": p.label, "width": p.width, "height": p.height, "style": p.captions.style}
+                   for p in catalogue.presets.values()]
+        return {"presets": presets, "styles": sorted(catalogue.styles)}
+
+    def set_plan(self, index: str, req: PlanRequest) -> dict[str, Any]:
+        """Presets and style chosen on the page, kept as the clip's plan (what Render and `bilingo render` do)."""
+        path = self.doc_path(index)
+        with document_lock(path):
+            doc = ClipDocument.load(path)
+            _check_revision(doc, req.revision)
+            if not req.presets:
+                raise HttpError(HTTPStatus.BAD_REQUEST, "choose at least one preset")
+            try:
+                new = changed(self.plan_of(doc), {"presets": req.presets})
+                new = msgspec.structs.replace(new, style=req.style or None)
+                doc.plan = resolve_plan(new).render  # checked: an unknown preset or style is refused here
+            except BilingoError as err:
+                raise HttpError(HTTPStatus.BAD_REQUEST, str(err)) from err
+            _save(doc, path, req.revision)
+        return self.clip(index)
 
     # --- views of the documents ---
 
@@ -143,39 +192,40 @@ class App:
                 continue
             out.append({**item, "state": state.clip_state(doc), "cues": len(doc.cues),
                         "edited": sum(1 for c in doc.cues if c.edited), "by": doc.review.by, "at": doc.review.at,
-                        "hard": len(state.hard_violations(doc.cues))})
+                        "hard": len(state.hard_violations(doc.cues)), "presets": list(doc.plan.presets)})
         return out
 
-    def clip(self, index: str) -> dict[str, Any]:
+    def clip(self, index: str, view: str = "") -> dict[str, Any]:
         path = self.doc_path(index)
         doc = ClipDocument.load(path)
-        lay = self.preset.captions
-        style = load_presets(self.presets_file).style(self.preset)
+        target = self.target(doc, view)
+        preset, style, lay = target.preset, target.style, target.preset.captions
         return {
             "index": int(index), "name": review_srt.stem_of(path), "document": path.name, "revision": doc.revision,
             "review": msgspec.to_builtins(doc.review), "state": state.clip_state(doc),
             "language": doc.language, "target": doc.target_language, "duration": doc.source.duration_ms,
             "has_video": doc.source.has_video, "folder": self.folder, "clips": len(self.docs),
-            "cues": [_cue_json(c) for c in doc.cues], **self.checks(doc.cues),
+            "cues": [_cue_json(c) for c in doc.cues], **self.checks(doc.cues, preset),
             "edited_sidecars": [p.name for p in review_srt.edited_sidecars(doc, path)],
             "render": self.render_status(index, doc),
-            "preset": {"id": self.preset.id, "label": self.preset.label, "width": self.preset.width,
-                       "height": self.preset.height, "background": _css_colour(self.preset.background),
-                       "font": FONT_FAMILY, **msgspec.to_builtins(lay),
+            "plan": msgspec.to_builtins(doc.plan), "choices": self.choices(doc),
+            "preset": {"id": preset.id, "label": preset.label, "width": preset.width,
+                       "height": preset.height, "background": _css_colour(preset.background),
+                       "font": FONT_FAMILY, **msgspec.to_builtins(lay), "style_name": target.style_name,
                        # the language order and the lowest line's height as the render places them
-                       "order": style.order, "margin_bottom": ass.bottom_margin(self.preset, style),
+                       "order": style.order, "margin_bottom": ass.bottom_margin(preset, style),
                        # libass sizes a font by ascender + descender, CSS by its em: the page needs both
                        "zh_em": ass_em_px(lay.zh_size), "en_em": ass_em_px(lay.en_size)},
         }
 
-    def checks(self, cues: list[Cue]) -> dict[str, Any]:
-        """The linter's findings per cue and the lines each cue is burned as, for the page."""
+    def checks(self, cues: list[Cue], preset: Preset) -> dict[str, Any]:
+        """The linter's findings per cue and the lines each cue is burned as in `preset`, for the page."""
         found: list[list[dict[str, Any]]] = [[] for _ in cues]
         for v in lint(cues):
             if 0 < v.cue <= len(cues):
                 found[v.cue - 1].append({"rule": v.rule, "language": v.language, "text": str(v),
                                          "hard": v.rule in state.HARD_RULES})
-        return {"violations": found, "lines": [ass.caption_lines(c, self.preset) for c in cues]}
+        return {"violations": found, "lines": [ass.caption_lines(c, preset) for c in cues]}
 
     # --- writes ---
 
@@ -224,8 +274,9 @@ class App:
             if doc.review.state != "approved":
                 raise HttpError(HTTPStatus.UNPROCESSABLE_ENTITY, "approve the clip first: only an approved clip is "
                                 "rendered")
-        presets, extra = (self.preset.id,), self.presets_file
-        _job, new = self.renders.start(int(index), lambda report: render_clip(path, presets, extra, report))
+        from ..pipeline import render_document  # the one render path, as `bilingo render` takes it
+
+        _job, new = self.renders.start(int(index), lambda report: render_document(path, None, report))
         return self.render_status(index), new
 
     def render_status(self, index: str, doc: ClipDocument | None = None) -> dict[str, Any]:
@@ -259,9 +310,10 @@ class App:
                             "the recording")
         at = req.at if cue.start <= req.at < cue.end else (cue.start + cue.end) // 2
         at = max(cue.start, min(at, doc.source.duration_ms - LAST_FRAME_MS))  # a cue may run past the end
+        target = self.target(doc, req.view)
         try:
             with self.previews:
-                return still(Path(doc.source.path), doc.source.has_video, cue, self.preset, at, self.presets_file)
+                return still(Path(doc.source.path), doc.source.has_video, cue, target.preset, at, target.style)
         except BilingoError as err:
             status = HTTPStatus.UNPROCESSABLE_ENTITY if err.code == ExitCode.BAD_INPUT else \
                 HTTPStatus.INTERNAL_SERVER_ERROR
@@ -464,7 +516,7 @@ class Handler(BaseHTTPRequestHandler):
         if parts[1:] == ["clips"]:
             return self._json(self.app.clips())
         if len(parts) == 3 and parts[1] == "clips":
-            return self._json(self.app.clip(parts[2]))
+            return self._json(self.app.clip(parts[2], (query.get("view") or [""])[0]))
         if len(parts) == 4 and parts[1] == "clips" and parts[3] == "media":
             doc = ClipDocument.load(self.app.doc_path(parts[2]))
             return self._file(Path(doc.source.path))
@@ -488,7 +540,10 @@ class Handler(BaseHTTPRequestHandler):
             req = self._body(LintRequest)
             path = self.app.doc_path(index)
             cues = self.app.cues_from(req.cues, [])
-            return self._json(self.app.checks(cues) | {"document": path.name})
+            preset = self.app.target(ClipDocument.load(path), req.view).preset
+            return self._json(self.app.checks(cues, preset) | {"document": path.name})
+        if action == "plan":
+            return self._json(self.app.set_plan(index, self._body(PlanRequest)))
         if action == "render":
             status, new = self.app.render(index, self._body(RenderRequest))
             return self._json({**status, "started": new}, HTTPStatus.ACCEPTED if new else HTTPStatus.OK)
@@ -586,13 +641,18 @@ class ReviewServer(ThreadingHTTPServer):
         return f"http://127.0.0.1:{self.server_address[1]}/?token={self.app.token}"
 
 
-def serve(docs: list[Path], preset: Preset, port: int = 0, browser: bool = True, folder: bool = False,
-          presets_file: Path | None = None) -> int:
+def serve(docs: list[Path], view: str | None = None, presets_file: Path | None = None, port: int = 0,
+          browser: bool = True, folder: bool = False) -> int:
     """Serve the review page until Ctrl-C; prints its URL and opens a browser where there is one."""
-    for path in docs:  # a broken document fails here, in one line, not in the page
-        ClipDocument.load(path)
+    app = App(docs, view, presets_file, folder=folder or len(docs) > 1)
+    for path in docs:  # a broken document, plan or --to fails here, in one line, not in the page
+        doc = ClipDocument.load(path)
+        try:
+            app.target(doc)
+        except HttpError as err:
+            raise BilingoError(f"{path.name}: {err}", ExitCode.BAD_INPUT) from None
     try:
-        server = ReviewServer(App(docs, preset, folder=folder or len(docs) > 1, presets_file=presets_file), port)
+        server = ReviewServer(app, port)
     except OSError as exc:
         raise BilingoError(f"cannot listen on 127.0.0.1:{port} ({exc.strerror}); choose another --port",
                            ExitCode.BAD_INPUT) from exc
