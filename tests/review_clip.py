@@ -23,11 +23,12 @@ from .conftest import MEDIA, bilingo
 ZH = ["所以，我的美国同胞们，不要问你的国家能为你做什么，", "而要问你能为你的国家做什么。", "谢谢。"]
 
 
-def make_clip(folder: Path) -> Path:
+def make_clip(folder: Path, recording: Path = MEDIA / "jfk.flac", *plan: str) -> Path:
+    """`plan`: render flags for `run` (`--to`, `--style`, …), kept in the clip's plan."""
     out = folder / "out"
-    proc = bilingo("run", MEDIA / "jfk.flac", "--out", out, "--model", "tiny.en", "--translator", "none", "--review")
+    proc = bilingo("run", recording, "--out", out, "--model", "tiny.en", "--translator", "none", "--review", *plan)
     assert proc.returncode == 0, proc.stderr
-    doc = out / "jfk.bilingo.json"
+    doc = out / f"{recording.stem}.bilingo.json"
     cues = ClipDocument.load(doc).cues
     assert len(cues) >= 2, cues
     zh = folder / "translated.zh.srt"
@@ -39,11 +40,23 @@ def make_clip(folder: Path) -> Path:
     return doc
 
 
+def talk_video(folder: Path) -> Path:
+    """jfk's speech over a moving 16:9 test picture: a recording with video, as most talks are."""
+    from bilingo.media import find_ffmpeg
+
+    mp4 = folder / "jfk.mp4"
+    subprocess.run([find_ffmpeg(), "-v", "error", "-f", "lavfi", "-i", "testsrc2=s=1280x720:r=25:d=11", "-i",
+                    str(MEDIA / "jfk.flac"), "-shortest", "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac",
+                    "-y", str(mp4)], check=True)
+    return mp4
+
+
 class Review:
     """A running `bilingo review` and a tiny HTTP client for it."""
 
-    def __init__(self, target: Path):
-        self.proc = subprocess.Popen([sys.executable, "-m", "bilingo", "review", str(target), "--no-browser"],
+    def __init__(self, target: Path, *args: str | Path):
+        self.proc = subprocess.Popen([sys.executable, "-m", "bilingo", "review", str(target), "--no-browser",
+                                      *map(str, args)],
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=os.environ.copy())
         self.url = self.proc.stdout.readline().strip()
         assert self.url.startswith("http://127.0.0.1:"), self.proc.stderr.read()
@@ -95,6 +108,18 @@ class Review:
         status, _, payload = self.request("GET", path)
         assert status == 200, payload
         return json.loads(payload)
+
+    def rendered(self, index: int = 0, timeout_s: float = 300) -> dict:
+        """The clip's render status once its render has finished."""
+        import time
+
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            status = self.get_json(f"/api/clips/{index}/render")
+            if status["job"] and status["job"]["state"] not in ("queued", "running"):
+                return status
+            time.sleep(0.3)
+        raise AssertionError(f"the render did not finish in {timeout_s} s")
 
     def stop(self):
         self.proc.terminate()

@@ -5,6 +5,7 @@ import json
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from bilingo.model import ClipDocument
@@ -371,3 +372,55 @@ def test_the_server_answers_every_request(fuzzed, method, path, query, standard,
     assert status != 0, "the connection closed without an answer"
     assert status < 500 or status == 503, (status, answer[:300])
     assert review.proc.poll() is None
+
+
+MINE = {"styles": {"mine": {"order": "en-top", "text": "0xffd400", "border": "box", "box": "0x2050a0",
+                            "outline_px": 8, "shadow_px": 0}},
+        "presets": {"square": {"label": "Square, my style", "width": 720, "height": 720, "max_duration_s": 60,
+                               "video": {"preset": "ultrafast"},
+                               "captions": {"zh_size": 48, "en_size": 36, "max_lines": 2, "style": "mine"}}}}
+
+
+def test_a_users_presets_file_and_its_style_on_the_page_the_preview_and_the_render(clip, tmp_path):
+    """`App.clip` failed "unknown caption style" for a style of the user's presets file."""
+    import av
+    import io
+
+    mine = tmp_path / "mine.json"
+    mine.write_text(json.dumps(MINE))
+    shutil.copytree(clip.parent, tmp_path / "out")
+    doc_path = tmp_path / "out" / clip.name
+    review = Review(doc_path, "--presets-file", mine, "--to", "square")
+    try:
+        opened = review.get_json("/api/clips/0")
+        look = opened["preset"]
+        assert (look["id"], look["width"], look["style_name"], look["order"]) == ("square", 720, "mine", "en-top")
+        assert look["style"]["text"] == "rgba(255,212,0,1.000)" and look["style"]["border"] == "box"
+        assert "mine" in opened["choices"]["styles"] and "square" in [p["id"] for p in opened["choices"]["presets"]]
+
+        status, _, png = review.request("POST", "/api/clips/0/preview", {"cues": edits(opened), "index": 0})
+        assert status == 200, png
+        with av.open(io.BytesIO(png)) as c:
+            frame = next(c.decode(video=0)).to_ndarray(format="rgb24").astype(int)
+        assert frame.shape[:2] == (720, 720)
+        box = np.abs(frame - [0x20, 0x50, 0xa0]).sum(axis=2) < 12  # the style's box colour behind the lines
+        assert box[360:].mean() > 0.02 and box[:300].mean() == 0
+
+        # the plan takes the preset (and the presets file it comes from); Render makes it
+        status, _, payload = review.request("POST", "/api/clips/0/plan", {"revision": opened["revision"],
+                                                                            "presets": ["square"], "style": None})
+        assert status == 200, payload
+        plan = ClipDocument.load(doc_path).plan
+        assert plan.presets == ("square",) and Path(plan.presets_file) == mine.resolve()
+        status, _, payload = review.request("POST", "/api/clips/0/approve",
+                                            {"revision": json.loads(payload)["revision"], "force": True})
+        assert status == 200, payload
+        status, _, payload = review.request("POST", "/api/clips/0/render", {"revision": json.loads(payload)["revision"]})
+        assert status == 202, payload
+        done = review.rendered()
+        assert done["job"]["state"] == "done", done
+        [out] = done["outputs"]
+        assert (out["file"], out["width"], out["height"]) == ("jfk.square.mp4", 720, 720)
+        assert abs(out["duration"] - opened["duration"]) < 200
+    finally:
+        review.stop()

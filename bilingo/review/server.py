@@ -30,7 +30,8 @@ from ..errors import BilingoError, ExitCode
 from ..model import ClipDocument, Cue, StaleDocument, document_lock
 from ..formats import ass
 from ..plan import RenderPlan, Target, changed, resolve_plan
-from ..render.presets import Preset
+from ..render import colours
+from ..render.presets import Preset, Style
 from ..rules import lint
 from ..layout import ass_em_px
 from . import srt as review_srt
@@ -158,7 +159,7 @@ class App:
         catalogue = resolve_plan(self.plan_of(doc)).catalogue
         presets = [{"id": p.id, "label": p.label, "width": p.width, "height": p.height, "style": p.captions.style}
                    for p in catalogue.presets.values()]
-        return {"presets": presets, "styles": sorted(catalogue.styles)}
+        return {"presets": presets, "aliases": dict(catalogue.aliases), "styles": sorted(catalogue.styles)}
 
     def set_plan(self, index: str, req: PlanRequest) -> dict[str, Any]:
         """Presets and style chosen on the page, kept as the clip's plan (what Render and `bilingo render` do)."""
@@ -215,7 +216,8 @@ class App:
                        # the language order and the lowest line's height as the render places them
                        "order": style.order, "margin_bottom": ass.bottom_margin(preset, style),
                        # libass sizes a font by ascender + descender, CSS by its em: the page needs both
-                       "zh_em": ass_em_px(lay.zh_size), "en_em": ass_em_px(lay.en_size)},
+                       "zh_em": ass_em_px(lay.zh_size), "en_em": ass_em_px(lay.en_size),
+                       "line_height": ass.LINE_HEIGHT, "style": _css_style(style, lay)},
         }
 
     def checks(self, cues: list[Cue], preset: Preset) -> dict[str, Any]:
@@ -349,6 +351,19 @@ def _output_json(index: str, doc_path: Path, preset_id: str, video: Path) -> dic
 def _cue_json(c: Cue) -> dict[str, Any]:
     return {"id": c.id, "start": c.start, "end": c.end, "en": c.en, "zh": c.zh, "flags": list(c.flags),
             "edited": list(c.edited)}
+
+
+def _css_style(style: Style, lay) -> dict[str, Any]:
+    """The caption style as the page's overlay draws it: CSS colours, outline or box, widths in the
+    preset's pixels (the render's: an outline of a twentieth of the font size unless the style says)."""
+    def css(value: str) -> str:
+        c = colours.parse(value)
+        return f"rgba({c.r},{c.g},{c.b},{c.a / 255:.3f})"
+
+    return {"text": css(style.text), "outline": css(style.outline), "box": css(style.box), "border": style.border,
+            "outline_px": {lang: style.outline_px or max(2.0, size / 20)
+                           for lang, size in (("en", lay.en_size), ("zh", lay.zh_size))},
+            "shadow_px": style.shadow_px, "bold": style.bold}
 
 
 def _css_colour(value: str) -> str:

@@ -1,11 +1,12 @@
 // bilingo review page: plays the recording with the captions overlaid as they will be burned, edits cues,
-// lints as you type, saves against the document's revision, previews a real ffmpeg still, approves.
+// lints as you type, saves against the document's revision, previews a real ffmpeg still, approves,
+// shows and changes the clip's render plan (presets, style), and renders it with progress and outputs.
 "use strict";
 
 const token = new URLSearchParams(location.search).get("token") || "";
 const $ = (id) => document.getElementById(id);
 const S = { clip: null, cues: [], violations: [], lines: [], current: 0, dirty: false, index: null, lintTimer: null,
-            lintSeq: 0 };
+            lintSeq: 0, view: "", render: null, pollTimer: null, outputsKey: "" };
 const NUDGE = 100, MIN_GAP = 80;
 
 async function api(path, body) {
@@ -67,16 +68,19 @@ async function showFolder() {
 
 // ---- clip view ---------------------------------------------------------------------------------
 
+function clipUrl(index) {
+  return `/api/clips/${index}` + (S.view ? `?view=${encodeURIComponent(S.view)}` : "");
+}
+
 async function openClip(index) {
-  const clip = await api(`/api/clips/${index}`);
+  if (index !== S.index) { S.view = ""; S.outputsKey = ""; }
+  const clip = await api(clipUrl(index));
   S.index = index;
   load(clip);
   $("folder").hidden = true; $("clip").hidden = false; $("actions").hidden = false;
   $("home").hidden = !(clip.folder || clip.clips > 1);
   const video = $("video");
   video.src = `/api/clips/${index}/media?token=${encodeURIComponent(token)}`;
-  $("stage").style.aspectRatio = `${clip.preset.width} / ${clip.preset.height}`;
-  $("stage").style.background = clip.has_video ? "#000" : clip.preset.background;
   select(0, false);
   if (clip.edited_sidecars.length) {
     say(`${clip.edited_sidecars.join(", ")} changed outside bilingo: bring those edits in with ` +
@@ -91,10 +95,24 @@ function load(clip) {
   S.lines = clip.lines;
   S.current = Math.min(S.current, Math.max(S.cues.length - 1, 0));
   setDirty(false);
-  $("title").textContent = `${clip.name} · ${clip.preset.label}`;
   showState();
+  showLook(clip.preset);
+  showPlan(clip);
+  showRender(clip.render);
   renderCues();
   drawOverlay();
+}
+
+// The frame the page shows: the preset's shape, scaled to fit the window (see #stage-col in style.css).
+function showLook(preset) {
+  S.clip.preset = preset;
+  $("title").textContent = `${S.clip.name} · ${preset.label}`;
+  $("stage-col").style.setProperty("--ar", String(preset.width / preset.height));
+  $("stage").style.aspectRatio = `${preset.width} / ${preset.height}`;
+  $("stage").style.background = S.clip.has_video ? "#000" : preset.background;
+  const look = `${preset.id} ${preset.style_name}`;
+  if (look !== S.look) $("preview").hidden = true;  // a still of another look would mislead
+  S.look = look;
 }
 
 function showState() {
@@ -252,6 +270,135 @@ function merge(i) {
   setDirty(true); renderCues(); lintSoon(); select(i, false);
 }
 
+// ---- the render plan -----------------------------------------------------------------------------
+
+function showPlan(clip) {
+  const plan = clip.plan, choices = clip.choices;
+  const canonical = (name) => choices.aliases[name] || name;
+  const other = [];
+  if (plan.karaoke) other.push("karaoke");
+  if (plan.fit) other.push(`fit ${plan.fit}`);
+  if (plan.trim) other.push("trim");
+  if (plan.speed) other.push(`speed ${plan.speed}`);
+  if (plan.crf !== null && plan.crf !== undefined) other.push(`crf ${plan.crf}`);
+  if (plan.background) other.push(`background ${plan.background}`);
+  $("plan-summary").textContent = `Plan: ${plan.presets.join(", ")} · ${plan.style ? `style ${plan.style}` :
+    "each preset's style"}${other.length ? " · " + other.join(" · ") : ""}`;
+  $("plan-other").textContent = [other.length ? `Also: ${other.join(", ")} (change them with \`bilingo render\`'s flags).` : "",
+    plan.presets_file ? `Presets file: ${plan.presets_file}` : ""].filter(Boolean).join(" ");
+  const named = Object.fromEntries(plan.presets.map((n) => [canonical(n), n]));  // keep the plan's own names
+  $("plan-presets").replaceChildren(Object.assign(document.createElement("legend"), { textContent: "Presets" }),
+    ...choices.presets.map((p) => {
+      const label = document.createElement("label");
+      const box = document.createElement("input");
+      box.type = "checkbox"; box.value = named[p.id] || p.id; box.checked = p.id in named;
+      label.title = `${p.label}, ${p.width}×${p.height}, style ${p.style}`;
+      label.append(box, ` ${box.value} (${p.width}×${p.height})`);
+      return label;
+    }));
+  const style = $("plan-style");
+  style.replaceChildren(new Option("each preset's own", ""), ...choices.styles.map((n) => new Option(n, n)));
+  style.value = plan.style || "";
+  const view = $("view");
+  const shown = [...plan.presets];
+  if (!shown.includes(clip.preset.id)) shown.push(clip.preset.id);
+  view.replaceChildren(...shown.map((n) => new Option(n, n)));
+  view.value = clip.preset.id;
+}
+
+async function changeView() {
+  S.view = $("view").value;
+  try {
+    const clip = await api(clipUrl(S.index));
+    showLook(clip.preset);
+    if (S.dirty) lintNow(); else { S.lines = clip.lines; S.violations = clip.violations; drawOverlay(); }
+  } catch (err) { say(`Could not show ${S.view}: ${err.message}`, "error"); }
+}
+
+async function savePlan() {
+  if (S.dirty && !(await save())) return;
+  const presets = [...document.querySelectorAll("#plan-presets input:checked")].map((b) => b.value);
+  if (!presets.length) return say("Choose at least one preset.", "error");
+  try {
+    await api(`/api/clips/${S.index}/plan`, { revision: S.clip.revision, presets, style: $("plan-style").value || null });
+    if (!presets.includes(S.view)) S.view = "";
+    load(await api(clipUrl(S.index)));
+    say(`Plan saved: Render makes ${presets.join(", ")}.`, "ok");
+  } catch (err) { say(`Plan not saved: ${err.message}`, "error"); }
+}
+
+// ---- rendering -----------------------------------------------------------------------------------
+
+function active(job) { return !!job && (job.state === "queued" || job.state === "running"); }
+
+function jobText(job) {
+  if (job.state === "queued") return "waiting for another clip's render to finish";
+  if (job.state === "running") return `${job.stage || "starting"} · ${Math.round(job.fraction * 100)}%`;
+  if (job.state === "done") return `rendered in ${job.seconds} s`;
+  return job.error || job.state;
+}
+
+function showRender(status) {
+  const was = S.render && S.render.job, job = status.job;
+  S.render = status;
+  const panel = $("render-panel");
+  panel.hidden = !job && !status.outputs.length;
+  panel.classList.toggle("failed", !!job && (job.state === "failed" || job.state === "stopped"));
+  $("render-progress").hidden = !job;
+  $("render-progress").value = job ? (job.state === "done" ? 1 : job.fraction) : 0;
+  $("render-stage").textContent = job ? jobText(job) : "Outputs of the last render:";
+  const btn = $("render");
+  btn.disabled = active(job) || S.clip.review.state !== "approved";
+  btn.textContent = active(job) ? `Rendering… ${Math.round(job.fraction * 100)}%` : "Render";
+  btn.title = S.clip.review.state !== "approved" ? "Approve the clip first: only an approved clip is rendered"
+    : "Render the plan's videos";
+  fillOutputs(status.outputs, job ? job.id : 0);
+  if (active(job)) pollSoon();
+  else if (was && active(was) && job && job.id === was.id) {
+    if (job.state === "done") say(`Rendered ${status.outputs.map((o) => o.file).join(", ")}.`, "ok");
+    else say(`Not rendered: ${job.error}`, "error");
+  }
+}
+
+function pollSoon() {
+  clearTimeout(S.pollTimer);
+  const index = S.index;
+  S.pollTimer = setTimeout(async () => {
+    try { const status = await api(`/api/clips/${index}/render`); if (index === S.index) showRender(status); }
+    catch (err) { say(`Lost track of the render: ${err.message}`, "error"); }
+  }, 500);
+}
+
+function size(bytes) { return bytes >= 1 << 20 ? `${(bytes / (1 << 20)).toFixed(1)} MB` : `${Math.ceil(bytes / 1024)} KB`; }
+
+function fillOutputs(outputs, jobId) {
+  const key = JSON.stringify([jobId, outputs.map((o) => [o.file, o.bytes])]);
+  if (key === S.outputsKey) return;  // unchanged: a playing video is left playing
+  S.outputsKey = key;
+  const q = `?token=${encodeURIComponent(token)}&v=${jobId}`;
+  $("outputs").replaceChildren(...outputs.map((o) => {
+    const li = document.createElement("li");
+    li.dataset.preset = o.preset;
+    const v = document.createElement("video");
+    v.controls = true; v.preload = "metadata"; v.src = o.url + q;
+    if (o.cover) v.poster = o.cover + q;
+    const cap = document.createElement("div");
+    cap.className = "output-cap";
+    cap.textContent = `${o.file} · ${size(o.bytes)} · ${fmt(o.duration)} · ${o.width}×${o.height}`;
+    li.append(v, cap);
+    return li;
+  }));
+}
+
+async function render() {
+  if (S.dirty && !(await save())) return;
+  try {
+    const status = await api(`/api/clips/${S.index}/render`, { revision: S.clip.revision });
+    if (!status.started) say("This clip is already rendering: its progress is shown below the plan.");
+    showRender(status);
+  } catch (err) { say(`Not rendered: ${err.message}`, "error"); }
+}
+
 // ---- linting and the overlay ---------------------------------------------------------------------
 
 function edits() { return S.cues.map(({ id, start, end, en, zh }) => ({ id, start, end, en, zh })); }
@@ -264,7 +411,7 @@ function lintSoon() {
 async function lintNow() {
   const seq = ++S.lintSeq;
   try {
-    const found = await api(`/api/clips/${S.index}/lint`, { cues: edits() });
+    const found = await api(`/api/clips/${S.index}/lint`, { cues: edits(), view: S.clip.preset.id });
     if (seq !== S.lintSeq) return; // a newer edit is being checked
     S.violations = found.violations; S.lines = found.lines;
     [...$("cues").children].forEach((li, i) => fillWarnings(li, i));
@@ -283,25 +430,37 @@ function drawOverlay() {
   const i = at >= 0 ? at : ($("video").paused ? S.current : -1);
   overlay.replaceChildren();
   if (i < 0 || !S.lines[i]) return;
-  const p = S.clip.preset, scale = $("stage").clientWidth / p.width;
+  // each language's lines placed from the bottom up as the ASS writer places them, in the plan's style
+  const p = S.clip.preset, st = p.style, scale = $("stage").clientWidth / p.width;
   const size = { zh: p.zh_size, en: p.en_size }, em = { zh: p.zh_em, en: p.en_em };
   const [bottom, top] = p.order === "zh-top" ? ["en", "zh"] : ["zh", "en"];
+  const boxed = st.border === "box";
   let margin = p.margin_bottom;
   for (const lang of [bottom, top]) {
     const lines = S.lines[i][lang];
     if (!lines || !lines.length) continue;
     const ev = document.createElement("div");
     ev.className = `event ${lang}`; ev.lang = lang === "zh" ? "zh-Hans" : "en";
-    ev.textContent = lines.join("\n");
-    const o = Math.max(2, size[lang] / 20) * scale;
+    const o = st.outline_px[lang] * scale, sh = st.shadow_px * scale;
+    for (const text of lines) {
+      const line = document.createElement("span"), inner = document.createElement("span");
+      line.className = "line"; inner.textContent = text;
+      if (boxed) { inner.style.background = st.box; inner.style.padding = `${o}px`; inner.style.margin = `${-o}px 0`; }
+      line.append(inner);
+      ev.append(line);
+    }
     ev.style.bottom = `${margin * scale}px`;
+    ev.style.color = st.text;
+    ev.style.fontWeight = st.bold ? "700" : "400";
     ev.style.fontSize = `${em[lang] * scale}px`;
-    ev.style.lineHeight = `${size[lang] * scale}px`;
+    ev.style.lineHeight = `${size[lang] * p.line_height * scale}px`;
     ev.style.padding = `0 ${p.margin_sides * scale}px`;
-    ev.style.textShadow = [[-o, 0], [o, 0], [0, -o], [0, o], [-o, -o], [o, o], [-o, o], [o, -o]]
-      .map(([x, y]) => `${x}px ${y}px 0 #000`).join(",") + `, ${scale}px ${scale}px 0 rgba(0,0,0,.5)`;
+    const ring = boxed ? [] : [[-o, 0], [o, 0], [0, -o], [0, o], [-o, -o], [o, o], [-o, o], [o, -o]]
+      .map(([x, y]) => `${x}px ${y}px 0 ${st.outline}`);
+    if (sh) ring.push(`${sh}px ${sh}px 0 rgba(0,0,0,.5)`);
+    ev.style.textShadow = ring.join(",") || "none";
     overlay.append(ev);
-    margin += lines.length * size[lang] + p.line_gap;
+    margin += Math.round(lines.length * size[lang] * p.line_height) + p.line_gap + (boxed ? 2 * Math.ceil(st.outline_px[lang]) : 0);
   }
 }
 
@@ -360,11 +519,13 @@ async function preview() {
   const btn = $("preview-btn");
   btn.disabled = true; btn.textContent = "Rendering…";
   try {
-    const blob = await api(`/api/clips/${S.index}/preview`, { cues: edits(), index: S.current, at: playhead() });
+    const blob = await api(`/api/clips/${S.index}/preview`, { cues: edits(), index: S.current, at: playhead(),
+                                                              view: S.clip.preset.id });
     const img = $("preview-img");
     if (img.src) URL.revokeObjectURL(img.src);
     img.src = URL.createObjectURL(blob);
-    $("preview-cap").textContent = `Cue ${S.current + 1} rendered by ffmpeg/libass with the ${S.clip.preset.id} preset and its font.`;
+    $("preview-cap").textContent = `Cue ${S.current + 1} rendered by ffmpeg/libass: ${S.clip.preset.id}, style ` +
+      `${S.clip.preset.style_name}, the caption font.`;
     $("preview").hidden = false;
   } catch (err) { say(`No preview: ${err.message}`, "error"); }
   finally { btn.disabled = false; btn.textContent = "Preview still"; }
@@ -394,6 +555,9 @@ function route() {
 }
 
 $("save").addEventListener("click", save);
+$("render").addEventListener("click", render);
+$("plan-save").addEventListener("click", savePlan);
+$("view").addEventListener("change", changeView);
 $("approve").addEventListener("click", () => approve());
 $("preview-btn").addEventListener("click", preview);
 $("prev").addEventListener("click", () => select(S.current - 1));
