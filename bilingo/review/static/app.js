@@ -287,7 +287,7 @@ function showPlan(clip) {
   $("plan-other").textContent = [other.length ? `Also: ${other.join(", ")} (change them with \`bilingo render\`'s flags).` : "",
     plan.presets_file ? `Presets file: ${plan.presets_file}` : ""].filter(Boolean).join(" ");
   const named = Object.fromEntries(plan.presets.map((n) => [canonical(n), n]));  // keep the plan's own names
-  $("plan-presets").replaceChildren(Object.assign(document.createElement("legend"), { textContent: "Presets" }),
+  $("plan-presets").replaceChildren(Object.assign(document.createElement("b"), { textContent: "Presets:" }),
     ...choices.presets.map((p) => {
       const label = document.createElement("label");
       const box = document.createElement("input");
