@@ -424,3 +424,13 @@ def test_a_users_presets_file_and_its_style_on_the_page_the_preview_and_the_rend
         assert abs(out["duration"] - opened["duration"]) < 200
     finally:
         review.stop()
+
+
+def test_lint_takes_a_bounded_number_of_cues(served):
+    """A 7.3 MB lint request took 72 s; more cues than a 10-hour talk has are refused at once."""
+    from bilingo.review.server import MAX_LINT_CUES
+
+    review, _ = served
+    cues = [{"start": i * 10, "end": i * 10 + 5, "en": "x"} for i in range(MAX_LINT_CUES + 1)]
+    status, _, payload = review.request("POST", "/api/clips/0/lint", {"cues": cues})
+    assert status == 400 and f"length <= {MAX_LINT_CUES}" in json.loads(payload)["error"], payload[:300]
