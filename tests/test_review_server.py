@@ -434,3 +434,31 @@ def test_lint_takes_a_bounded_number_of_cues(served):
     cues = [{"start": i * 10, "end": i * 10 + 5, "en": "x"} for i in range(MAX_LINT_CUES + 1)]
     status, _, payload = review.request("POST", "/api/clips/0/lint", {"cues": cues})
     assert status == 400 and f"length <= {MAX_LINT_CUES}" in json.loads(payload)["error"], payload[:300]
+
+
+def test_closing_the_server_stops_its_render_and_leaves_nothing_half_made(clip, tmp_path):
+    import time
+
+    shutil.copytree(clip.parent, tmp_path / "out")
+    doc_path = tmp_path / "out" / clip.name
+    before = sorted(p.name for p in doc_path.parent.iterdir())
+    review = Review(doc_path)
+    try:
+        opened = review.get_json("/api/clips/0")
+        status, _, payload = review.request("POST", "/api/clips/0/approve", {"revision": opened["revision"],
+                                                                               "force": True})
+        revision = json.loads(payload)["revision"]
+        status, _, payload = review.request("POST", "/api/clips/0/render", {"revision": revision})
+        assert status == 202, payload
+        deadline = time.monotonic() + 120
+        while not _ffmpegs_of(review.proc.pid) or "render" not in review.get_json("/api/clips/0/render")["job"]["stage"]:
+            assert time.monotonic() < deadline, "the render's ffmpeg never started"
+            time.sleep(0.05)
+    finally:
+        review.stop()  # SIGTERM, as Ctrl-C or a logout would
+    errors = review.proc.stderr.read()
+    assert review.proc.returncode == 0 and "stopped the render of jfk" in errors, errors
+    assert _ffmpegs_of(review.proc.pid) == 0
+    new = {p.name for p in doc_path.parent.iterdir()} - set(before)
+    assert not [n for n in new if n.endswith((".mp4", ".jpg")) or n.startswith(".")], new  # no video, cover, scratch
+    assert ClipDocument.load(doc_path).renders == {}
