@@ -64,6 +64,11 @@ class Scheduler:
             if not self.prepare:
                 return None
             clip = self.prepare.popleft()
+            if self.mode == "render" and state.document_path(clip).is_file():
+                # --render renders what was reviewed: the document's plan and settings, not prepared again
+                self.done(Outcome(clip.name, "prepare", "up to date", outputs=[str(state.document_path(clip))]))
+                self.prepared(clip)
+                continue
             out, record = clip.options.out_dir.parent, state.load(clip.options.out_dir.parent, clip.name)
             digest = record.get("digest")
             try:
