@@ -265,6 +265,7 @@ def _document(info: media.MediaInfo, audio, old: ClipDocument | None, result: Ru
             ExitCode.BAD_INPUT,
         )
     if old is not None and "transcribe" not in opts.redo:
+        old.source = _fingerprinted(old.source, info.path)  # the same audio, perhaps in a touched file
         result.reused_document = True
         edits = sum(1 for c in old.cues if c.edited)
         report.say(f"using {result.document.name}" + (f" and its review edits ({edits} cues)" if edits else ""))
@@ -282,12 +283,18 @@ def _document(info: media.MediaInfo, audio, old: ClipDocument | None, result: Ru
                            ExitCode.NO_SPEECH)
     with report.stage("segment"):
         cues = attach_words(assign_ids(segment.segment(transcript)), transcript.words)
-    source = Source(path=str(info.path), audio_sha256=sha, duration_ms=info.duration_ms,
-                    has_video=info.has_video, width=info.width, height=info.height)
+    source = _fingerprinted(Source(path=str(info.path), audio_sha256=sha, duration_ms=info.duration_ms,
+                                   has_video=info.has_video, width=info.width, height=info.height), info.path)
     doc = ClipDocument(source=source, transcript=transcript, cues=cues, settings=_settings(opts),
                        revision=old.revision if old else 0, plan=old.plan if old else RenderPlan())
     doc.save(result.document)
     return doc
+
+
+def _fingerprinted(source: Source, path: Path) -> Source:
+    """`source` with the size and modification time of the file its audio was just decoded from."""
+    st = path.stat()
+    return replace(source, file_size=st.st_size, file_mtime_ns=st.st_mtime_ns)
 
 
 def _settings(opts: RunOptions) -> dict:

@@ -111,7 +111,7 @@ def run_stage(task: Task, sink: Sink | None = None) -> Outcome:
                 known = state.render_keys(clip)
                 task.key = known and known.keys
             else:
-                task.key = state.prepare_key(clip, record)
+                task.key = state.prepare_key(clip)
         if state.is_done(clip, task.stage, task.key, record):
             return Outcome(clip.name, task.stage, "up to date", outputs=record["stages"][task.stage]["outputs"])
         if task.stage == "render" and task.approved_only and not _approved(clip):
