@@ -18,7 +18,7 @@ import msgspec
 
 from . import media, segment, subtitles
 from .cache import stage_key
-from .errors import BilingoError, ExitCode, TranslatorUnavailable
+from .errors import BilingoError, ExitCode, TranslatorUnavailable, hint
 from .fsutil import atomic_write_text, check_writable, staging_dir, sweep_leftovers
 from .model import ClipDocument, Source, StaleDocument, Transcript, assign_ids, attach_words, document_lock
 from .plan import (Plan, RenderPlan, Target, TranslatePlan, changed, describe, from_document_settings,
@@ -176,14 +176,6 @@ def plan_for(old: ClipDocument | None, doc_path: Path, opts: RunOptions, report:
     if old is not None and (note := presets_file_note(base, plan)):
         report.say(note)
     return plan
-
-
-def hint(command: str, *args: Any) -> str:
-    """A command a person can paste where they are: paths made absolute, each argument quoted."""
-    import shlex
-
-    words = [str(a.resolve()) if isinstance(a, Path) else str(a) for a in args]
-    return "`" + shlex.join(["bilingo", command, *words]) + "`"
 
 
 def _check_durations(info: media.MediaInfo, targets: tuple[Target, ...],

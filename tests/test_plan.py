@@ -241,3 +241,32 @@ def test_every_next_hint_runs_where_it_was_printed(tmp_path):
     again = bilingo("translate", *shlex.split(resume), "--translator", "libre", "--translator-url",
                     "http://127.0.0.1:9", cwd=here)
     assert again.returncode == 3 and "still need a translation" in again.stderr, again.stderr
+
+
+def test_every_child_process_runs_through_the_one_helper():
+    """ffmpeg, the preview's stills, doctor's checks, pip: all through bilingo.proc, which ties them to
+    bilingo's life; and its `run` stops a child that outlives its timeout, group and all."""
+    import re
+    import time
+
+    from bilingo import proc
+
+    package = Path(pipeline.__file__).parent
+    direct = [f"{p.relative_to(package)}:{n}" for p in package.rglob("*.py") if p.name != "proc.py"
+              for n, line in enumerate(p.read_text().splitlines(), 1)
+              if re.search(r"subprocess\.(run|Popen|call|check_output|check_call)\(|os\.system\(", line)]
+    assert direct == []
+    started = time.monotonic()
+    with pytest.raises(subprocess.TimeoutExpired):
+        proc.run(["sh", "-c", "sleep 30 & sleep 30"], timeout=0.5)
+    assert time.monotonic() - started < 10
+    left = subprocess.run(["pgrep", "-f", "sleep 30 & sleep 30"], capture_output=True, text=True).stdout.split()
+    assert left == []
+
+
+def test_the_cli_calls_only_public_functions():
+    cli = (Path(pipeline.__file__).parent / "cli.py").read_text()
+    import re
+
+    assert re.findall(r"\b(?:pipeline|plan|review_srt|srt|state)\._\w+", cli) == []
+    assert "RunOptions(" in cli and cli.count("RunOptions(") == 1  # `run` only: the others take the document's
