@@ -318,7 +318,7 @@ def cmd_run(args: argparse.Namespace, clip: Path | None = None, memory: tuple[Pa
 
 def _next(report, *steps: tuple) -> None:
     """The commands to run next, each on its own line, as they can be pasted from here (full paths)."""
-    from .pipeline import hint
+    from .errors import hint
 
     for n, step in enumerate(steps):
         report.say(f"{'next' if n == 0 else 'then'}: {hint(*step).strip('`')}")
@@ -349,7 +349,7 @@ def clip_document(clip: Path, out: Path | None) -> Path:
         return clip
     doc = (out or clip.parent / "bilingo-out") / f"{output_stem(clip)}.bilingo.json"
     if not doc.is_file():
-        from .pipeline import hint
+        from .errors import hint
 
         raise BilingoError(f"{doc} not found: run {hint('run', clip)} first, or pass --out", ExitCode.BAD_INPUT)
     return doc
@@ -427,7 +427,7 @@ def cmd_render(args: argparse.Namespace) -> int:
         for path in result.outputs:
             print(path)
     if drafts:
-        from .pipeline import hint
+        from .errors import hint
 
         raise BilingoError(f"not rendered, not approved: {', '.join(p.name for p in drafts)}; review and approve "
                            f"{'it' if len(drafts) == 1 else 'them'} ({hint('review', drafts[0])}, "
@@ -436,6 +436,7 @@ def cmd_render(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
+    from .errors import hint
     from .model import ClipDocument
     from .review.srt import edited_sidecars
     from .review.state import clip_state, hard_violations
@@ -452,7 +453,7 @@ def cmd_status(args: argparse.Namespace) -> int:
             notes.append(f"by {doc.review.by} at {doc.review.at}")
         if doc.renders:
             notes.append("rendered: " + " ".join(sorted(doc.renders)))
-        notes += [f"{p.name} edited: `bilingo import` it" for p in edited_sidecars(doc, doc_path)]
+        notes += [f"{p.name} edited: {hint('import', doc_path, p)} it" for p in edited_sidecars(doc, doc_path)]
         print(f"{state:<9} {_shown(doc_path)}  ({', '.join(notes)})")
     return 0
 

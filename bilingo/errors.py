@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from enum import IntEnum
+from pathlib import Path
 
 
 class ExitCode(IntEnum):
@@ -32,3 +33,12 @@ class TranslatorUnavailable(BilingoError):
     def __init__(self, message: str, reason: str = ""):
         super().__init__(message, ExitCode.NEEDS_NETWORK)
         self.reason = reason or message
+
+
+def hint(command: str, *args: object) -> str:
+    """A bilingo command, in backticks, that a person can paste where they are: paths made absolute,
+    every argument quoted for the shell."""
+    import shlex
+
+    words = [str(a.resolve()) if isinstance(a, Path) else str(a) for a in args]
+    return "`" + shlex.join(["bilingo", command, *words]) + "`"

@@ -90,7 +90,9 @@ class Cue:
 
 @dataclass(frozen=True)
 class Source:
-    """What bilingo knows about the recording; the audio hash keys every cache."""
+    """What bilingo knows about the recording. The decoded audio's hash is the recording's one identity:
+    it keys every cache and stage; the file's size and modification time say whether the file is still
+    the one that was decoded (a batch asks, instead of hashing the file again)."""
 
     path: str
     audio_sha256: str
@@ -98,6 +100,16 @@ class Source:
     has_video: bool
     width: int = 0
     height: int = 0
+    file_size: int = 0  # of the recording when it was last decoded (0: not known, older documents)
+    file_mtime_ns: int = 0
+
+    def same_file(self, path: Path) -> bool:
+        """The file at `path` is, by size and modification time, the one this document was made from."""
+        try:
+            st = path.stat()
+        except OSError:
+            return False
+        return (self.file_size, self.file_mtime_ns) == (st.st_size, st.st_mtime_ns)
 
 
 @dataclass

@@ -18,7 +18,7 @@ import msgspec
 
 from . import media, segment, subtitles
 from .cache import stage_key
-from .errors import BilingoError, ExitCode, TranslatorUnavailable
+from .errors import BilingoError, ExitCode, TranslatorUnavailable, hint
 from .fsutil import atomic_write_text, check_writable, staging_dir, sweep_leftovers
 from .model import ClipDocument, Source, StaleDocument, Transcript, assign_ids, attach_words, document_lock
 from .plan import (Plan, RenderPlan, Target, TranslatePlan, changed, describe, from_document_settings,
@@ -178,14 +178,6 @@ def plan_for(old: ClipDocument | None, doc_path: Path, opts: RunOptions, report:
     return plan
 
 
-def hint(command: str, *args: Any) -> str:
-    """A command a person can paste where they are: paths made absolute, each argument quoted."""
-    import shlex
-
-    words = [str(a.resolve()) if isinstance(a, Path) else str(a) for a in args]
-    return "`" + shlex.join(["bilingo", command, *words]) + "`"
-
-
 def _check_durations(info: media.MediaInfo, targets: tuple[Target, ...],
                      trim: bool) -> tuple[list[tuple[Target, float]], list[str]]:
     """Each output with the seconds it renders, and a line for each preset this recording does not
@@ -265,6 +257,7 @@ def _document(info: media.MediaInfo, audio, old: ClipDocument | None, result: Ru
             ExitCode.BAD_INPUT,
         )
     if old is not None and "transcribe" not in opts.redo:
+        old.source = _fingerprinted(old.source, info.path)  # the same audio, perhaps in a touched file
         result.reused_document = True
         edits = sum(1 for c in old.cues if c.edited)
         report.say(f"using {result.document.name}" + (f" and its review edits ({edits} cues)" if edits else ""))
@@ -282,12 +275,18 @@ def _document(info: media.MediaInfo, audio, old: ClipDocument | None, result: Ru
                            ExitCode.NO_SPEECH)
     with report.stage("segment"):
         cues = attach_words(assign_ids(segment.segment(transcript)), transcript.words)
-    source = Source(path=str(info.path), audio_sha256=sha, duration_ms=info.duration_ms,
-                    has_video=info.has_video, width=info.width, height=info.height)
+    source = _fingerprinted(Source(path=str(info.path), audio_sha256=sha, duration_ms=info.duration_ms,
+                                   has_video=info.has_video, width=info.width, height=info.height), info.path)
     doc = ClipDocument(source=source, transcript=transcript, cues=cues, settings=_settings(opts),
                        revision=old.revision if old else 0, plan=old.plan if old else RenderPlan())
     doc.save(result.document)
     return doc
+
+
+def _fingerprinted(source: Source, path: Path) -> Source:
+    """`source` with the size and modification time of the file its audio was just decoded from."""
+    st = path.stat()
+    return replace(source, file_size=st.st_size, file_mtime_ns=st.st_mtime_ns)
 
 
 def _settings(opts: RunOptions) -> dict:

@@ -19,7 +19,7 @@ import msgspec
 
 from ..errors import BilingoError, ExitCode
 from ..pipeline import RunOptions
-from ..plan import FIELDS
+from ..plan import FIELDS, RenderPlan, resolve_plan
 from ..transcribe import ENGINES, TranscribeOptions
 
 MEDIA_SUFFIXES = frozenset(
@@ -120,8 +120,8 @@ def _check_values(path: Path, raw: str, where: str, s: _Settings) -> None:
     if s.presets_file and not _relative(path, s.presets_file).is_file():
         bad("presets_file", f"{s.presets_file!r}: no such file")
     extra = _relative(path, s.presets_file) if s.presets_file else None
-    try:
-        catalogue = preset_data.load_all(extra)
+    try:  # the catalogue every command resolves its plan in: built-in + the user's file
+        catalogue = resolve_plan(RenderPlan(presets=(), presets_file=str(extra) if extra else None)).catalogue
     except BilingoError as exc:
         bad("presets_file", str(exc))
     for name in s.presets or ():
@@ -187,6 +187,13 @@ def _line(raw: str, where: str) -> int:
         if in_place and key and re.match(rf"{re.escape(key)}\s*=", text):
             return number
     return table_line  # a key the table lacks: the table's own line
+
+
+def _image_or_colour(base: Path, value: str) -> str:
+    """A --background value: an image file relative to `base` made absolute, else as given (a colour)."""
+    path = Path(value).expanduser()
+    path = path if path.is_absolute() else base / path
+    return str(path.resolve()) if path.is_file() else value
 
 
 def _relative(job: Path, value: str) -> Path:
@@ -339,6 +346,8 @@ def _options(out_dir: Path, s: dict, base: Path) -> RunOptions:
     render = {k: s[k] for k in FIELDS if s.get(k) is not None}
     if render.get("presets_file"):
         render["presets_file"] = str(rel(render["presets_file"]))
+    if render.get("background"):
+        render["background"] = _image_or_colour(base, render["background"])
     return RunOptions(out_dir=out_dir, transcribe=topts, render=render,
                       translator=s.get("translator", "google"), translator_url=s.get("translator_url"),
                       memory_files=tuple(rel(m) for m in s.get("memory", ())),

@@ -15,7 +15,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from concurrent.futures.process import BrokenProcessPool
 from typing import Callable
 
-from ..errors import BilingoError, ExitCode
+from ..errors import ExitCode
 from . import state
 from .jobs import Batch, Clip
 from .stages import Outcome, Task, _approved, not_approved, run_stage
@@ -64,14 +64,12 @@ class Scheduler:
             if not self.prepare:
                 return None
             clip = self.prepare.popleft()
-            out, record = clip.options.out_dir.parent, state.load(clip.options.out_dir.parent, clip.name)
-            digest = record.get("digest")
-            try:
-                key = state.prepare_key(clip, record)
-            except BilingoError:  # the recording went away: the stage reports it
-                key = None
-            if record.get("digest") != digest:  # the file's hash, kept for the next batch (no worker has it yet)
-                state.save(out, clip.name, record)
+            if self.mode == "render" and state.document_path(clip).is_file():
+                # --render renders what was reviewed: the document's plan and settings, not prepared again
+                self.done(Outcome(clip.name, "prepare", "up to date", outputs=[str(state.document_path(clip))]))
+                self.prepared(clip)
+                continue
+            key = state.prepare_key(clip)
             if not state.is_done(clip, "prepare", key):
                 return Task(clip, "prepare", key=key)
             self.done(Outcome(clip.name, "prepare", "up to date", outputs=_outputs(clip, "prepare")))

@@ -30,7 +30,7 @@ Sink = Callable[[dict], None]  # progress events: {"worker", "clip", "stage", "f
 class Task:
     clip: Clip
     stage: str  # "prepare" | "render"
-    approved_only: bool = False  # --render: only clips a person approved
+    approved_only: bool = False  # --render: only clips a person approved; a clip with a document is not prepared again
     key: Any = None  # the stage's key, when the scheduler already computed it (prepare_key, render_keys)
     known: pipeline.KnownKeys | None = None  # render: the render keys behind `key`, for the pipeline to reuse
 
@@ -103,13 +103,15 @@ def run_stage(task: Task, sink: Sink | None = None) -> Outcome:
     report = ClipReporter(state.log_path(out, clip.name), clip.name, worker, sink)
     started = time.perf_counter()
     try:
+        if task.stage == "prepare" and task.approved_only and state.document_path(clip).is_file():
+            return Outcome(clip.name, task.stage, "up to date", outputs=[str(state.document_path(clip))])
         known = task.known if task.stage == "render" and task.key is not None else None
         if task.key is None:  # not computed by a scheduler (Dask): here, once
             if task.stage == "render":
                 known = state.render_keys(clip)
                 task.key = known and known.keys
             else:
-                task.key = state.prepare_key(clip, record)
+                task.key = state.prepare_key(clip)
         if state.is_done(clip, task.stage, task.key, record):
             return Outcome(clip.name, task.stage, "up to date", outputs=record["stages"][task.stage]["outputs"])
         if task.stage == "render" and task.approved_only and not _approved(clip):

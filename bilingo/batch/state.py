@@ -60,33 +60,31 @@ def document_path(clip: Clip) -> Path:
     return clip.options.out_dir / f"{pipeline.output_stem(clip.source)}.bilingo.json"
 
 
-def file_digest(path: Path, record: dict[str, Any]) -> str:
-    """The recording's SHA-256, reused from the record while its size and mtime are unchanged."""
-    try:
-        st = path.stat()
-    except OSError as exc:
-        from ..errors import BilingoError, ExitCode
-
-        raise BilingoError(f"{path}: {exc.strerror}; it was there when the batch started", ExitCode.BAD_INPUT) from exc
-    known = record.get("digest") or {}
-    if known.get("size") == st.st_size and known.get("mtime_ns") == st.st_mtime_ns and known.get("sha256"):
-        return known["sha256"]
+def _digest(path: Path) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
             h.update(block)
-    record["digest"] = {"size": st.st_size, "mtime_ns": st.st_mtime_ns, "sha256": h.hexdigest()}
-    return record["digest"]["sha256"]
+    return h.hexdigest()
 
 
-def prepare_key(clip: Clip, record: dict[str, Any]) -> str:
-    """Transcript, translation and captions depend on the recording and these settings; the
-    pipeline's own transcript cache key (`pipeline._transcript_key`) refines it by decoded audio."""
+def prepare_key(clip: Clip) -> str:
+    """The settings transcript, translation and captions are made with. The recording itself is not
+    hashed here: its identity is the clip document's (the decoded audio's hash, the one the pipeline's
+    stages are keyed by), and `is_done` checks that the file is still the one decoded."""
     o = clip.options
     t = o.transcribe
-    memories = [file_digest(m, {}) if m.is_file() else str(m) for m in o.memory_files]
-    return stage_key("batch-prepare", file_digest(clip.source, record), t.model, t.engine, t.language, t.beam_size,
-                     t.batch_size, o.translator, memories)
+    memories = [_digest(m) if m.is_file() else str(m) for m in o.memory_files]
+    return stage_key("batch-prepare", t.model, t.engine, t.language, t.beam_size, t.batch_size, o.translator,
+                     memories)
+
+
+def recording_unchanged(clip: Clip) -> bool:
+    """The clip document exists and was made from the recording as it is now (size, modification time)."""
+    try:
+        return ClipDocument.load(document_path(clip)).source.same_file(clip.source)
+    except Exception:  # none yet, or damaged: the stage itself reports it
+        return False
 
 
 def render_keys(clip: Clip) -> pipeline.KnownKeys | None:
@@ -114,7 +112,9 @@ def is_done(clip: Clip, stage: str, key: Any, record: dict[str, Any] | None = No
     """The stage's record holds `key` (see `stage_key_of`) and its outputs are all there."""
     record = record if record is not None else load(clip.options.out_dir.parent, clip.name)
     done = record["stages"].get(stage)
-    return bool(done) and key is not None and outputs_exist(record, stage) and done.get("key") == key
+    if not done or key is None or done.get("key") != key or not outputs_exist(record, stage):
+        return False
+    return stage != "prepare" or recording_unchanged(clip)
 
 
 def begin(out: Path, name: str, record: dict[str, Any], stage: str, worker: str) -> dict[str, Any]:

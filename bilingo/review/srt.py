@@ -19,7 +19,7 @@ from pathlib import Path
 
 import srt
 
-from ..errors import BilingoError, ExitCode
+from ..errors import BilingoError, ExitCode, hint
 from ..fsutil import atomic_write_text
 from ..model import LANGS, MAX_MS, ClipDocument, Cue, join_words
 
@@ -91,8 +91,8 @@ def check_sidecars(doc: ClipDocument, doc_path: Path) -> None:
     if edited:
         names = " ".join(p.name for p in edited)
         raise BilingoError(f"{names} {'was' if len(edited) == 1 else 'were'} edited since bilingo wrote "
-                           f"{'it' if len(edited) == 1 else 'them'}: bring the edits in with `bilingo import "
-                           f"{doc_path.name} {names}` (in {doc_path.parent}), or rerun with --discard-srt-edits to "
+                           f"{'it' if len(edited) == 1 else 'them'}: bring the edits in with "
+                           f"{hint('import', doc_path, *edited)}, or rerun with --discard-srt-edits to "
                            "overwrite them", ExitCode.BAD_INPUT)
 
 
