@@ -312,8 +312,8 @@ from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 SEGMENTS = ["api", "clips", "0", "1", "00", "-1", "media", "document", "save", "approve", "lint", "preview",
-            "render", "outputs", "jfk.linkedin.mp4", "static", "app.js", "style.css", "font",
-            "NotoSansSC-Regular.otf", "..", "%2e%2e", "%00", "?token=", ""]
+            "render", "plan", "outputs", "jfk.linkedin.mp4", "jfk.linkedin.jpg", "static", "app.js", "style.css",
+            "font", "NotoSansSC-Regular.otf", "..", "%2e%2e", "%00", "?token=", ""]
 # latin-1 without whitespace: the request line stays three words (framing is http.server's, not ours)
 RAW = st.text(st.characters(min_codepoint=0x21, max_codepoint=0xff, blacklist_characters="\x7f\x85\xa0"),
               max_size=12)
