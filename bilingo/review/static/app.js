@@ -33,6 +33,13 @@ function say(text, kind = "", extra = null) {
   box.className = kind;
   box.hidden = !text;
   if (extra) { box.append(" "); box.append(extra); }
+  fitSide();
+}
+
+// The cue list ends at the window's bottom whatever the header and message above it take.
+function fitSide() {
+  const above = document.querySelector("header").offsetHeight + $("message").offsetHeight;
+  document.documentElement.style.setProperty("--above", `${above + 28}px`);
 }
 
 function fmt(ms) {
@@ -53,7 +60,8 @@ async function showFolder() {
   body.replaceChildren(...clips.map((c) => {
     const tr = document.createElement("tr");
     tr.dataset.index = c.index;
-    const cells = [c.name, "", c.cues ?? "", c.edited ?? "", c.hard ?? "", c.by ? `${c.by}, ${c.at}` : ""];
+    const cells = [c.name, "", c.cues ?? "", c.edited ?? "", c.hard ?? "", c.by ? `${c.by}, ${c.at}` : "",
+                   (c.presets || []).join(", ")];
     cells.forEach((v, i) => {
       const td = document.createElement("td");
       if (i === 1) { const b = document.createElement("span"); b.className = `badge ${c.state}`; b.textContent = c.state; td.append(b); }
@@ -100,6 +108,7 @@ function load(clip) {
   showPlan(clip);
   showRender(clip.render);
   renderCues();
+  fitSide();
   drawOverlay();
 }
 
@@ -546,7 +555,7 @@ document.addEventListener("keydown", (e) => {
 });
 
 window.addEventListener("beforeunload", (e) => { if (S.dirty) { e.preventDefault(); e.returnValue = ""; } });
-window.addEventListener("resize", drawOverlay);
+window.addEventListener("resize", () => { fitSide(); drawOverlay(); });
 window.addEventListener("hashchange", route);
 
 function route() {
