@@ -251,6 +251,9 @@ def test_a_vertical_plan_fits_the_window_in_its_style_and_the_plan_changes_on_th
         assert page.locator("#overlay .event .line span").first.evaluate(
             "e => getComputedStyle(e).backgroundColor") == "rgb(18, 22, 28)"
         assert "style boxed" in page.locator("#preview-cap").inner_text()
+        # framed as the render frames a 16:9 picture in 9:16: fitted, over its blurred fill
+        assert page.locator("#backdrop").is_visible()
+        assert page.locator("#video").evaluate("v => getComputedStyle(v).objectFit") == "contain"
         page.screenshot(path=str(tmp_path / "review-page-9x16.png"))
         if os.environ.get("BILINGO_DOCS_SCREENSHOT"):
             page.screenshot(path=str(REPO / "assets" / "docs" / "review-page-9x16.png"))

@@ -220,7 +220,8 @@ class App:
                        "order": style.order, "margin_bottom": ass.bottom_margin(preset, style),
                        # libass sizes a font by ascender + descender, CSS by its em: the page needs both
                        "zh_em": ass_em_px(lay.zh_size), "en_em": ass_em_px(lay.en_size),
-                       "line_height": ass.LINE_HEIGHT, "style": _css_style(style, lay)},
+                       "line_height": ass.LINE_HEIGHT, "style": _css_style(style, lay),
+                       "fit": self.plan_of(doc).fit or preset.fit},
         }
 
     def checks(self, cues: list[Cue], preset: Preset) -> dict[str, Any]:

@@ -89,6 +89,7 @@ async function openClip(index) {
   $("home").hidden = !(clip.folder || clip.clips > 1);
   const video = $("video");
   video.src = `/api/clips/${index}/media?token=${encodeURIComponent(token)}`;
+  if (clip.has_video) $("backdrop").src = video.src; else $("backdrop").removeAttribute("src");
   select(0, false);
   if (clip.edited_sidecars.length) {
     say(`${clip.edited_sidecars.join(", ")} changed outside bilingo: bring those edits in with ` +
@@ -118,7 +119,11 @@ function showLook(preset) {
   $("title").textContent = `${S.clip.name} · ${preset.label}`;
   $("stage-col").style.setProperty("--ar", String(preset.width / preset.height));
   $("stage").style.aspectRatio = `${preset.width} / ${preset.height}`;
-  $("stage").style.background = S.clip.has_video ? "#000" : preset.background;
+  // the picture framed as the render frames it: blurred fill, centre crop or letterbox
+  const fit = S.clip.has_video ? preset.fit : "none";
+  $("video").style.objectFit = fit === "crop" ? "cover" : "contain";
+  $("stage").style.background = fit === "blur" ? "#000" : preset.background;
+  $("backdrop").hidden = fit !== "blur";
   const look = `${preset.id} ${preset.style_name}`;
   if (look !== S.look) $("preview").hidden = true;  // a still of another look would mislead
   S.look = look;
@@ -473,8 +478,16 @@ function drawOverlay() {
   }
 }
 
+function followBackdrop() {
+  const v = $("video"), b = $("backdrop");
+  if (b.hidden || !b.src) return;
+  if (Math.abs(b.currentTime - v.currentTime) > 0.25) b.currentTime = v.currentTime;
+  if (v.paused !== b.paused) { if (v.paused) b.pause(); else b.play().catch(() => {}); }
+}
+
 function tick() {
   const v = $("video");
+  followBackdrop();
   $("clock").textContent = `${fmt(playhead())} / ${fmt(S.clip ? S.clip.duration : 0)}`;
   if (S.clip && S.clip.duration && !S.seeking) $("seek").value = Math.round(1000 * playhead() / S.clip.duration);
   $("playpause").textContent = v.paused ? "▶" : "⏸";
