@@ -210,11 +210,18 @@ def test_render_button_shows_progress_lists_playable_outputs_and_never_renders_t
         page.screenshot(path=str(tmp_path / "review-page.png"))
         if os.environ.get("BILINGO_DOCS_SCREENSHOT"):
             page.screenshot(path=str(REPO / "assets" / "docs" / "review-page.png"))
+        # the render saved the clip document: the page follows, so its next save is not refused as stale
+        first = page.locator("li.cue").nth(0).locator("textarea[data-lang=en]")
+        first.fill(first.input_value() + " Thank you.")
+        page.keyboard.press("Control+s")
+        page.wait_for_function("() => document.getElementById('message').textContent.startsWith('Saved')")
+        assert ClipDocument.load(doc_path).cues[0].en.endswith("Thank you.")
         assert errors == []
     finally:
         review.stop()
     doc = ClipDocument.load(doc_path)
     assert list(doc.renders) == ["linkedin"] and mp4.is_file() and mp4.with_suffix(".jpg").is_file()
+    assert doc.review.state == "draft"  # the edit after the render awaits approval again
 
 
 def _inside(box: dict, width: int, height: int) -> bool:

@@ -371,7 +371,18 @@ function showRender(status) {
   else if (was && active(was) && job && job.id === was.id) {
     if (job.state === "done") say(`Rendered ${status.outputs.map((o) => o.file).join(", ")}.`, "ok");
     else say(`Not rendered: ${job.error}`, "error");
+    caughtUp();
   }
+}
+
+// A render saves the clip document (what it made, the plan): the page takes the new revision, so that
+// its next save is not refused as stale. Edits typed meanwhile are kept when the cues did not change.
+async function caughtUp() {
+  try {
+    const clip = await api(clipUrl(S.index));
+    if (!S.dirty) load(clip);
+    else if (JSON.stringify(clip.cues) === JSON.stringify(S.clip.cues)) S.clip.revision = clip.revision;
+  } catch (err) { say(`Could not reload the clip: ${err.message}`, "error"); }
 }
 
 function pollSoon() {
