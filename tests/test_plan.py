@@ -270,3 +270,21 @@ def test_the_cli_calls_only_public_functions():
 
     assert re.findall(r"\b(?:pipeline|plan|review_srt|srt|state)\._\w+", cli) == []
     assert "RunOptions(" in cli and cli.count("RunOptions(") == 1  # `run` only: the others take the document's
+
+
+def test_every_plan_field_is_a_flag_of_run_render_and_batch_and_a_job_file_key():
+    """Adding a render option is one RenderPlan field plus its flag: this names what else it needs."""
+    from bilingo.batch import jobs
+    from bilingo.cli import parser
+    from bilingo.plan import FIELDS, flag
+
+    commands = parser()._subparsers._group_actions[0].choices
+    for name in ("run", "render", "batch"):
+        flags = {s for a in commands[name]._actions for s in a.option_strings}
+        assert {flag(f) for f in FIELDS} <= flags, name
+    assert set(FIELDS) <= set(jobs._Settings.__struct_fields__)
+
+
+def test_help_says_where_run_and_batch_write():
+    assert "bilingo-out/ beside the recording" in " ".join(bilingo("run", "--help").stdout.split())
+    assert "./bilingo-batch/ in the current folder" in " ".join(bilingo("batch", "--help").stdout.split())
