@@ -21,6 +21,7 @@ from bilingo.plan import RenderPlan
 
 from .conftest import DEMO_MEMORY, MEDIA, bilingo
 from .mp4 import frame_at
+from .review_clip import Review
 
 # two presets of other shapes than the 16:9 picture, a style, karaoke and a fit: everything a plan holds
 PLAN = ["--to", "wechat-oa", "--to", "linkedin-9x16", "--style", "boxed", "--karaoke", "--fit", "crop",
@@ -117,13 +118,35 @@ def test_a_user_presets_file_and_its_style_are_used_by_render(tmp_path):
     plan = ClipDocument.load(doc).plan
     assert plan.presets_file == str(mine.resolve())
     assert plan.presets_sha256 == hashlib.sha256(mine.read_bytes()).hexdigest()
+    review = Review(doc)  # no --to, no --presets-file: the page takes the clip's plan
+    try:
+        page = review.get_json("/api/clips/0")
+        assert page["preset"]["id"] == "square-alarm" and page["preset"]["width"] == 720
+        status, _, png = review.request("POST", "/api/clips/0/preview", {"cues": page["cues"], "index": 0})
+        assert status == 200, png
+    finally:
+        review.stop()
+    still = _png_rgb(png)
+    assert still.shape[:2] == (720, 720) and _red(still)[360:].sum() > 500  # the still shows the user's style
     assert bilingo("approve", doc).returncode == 0
     proc = bilingo("render", doc, cwd=tmp_path / "..")  # from elsewhere: the plan names the file by full path
     assert proc.returncode == 0, proc.stderr
     frame = frame_at(out / "jfk.square-alarm.mp4", 3.0).astype(int)
     assert frame.shape[:2] == (720, 720)
-    red = (frame[..., 0] > 200) & (frame[..., 1] < 60) & (frame[..., 2] < 60)
-    assert red[360:].sum() > 500  # the style's red captions, in the lower half
+    assert _red(frame)[360:].sum() > 500  # the style's red captions, in the lower half
+
+
+def _red(rgb):
+    return (rgb[..., 0] > 200) & (rgb[..., 1] < 60) & (rgb[..., 2] < 60)
+
+
+def _png_rgb(data: bytes):
+    import io
+
+    import av
+
+    with av.open(io.BytesIO(data)) as c:
+        return next(c.decode(video=0)).to_ndarray(format="rgb24").astype(int)
 
 
 def test_a_version_2_document_gets_the_plan_of_its_last_render(done, tmp_path):
@@ -270,3 +293,21 @@ def test_the_cli_calls_only_public_functions():
 
     assert re.findall(r"\b(?:pipeline|plan|review_srt|srt|state)\._\w+", cli) == []
     assert "RunOptions(" in cli and cli.count("RunOptions(") == 1  # `run` only: the others take the document's
+
+
+def test_every_plan_field_is_a_flag_of_run_render_and_batch_and_a_job_file_key():
+    """Adding a render option is one RenderPlan field plus its flag: this names what else it needs."""
+    from bilingo.batch import jobs
+    from bilingo.cli import parser
+    from bilingo.plan import FIELDS, flag
+
+    commands = parser()._subparsers._group_actions[0].choices
+    for name in ("run", "render", "batch"):
+        flags = {s for a in commands[name]._actions for s in a.option_strings}
+        assert {flag(f) for f in FIELDS} <= flags, name
+    assert set(FIELDS) <= set(jobs._Settings.__struct_fields__)
+
+
+def test_help_says_where_run_and_batch_write():
+    assert "bilingo-out/ beside the recording" in " ".join(bilingo("run", "--help").stdout.split())
+    assert "./bilingo-batch/ in the current folder" in " ".join(bilingo("batch", "--help").stdout.split())

@@ -49,6 +49,7 @@ class Batch:
 # --- the job file -----------------------------------------------------------------------------
 
 class _Settings(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
+    """A job file's settings: `run`'s options, every render-plan field (plan.FIELDS) among them."""
     presets: list[str] | None = None
     engine: str | None = None
     model: str | None = None
@@ -343,7 +344,7 @@ def _options(out_dir: Path, s: dict, base: Path) -> RunOptions:
                               batch_size=s.get("batch_size", defaults.batch_size),
                               threads=s.get("threads", defaults.threads))
     # the render choices given (job file, then command line); the others keep each clip's plan
-    render = {k: s[k] for k in FIELDS if s.get(k) is not None}
+    render = {k: s[k] for k in FIELDS if s.get(k) is not None and s.get(k) != []}  # presets = []: the plan's
     if render.get("presets_file"):
         render["presets_file"] = str(rel(render["presets_file"]))
     if render.get("background"):
