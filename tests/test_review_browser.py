@@ -231,7 +231,7 @@ def _inside(box: dict, width: int, height: int) -> bool:
 def test_a_vertical_plan_fits_the_window_in_its_style_and_the_plan_changes_on_the_page(browser, tmp_path):
     """A 9:16 picture was 1,377 px tall at 1440x900, its controls at y = 1,480; the overlay and the
     preview showed the classic style for a clip made --style boxed."""
-    doc_path = make_clip(tmp_path, talk_video(tmp_path), "--to", "linkedin-9x16", "--style", "boxed")
+    doc_path = make_clip(tmp_path, talk_video(tmp_path), "--to", "linkedin-9x16", "--style", "boxed", "--karaoke")
     review = Review(doc_path)
     try:
         page = browser.new_page(viewport={"width": 1440, "height": 900})
@@ -255,9 +255,18 @@ def test_a_vertical_plan_fits_the_window_in_its_style_and_the_plan_changes_on_th
                 stage["y"] + stage["height"]
         assert page.evaluate("() => document.scrollingElement.scrollTop") == 0
         # the boxed style: each line on the style's opaque box, as the preview still shows it
-        assert page.locator("#overlay .event .line span").first.evaluate(
-            "e => getComputedStyle(e).backgroundColor") == "rgb(18, 22, 28)"
+        assert page.evaluate("() => getComputedStyle(document.querySelector('#overlay .event .line > span'))"
+                             ".backgroundColor") == "rgb(18, 22, 28)"
         assert "style boxed" in page.locator("#preview-cap").inner_text()
+        # karaoke: the English words spoken so far in the style's highlight colour, as the render sweeps them
+        assert "karaoke" in page.locator("#plan-summary").inner_text()
+        first = ClipDocument.load(doc_path).cues[0]
+        page.evaluate("t => { const v = document.getElementById('video'); v.pause(); v.currentTime = t; }",
+                      (first.start + first.end) / 2000)
+        page.wait_for_function("() => document.querySelectorAll('#overlay .word.spoken').length > 0 && "
+                               "document.querySelectorAll('#overlay .word:not(.spoken)').length > 0")
+        assert page.evaluate("() => getComputedStyle(document.querySelector('#overlay .word.spoken')).color") == \
+            "rgb(255, 212, 0)"  # asked in one go: the overlay is drawn anew as the video moves
         # framed as the render frames a 16:9 picture in 9:16: fitted, over its blurred fill
         assert page.locator("#backdrop").is_visible()
         assert page.locator("#video").evaluate("v => getComputedStyle(v).objectFit") == "contain"
@@ -273,7 +282,7 @@ def test_a_vertical_plan_fits_the_window_in_its_style_and_the_plan_changes_on_th
         page.wait_for_selector("#message.ok")
         plan = ClipDocument.load(doc_path).plan
         assert (plan.presets, plan.style) == (("linkedin-9x16", "wechat-oa"), "warm")
-        assert page.locator("#overlay .event").first.evaluate("e => getComputedStyle(e).color") == \
+        assert page.evaluate("() => getComputedStyle(document.querySelector('#overlay .event')).color") == \
             "rgb(255, 244, 214)"  # warm's text colour
         page.locator("#view").select_option("wechat-oa")
         page.wait_for_function("() => document.getElementById('title').textContent.includes('WeChat')")

@@ -27,7 +27,7 @@ import msgspec
 
 from ..assets_path import FONT_FAMILY, fonts_dir
 from ..errors import BilingoError, ExitCode
-from ..model import ClipDocument, Cue, StaleDocument, document_lock
+from ..model import ClipDocument, Cue, StaleDocument, Word, document_lock
 from ..formats import ass
 from ..plan import RenderPlan, Target, changed, resolve_plan
 from ..render import colours
@@ -209,7 +209,7 @@ class App:
             "review": msgspec.to_builtins(doc.review), "state": state.clip_state(doc),
             "language": doc.language, "target": doc.target_language, "duration": doc.source.duration_ms,
             "has_video": doc.source.has_video, "folder": self.folder, "clips": len(self.docs),
-            "cues": [_cue_json(c) for c in doc.cues], **self.checks(doc.cues, preset),
+            "cues": [_cue_json(c) for c in doc.cues], **self.checks(doc.cues, preset, self.sung(doc)),
             "edited_sidecars": [p.name for p in review_srt.edited_sidecars(doc, path)],
             "render": self.render_status(index, doc),
             "plan": msgspec.to_builtins(doc.plan), "choices": self.choices(doc),
@@ -224,14 +224,21 @@ class App:
                        "fit": self.plan_of(doc).fit or preset.fit},
         }
 
-    def checks(self, cues: list[Cue], preset: Preset) -> dict[str, Any]:
-        """The linter's findings per cue and the lines each cue is burned as in `preset`, for the page."""
+    def sung(self, doc: ClipDocument) -> list[Word] | None:
+        """The transcript's words when the plan highlights spoken English word by word (karaoke)."""
+        return doc.transcript.words if self.plan_of(doc).karaoke and doc.language == "en" else None
+
+    def checks(self, cues: list[Cue], preset: Preset, sung: list[Word] | None = None) -> dict[str, Any]:
+        """The linter's findings per cue and the lines each cue is burned as in `preset`, for the page;
+        with `sung` (karaoke), each English word's sweep as the render times it."""
         found: list[list[dict[str, Any]]] = [[] for _ in cues]
         for v in lint(cues):
             if 0 < v.cue <= len(cues):
                 found[v.cue - 1].append({"rule": v.rule, "language": v.language, "text": str(v),
                                          "hard": v.rule in state.HARD_RULES})
-        return {"violations": found, "lines": [self.lines(c, preset) for c in cues]}
+        lines = [self.lines(c, preset) for c in cues]
+        karaoke = [_sweeps(c, ls.get("en", []), sung) if sung is not None else None for c, ls in zip(cues, lines)]
+        return {"violations": found, "lines": lines, "karaoke": karaoke}
 
     def lines(self, cue: Cue, preset: Preset) -> dict[str, list[str]]:
         """`ass.caption_lines`, remembered: a cue's lines depend on its text and the frame only, and
@@ -363,6 +370,26 @@ def _output_json(index: str, doc_path: Path, preset_id: str, video: Path) -> dic
             "cover": base + cover.name if cover.is_file() else None}
 
 
+def _sweeps(cue: Cue, lines: list[str], words: list[Word]) -> list[list[tuple[str, int, int]]] | None:
+    """Each English word of each line with when its highlight sweep starts and ends (ms): the \\kf
+    durations of `ass.karaoke`, the one place they are decided. None: the line is burned plain."""
+    text = ass.karaoke(cue, lines, ass.cue_words(cue, words))
+    if text is None:
+        return None
+    steps = [(kind, int(cs) * 10) for kind, cs in re.findall(r"\{\\k(f?)(\d+)\}", text)]
+    at = cue.start + sum(ms for kind, ms in steps if not kind)  # the lead before the first word
+    durations = iter(ms for kind, ms in steps if kind)
+    out = []
+    for line in lines:
+        row = []
+        for token in line.split():
+            ms = next(durations, 0)
+            row.append((token, at, at + ms))
+            at += ms
+        out.append(row)
+    return out
+
+
 def _cue_json(c: Cue) -> dict[str, Any]:
     return {"id": c.id, "start": c.start, "end": c.end, "en": c.en, "zh": c.zh, "flags": list(c.flags),
             "edited": list(c.edited)}
@@ -378,7 +405,7 @@ def _css_style(style: Style, lay) -> dict[str, Any]:
     return {"text": css(style.text), "outline": css(style.outline), "box": css(style.box), "border": style.border,
             "outline_px": {lang: style.outline_px or max(2.0, size / 20)
                            for lang, size in (("en", lay.en_size), ("zh", lay.zh_size))},
-            "shadow_px": style.shadow_px, "bold": style.bold}
+            "shadow_px": style.shadow_px, "bold": style.bold, "highlight": css(style.highlight)}
 
 
 def _css_colour(value: str) -> str:
@@ -570,8 +597,9 @@ class Handler(BaseHTTPRequestHandler):
             req = self._body(LintRequest)
             path = self.app.doc_path(index)
             cues = self.app.cues_from(req.cues, [])
-            preset = self.app.target(ClipDocument.load(path), req.view).preset
-            return self._json(self.app.checks(cues, preset) | {"document": path.name})
+            doc = ClipDocument.load(path)
+            preset = self.app.target(doc, req.view).preset
+            return self._json(self.app.checks(cues, preset, self.app.sung(doc)) | {"document": path.name})
         if action == "plan":
             return self._json(self.app.set_plan(index, self._body(PlanRequest)))
         if action == "render":

@@ -102,6 +102,7 @@ function load(clip) {
   S.cues = clip.cues.map((c) => ({ ...c }));
   S.violations = clip.violations;
   S.lines = clip.lines;
+  S.karaoke = clip.karaoke;
   S.current = Math.min(S.current, Math.max(S.cues.length - 1, 0));
   setDirty(false);
   showState();
@@ -270,7 +271,7 @@ function split(i) {
   for (const lang of ["en", "zh"]) [c[lang], second[lang]] = splitText(c[lang], ratio, lang);
   c.end = t;
   S.cues.splice(i + 1, 0, second);
-  S.violations.splice(i + 1, 0, []); S.lines.splice(i + 1, 0, {});
+  S.violations.splice(i + 1, 0, []); S.lines.splice(i + 1, 0, {}); S.karaoke.splice(i + 1, 0, null);
   setDirty(true); renderCues(); lintSoon(); select(i, false);
 }
 
@@ -280,7 +281,7 @@ function merge(i) {
   a.end = b.end;
   a.en = [a.en, b.en].map((t) => t.trim()).filter(Boolean).join(" ");
   a.zh = a.zh.trim() + b.zh.trim();
-  S.cues.splice(i + 1, 1); S.violations.splice(i + 1, 1); S.lines.splice(i + 1, 1);
+  S.cues.splice(i + 1, 1); S.violations.splice(i + 1, 1); S.lines.splice(i + 1, 1); S.karaoke.splice(i + 1, 1);
   setDirty(true); renderCues(); lintSoon(); select(i, false);
 }
 
@@ -325,7 +326,8 @@ async function changeView() {
   try {
     const clip = await api(clipUrl(S.index));
     showLook(clip.preset);
-    if (S.dirty) lintNow(); else { S.lines = clip.lines; S.violations = clip.violations; drawOverlay(); }
+    if (S.dirty) lintNow();
+    else { S.lines = clip.lines; S.violations = clip.violations; S.karaoke = clip.karaoke; drawOverlay(); }
   } catch (err) { say(`Could not show ${S.view}: ${err.message}`, "error"); }
 }
 
@@ -438,7 +440,7 @@ async function lintNow() {
   try {
     const found = await api(`/api/clips/${S.index}/lint`, { cues: edits(), view: S.clip.preset.id });
     if (seq !== S.lintSeq) return; // a newer edit is being checked
-    S.violations = found.violations; S.lines = found.lines;
+    S.violations = found.violations; S.lines = found.lines; S.karaoke = found.karaoke;
     [...$("cues").children].forEach((li, i) => fillWarnings(li, i));
     drawOverlay();
   } catch (err) { say(`Could not check the cues: ${err.message}`, "error"); }
@@ -467,13 +469,22 @@ function drawOverlay() {
     const ev = document.createElement("div");
     ev.className = `event ${lang}`; ev.lang = lang === "zh" ? "zh-Hans" : "en";
     const o = st.outline_px[lang] * scale, sh = st.shadow_px * scale;
-    for (const text of lines) {
+    const sung = lang === "en" && S.karaoke[i];  // karaoke: the words spoken so far in the highlight colour
+    lines.forEach((text, n) => {
       const line = document.createElement("span"), inner = document.createElement("span");
-      line.className = "line"; inner.textContent = text;
+      line.className = "line";
+      if (sung && sung[n]) {
+        sung[n].forEach(([word, start], k) => {
+          const w = document.createElement("span");
+          w.className = "word"; w.textContent = (k ? " " : "") + word;
+          if (playhead() >= start) { w.classList.add("spoken"); w.style.color = st.highlight; }
+          inner.append(w);
+        });
+      } else inner.textContent = text;
       if (boxed) { inner.style.background = st.box; inner.style.padding = `${o}px`; inner.style.margin = `${-o}px 0`; }
       line.append(inner);
       ev.append(line);
-    }
+    });
     ev.style.bottom = `${margin * scale}px`;
     ev.style.color = st.text;
     ev.style.fontWeight = st.bold ? "700" : "400";
