@@ -31,8 +31,9 @@ from ..model import ClipDocument, Cue, StaleDocument, document_lock
 from ..formats import ass
 from ..plan import Target
 from ..render.presets import Preset, Style
-from ..rules import lint
+from ..rules import NATIVE, Profile, lint, of_document
 from ..layout import ass_em_px
+from . import keywords as key_words
 from . import srt as review_srt
 from . import state
 
@@ -121,7 +122,7 @@ class App:
             "review": msgspec.to_builtins(doc.review), "state": state.clip_state(doc),
             "language": doc.language, "target": doc.target_language, "duration": doc.source.duration_ms,
             "has_video": doc.source.has_video, "folder": self.folder, "clips": len(self.docs),
-            "cues": [_cue_json(c) for c in doc.cues], **self.checks(doc.cues),
+            "cues": [_cue_json(c) for c in doc.cues], **self.checks(doc.cues, of_document(doc)),
             "edited_sidecars": [p.name for p in review_srt.edited_sidecars(doc, path)],
             "preset": {"id": self.preset.id, "label": self.preset.label, "width": self.preset.width,
                        "height": self.preset.height, "background": _css_colour(self.preset.background),
@@ -132,10 +133,11 @@ class App:
                        "zh_em": ass_em_px(lay.zh_size), "en_em": ass_em_px(lay.en_size)},
         }
 
-    def checks(self, cues: list[Cue]) -> dict[str, Any]:
-        """The linter's findings per cue and the lines each cue is burned as, for the page."""
+    def checks(self, cues: list[Cue], prof: Profile = NATIVE) -> dict[str, Any]:
+        """The linter's findings per cue (under the clip's caption profile) and the lines each cue is
+        burned as, for the page."""
         found: list[list[dict[str, Any]]] = [[] for _ in cues]
-        for v in lint(cues):
+        for v in lint(cues, prof=prof):
             if 0 < v.cue <= len(cues):
                 found[v.cue - 1].append({"rule": v.rule, "language": v.language, "text": str(v),
                                          "hard": v.rule in state.HARD_RULES})
@@ -176,6 +178,21 @@ class App:
                 raise HttpError(HTTPStatus.UNPROCESSABLE_ENTITY, str(err)) from err
             _save(doc, path, req.revision)
         return self.clip(index)
+
+    def key_words(self, index: str, edit: "key_words.KeyWordEdit | None" = None) -> dict[str, Any]:
+        """The clip's key words per cue; with `edit`, a person's change saved first (bilingo.review.keywords)."""
+        path = self.doc_path(index)
+        if edit is None:
+            return key_words.listed(ClipDocument.load(path))
+        with document_lock(path):
+            doc = ClipDocument.load(path)
+            _check_revision(doc, edit.revision)
+            try:
+                key_words.apply(doc, edit)
+            except BilingoError as err:
+                raise HttpError(HTTPStatus.UNPROCESSABLE_ENTITY, str(err)) from err
+            _save(doc, path, edit.revision)
+        return key_words.listed(doc) | {"revision": doc.revision}
 
     def preview(self, index: str, req: PreviewRequest) -> bytes:
         from .preview import still
@@ -318,6 +335,8 @@ class Handler(BaseHTTPRequestHandler):
         if len(parts) == 4 and parts[1] == "clips" and parts[3] == "media":
             doc = ClipDocument.load(self.app.doc_path(parts[2]))
             return self._file(Path(doc.source.path))
+        if len(parts) == 4 and parts[1] == "clips" and parts[3] == "keywords":
+            return self._json(self.app.key_words(parts[2]))
         if len(parts) == 4 and parts[1] == "clips" and parts[3] == "document":
             return self._file(self.app.doc_path(parts[2]))
         raise HttpError(HTTPStatus.NOT_FOUND, "not found")
@@ -330,11 +349,14 @@ class Handler(BaseHTTPRequestHandler):
             return self._json(self.app.save(index, self._body(SaveRequest)))
         if action == "approve":
             return self._json(self.app.approve(index, self._body(ApproveRequest)))
+        if action == "keywords":
+            return self._json(self.app.key_words(index, self._body(key_words.KeyWordEdit)))
         if action == "lint":
             req = self._body(LintRequest)
             path = self.app.doc_path(index)
             cues = self.app.cues_from(req.cues, [])
-            return self._json(self.app.checks(cues) | {"document": path.name})
+            prof = of_document(ClipDocument.load(path))
+            return self._json(self.app.checks(cues, prof) | {"document": path.name})
         if action == "preview":
             png = self.app.preview(index, self._body(PreviewRequest))
             return self._send(HTTPStatus.OK, png, "image/png")
