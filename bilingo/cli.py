@@ -13,6 +13,7 @@ from pathlib import Path
 
 from . import __version__
 from .errors import BilingoError, ExitCode
+from .rules import PROFILES
 
 DEMO_OUT = "bilingo-demo"
 
@@ -66,6 +67,8 @@ def _run_args(p: argparse.ArgumentParser, out_help: str = RUN_OUT_HELP) -> None:
     p.add_argument("--force", action="store_true", help="let --redo transcribe replace cues a person edited")
     _translate_args(p)
     render_args(p)
+    p.add_argument("--profile", choices=PROFILES, help="caption reading speeds: learner (slower source line, "
+                   "longer cues) or native (Netflix adult) [default: learner for bilingual output, else native]")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress")
 
 
@@ -82,6 +85,19 @@ def render_args(p: argparse.ArgumentParser) -> None:
                    "[default: the preset's, blur]")
     p.add_argument("--trim", action=argparse.BooleanOptionalAction,
                    help="cut a recording longer than a preset allows (default: skip that preset)")
+    p.add_argument("--key-words", action=argparse.BooleanOptionalAction,
+                   help="learner aid: colour the clip's harder words in their line and gloss them in a small line "
+                   "(\"retention 保留 · revenue 收入\"); glosses from the translator via the memory, else CC-CEDICT")
+    p.add_argument("--pinyin", action=argparse.BooleanOptionalAction,
+                   help="learner aid: a pinyin line above each Chinese line")
+    p.add_argument("--edition", choices=("shadowing",),
+                   help="also write NAME.PRESET.shadowing.mp4: each sentence, then a silent pause to repeat it aloud")
+    p.add_argument("--repeat", type=_bounded(1, 3, "repeat count"), metavar="N",
+                   help="shadowing: play each sentence N times before its pause (1 to 3) [default: 1]")
+    p.add_argument("--repeat-tempo", type=_tempo, metavar="X",
+                   help="shadowing: the repeats' speed, 0.5 to 1.0, pitch kept (e.g. 0.8) [default: 1.0]")
+    p.add_argument("--end-card", action=argparse.BooleanOptionalAction,
+                   help="end on a card of the clip's key words and their glosses")
     p.add_argument("--speed", choices=X264_SPEEDS, metavar="PRESET",
                    help="x264 speed: ultrafast … veryslow (slower: smaller files) [default: the preset's, veryfast]")
     p.add_argument("--crf", type=_crf, metavar="N", help="x264 quality, 0–51 (lower: better, larger) [default: "
@@ -129,6 +145,16 @@ def check_translate_args(args: argparse.Namespace, memory: tuple[Path, ...] = ()
 X264_SPEEDS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow")
 
 
+def _tempo(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0.5 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"{text!r}: give a speed from 0.5 to 1.0 (e.g. 0.8)")
+    return value
+
+
 def _crf(text: str) -> int:
     if not text.isdigit() or not 0 <= int(text) <= 51:
         raise argparse.ArgumentTypeError(f"{text!r}: give a whole number from 0 to 51")
@@ -164,6 +190,7 @@ def parser() -> argparse.ArgumentParser:
                       "presets the clip was rendered for, else linkedin)")
     lint.add_argument("--presets-file", type=Path, metavar="FILE", help="extra or overriding presets (JSON)")
     _review_commands(sub)
+    _learn_parser(sub)
     sub.add_parser("doctor", help="check ffmpeg, libass, fonts, models and translator reachability")
     sub.add_parser("models", help="list the Whisper models and where they live")
     install = sub.add_parser("install", help="install an optional engine")
@@ -230,6 +257,32 @@ def _review_commands(sub) -> None:
     status.add_argument("--out", type=Path, metavar="DIR", help=OUT_HELP)
 
 
+def _learn_parser(sub) -> None:
+    learn = sub.add_parser("learn", help="study material beside a clip: Anki deck, vocabulary notes, study page",
+                           description="Made from the clip document's reviewed text, beside it: NAME.apkg (a note per "
+                           "sentence with its audio, a still, both languages, pinyin and key words), NAME.vocab.md "
+                           "and NAME.vocab.csv (the key words), NAME.study.html (play, repeat and hide sentences; "
+                           "works offline from the file). All three unless some are named.")
+    learn.add_argument("clips", type=Path, nargs="+", metavar="CLIP", help=CLIP_HELP + ", or a folder of them")
+    learn.add_argument("--anki", action="store_true", help="the Anki deck (NAME.apkg)")
+    learn.add_argument("--vocab", action="store_true", help="the vocabulary notes (NAME.vocab.md, NAME.vocab.csv)")
+    learn.add_argument("--study-page", action="store_true", help="the study page (NAME.study.html)")
+    learn.add_argument("--word-cards", action="store_true", help="also a cloze note per key word in the deck")
+    learn.add_argument("--out", type=Path, metavar="DIR", help=OUT_HELP)
+    learn.add_argument("-q", "--quiet", action="store_true", help="no notes on stderr")
+
+
+def cmd_learn(args: argparse.Namespace) -> int:
+    from .learn.make import LearnOptions, for_clip
+
+    opts = LearnOptions.chosen(args.anki, args.vocab, args.study_page, args.word_cards)
+    say = (lambda _m: None) if args.quiet else (lambda m: print(m, file=sys.stderr))
+    for doc_path in clip_documents(args.clips, args.out):
+        for path in for_clip(doc_path, opts, say)[1]:
+            print(path)
+    return 0
+
+
 def _batch_parser(sub) -> None:
     b = sub.add_parser("batch", help="caption and render many recordings (folders, globs or a job file)",
                        description="Every recording in PATH… (files; folders, searched recursively for audio and "
@@ -251,6 +304,8 @@ def _batch_parser(sub) -> None:
     b.add_argument("--scheduler", metavar="tcp://HOST:8786", help="run the stages on a Dask cluster")
     b.add_argument("--no-recursive", dest="recursive", action="store_false", help="folders: only their own files")
     b.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
+    b.add_argument("--learn", action="store_true", help="study material for every clip (`bilingo learn`) and "
+                   "one deck and vocabulary list for the batch (OUT/NAME.apkg, OUT/NAME.vocab.md and .csv)")
     _run_args(b, BATCH_OUT_HELP)
     # options left unset here fall back to the job file's, then to the defaults of `run`
     b.set_defaults(model=None, engine=None, translator=None, beam_size=None, batch_size=None, memory=None,
@@ -303,11 +358,12 @@ def cmd_run(args: argparse.Namespace, clip: Path | None = None, memory: tuple[Pa
         force=args.force,
         until="review" if getattr(args, "review", False) else "render",
         discard_srt_edits=getattr(args, "discard_srt_edits", False),
+        profile=args.profile,
     )
     report = Reporter(quiet=args.quiet)
     report.say(f"bilingo {__version__}: {clip.name} → {out}")
     result = pipeline.run(clip, opts, report)
-    for path in [*result.outputs, *result.covers, *result.captions, result.document]:
+    for path in [*result.outputs, *result.editions, *result.covers, *result.captions, result.document]:
         print(path)
     if result.stopped_for_review:
         _next(report, ("review", result.document), ("approve", result.document), ("render", result.document))
@@ -424,7 +480,7 @@ def cmd_render(args: argparse.Namespace) -> int:
                 raise
             drafts.append(doc_path)
             continue
-        for path in result.outputs:
+        for path in [*result.outputs, *result.editions]:
             print(path)
     if drafts:
         from .errors import hint
@@ -471,14 +527,17 @@ def cmd_lint(args: argparse.Namespace) -> int:
     the lines each output shows, as `layout` makes them for it."""
     from .pipeline import lint_document
 
-    problems, doc, checked = lint_document(clip_document(args.clip, args.out), args.presets, args.presets_file)
-    for where, v in problems:
+    found = lint_document(clip_document(args.clip, args.out), args.presets, args.presets_file)
+    for where, v in found.problems:
         print(f"{where}{v}")
+    for n, why in found.key_words:
+        print(f"cue {n}: {why} [key-word]")
     sys.stdout.flush()  # the summary comes after the lines, not in the middle of them
-    broken = len({v.cue for _, v in problems})
-    print(f"{len(doc.cues)} cues, {broken} breaking a rule, {len(problems)} violations "
-          f"(lines checked for the sidecars and {', '.join(checked)})", file=sys.stderr)
-    return 1 if problems else 0
+    broken = len({v.cue for _, v in found.problems} | {n for n, _ in found.key_words})
+    print(f"{len(found.doc.cues)} cues, {broken} breaking a rule, {len(found.problems)} violations "
+          f"(caption profile {found.profile}; lines checked for the sidecars and {', '.join(found.checked)})",
+          file=sys.stderr)
+    return 1 if found.problems or found.key_words else 0
 
 
 def cmd_doctor(_args: argparse.Namespace) -> int:
@@ -607,7 +666,7 @@ def cmd_translate(args: argparse.Namespace) -> int:
 COMMANDS = {"run": cmd_run, "batch": cmd_batch, "lint": cmd_lint, "demo": cmd_demo, "doctor": cmd_doctor, "models": cmd_models, "presets": cmd_presets,
             "install": cmd_install, "translators": cmd_translators, "config": cmd_config, "memory": cmd_memory,
             "translate": cmd_translate, "review": cmd_review, "import": cmd_import, "approve": cmd_approve,
-            "render": cmd_render, "status": cmd_status}
+            "render": cmd_render, "status": cmd_status, "learn": cmd_learn}
 
 if __name__ == "__main__":
     sys.exit(main())

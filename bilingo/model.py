@@ -66,6 +66,26 @@ class Transcript:
         return transcript
 
 
+GlossOrigin = Literal["", "translator", "dictionary", "person"]
+
+
+@dataclass(frozen=True)
+class KeyWord:
+    """A word of a cue a learner is least likely to know, glossed in the other language (bilingo.learn).
+
+    `person`: a person chose or re-glossed it, so a rerun keeps it as it is; `removed`: a person took it
+    off, and it stays in the document (never shown) so that a rerun does not choose it again."""
+
+    word: str  # as written in the cue's text
+    span: tuple[int, int] = (0, 0)  # characters [start, end) of `word` in the cue's text of `lang`
+    lang: Lang = "en"  # the language of `word`: the clip's spoken language
+    level: str = ""  # "B2" (CEFR, as cefrpy derives it) or "HSK 5"
+    gloss: str = ""  # in the other language
+    origin: GlossOrigin = ""  # where the gloss came from; "dictionary": CC-CEDICT, not the sentence's sense
+    person: bool = False
+    removed: bool = False
+
+
 @dataclass(frozen=True)
 class Cue:
     start: int
@@ -76,6 +96,7 @@ class Cue:
     id: str = ""  # stable identity for review, import and re-timing; given by `assign_ids`
     edited: tuple[Lang, ...] = ()  # languages whose text a person wrote or corrected: never machine-replaced
     words: tuple[int, int] = (0, 0)  # the transcript words it covers, [first, last); see `attach_words`
+    keywords: tuple[KeyWord, ...] = ()  # learner key words (bilingo.learn.keywords); () in older documents
 
     @property
     def duration(self) -> int:

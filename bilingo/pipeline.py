@@ -16,7 +16,7 @@ from typing import Any, Callable, Mapping
 
 import msgspec
 
-from . import media, segment, subtitles
+from . import figures, media, rules, segment, subtitles
 from .cache import stage_key
 from .errors import BilingoError, ExitCode, TranslatorUnavailable, hint
 from .fsutil import atomic_write_text, check_writable, staging_dir, sweep_leftovers
@@ -26,7 +26,7 @@ from .plan import (Plan, RenderPlan, Target, TranslatePlan, changed, describe, f
 from .progress import Reporter, with_progress
 from .review import srt as review_srt
 from .formats import ass
-from .render import verify, video
+from .render import presets, verify, video
 from .transcribe import TranscribeOptions, decode_settings, transcribe
 from .transcribe.models import ModelRef, cache_dir, resolve
 from .translate import remember_edits, translate_cues
@@ -54,6 +54,7 @@ class RunOptions:
     until: str = "render"  # "review": stop once the clip document and its captions are ready for review
     approved_only: bool = False  # render only a clip a person approved (the review gate)
     discard_srt_edits: bool = False  # overwrite sidecar SRTs a person edited instead of stopping
+    profile: str | None = None  # caption profile (rules.PROFILES); None: learner when translating, else native
 
     @property
     def translate(self) -> TranslatePlan:
@@ -81,6 +82,7 @@ class RunResult:
     stopped_for_review: bool = False
     covers: list[Path] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # presets this recording cannot be rendered for
+    editions: list[Path] = field(default_factory=list)  # NAME.PRESET.shadowing.mp4
     plan: Plan | None = None  # the plan this run resolved (and saved in the document)
     render_keys: dict[str, str] = field(default_factory=dict)  # preset -> key of what it rendered or found done
 
@@ -127,6 +129,8 @@ def _run(clip: Path, opts: RunOptions, report: Reporter, known: KnownKeys | None
     doc.plan = plan.render
 
     error = _translate(doc, audio, opts, report)
+    if error is None and (plan.render.key_words or plan.render.end_card):
+        _key_words(doc, audio, opts, report)
     doc.save(result.document)
     result.captions = _write_captions(doc, result.document, discard_edits=opts.discard_srt_edits)
     if error is not None:
@@ -150,9 +154,17 @@ def _run(clip: Path, opts: RunOptions, report: Reporter, known: KnownKeys | None
             pending.append((target, seconds, key))
         result.outputs.append(path)
         result.covers.append(path.with_suffix(".jpg"))
-    if pending:
+    editions = []
+    for edition in _editions(doc, info, jobs, plan.render, result.render_keys, report):
+        path = _inside(out, f"{stem}.{edition.name}")
+        if doc.renders.get(edition.name[:-4], {}).get("key") == edition.key and path.is_file():
+            report.say(f"{path.name} is up to date")
+        else:
+            editions.append(edition)
+        result.editions.append(path)
+    if pending or editions:
         try:
-            result.render_log.update(_render(info, doc, result.document, pending, plan, report))
+            result.render_log.update(_render(info, doc, result.document, pending, plan, report, editions))
         except BilingoError as err:  # the earlier outputs are kept, and said to be out of date
             stale = [f"{stem}.{t.preset.id}.mp4" for t, _s, _k in pending
                      if (out / f"{stem}.{t.preset.id}.mp4").is_file()]
@@ -274,7 +286,9 @@ def _document(info: media.MediaInfo, audio, old: ClipDocument | None, result: Ru
         raise BilingoError(f"{info.path.name}: no speech found (silence, noise or music); nothing to caption",
                            ExitCode.NO_SPEECH)
     with report.stage("segment"):
-        cues = attach_words(assign_ids(segment.segment(transcript)), transcript.words)
+        cues = segment.segment(transcript, profile=rules.profile(caption_profile(opts), transcript.language))
+        cues = figures.tidy(cues, transcript.language, (transcript.language,))  # Whisper's figures one way
+        cues = attach_words(assign_ids(cues), transcript.words)
     source = _fingerprinted(Source(path=str(info.path), audio_sha256=sha, duration_ms=info.duration_ms,
                                    has_video=info.has_video, width=info.width, height=info.height), info.path)
     doc = ClipDocument(source=source, transcript=transcript, cues=cues, settings=_settings(opts),
@@ -293,7 +307,13 @@ def _settings(opts: RunOptions) -> dict:
     """The options a clip document is made with: a later run that asks for others is told."""
     t = opts.transcribe
     return {"transcribe": {"model": t.model, "engine": t.engine, "language": t.language, "beam_size": t.beam_size,
-                           "batch_size": t.batch_size}, "translator": opts.translator}
+                           "batch_size": t.batch_size}, "translator": opts.translator,
+            "profile": caption_profile(opts)}
+
+
+def caption_profile(opts: RunOptions) -> str:
+    """The caption profile a run uses: --profile, else learner for bilingual output, native for one language."""
+    return opts.profile or ("native" if opts.translator == "none" else "learner")
 
 
 _FLAGS = {"model": "--model", "engine": "--engine", "language": "--language", "beam_size": "--beam-size",
@@ -310,6 +330,10 @@ def _say_overrides(doc: ClipDocument, opts: RunOptions, report: Reporter) -> Non
         now = " ".join(f"{_FLAGS[k]} {wanted['transcribe'][k]}" for k in differ)
         report.say(f"note: the transcript was made with {was or 'the defaults'}; it is kept, not redone with {now} "
                    "(add --redo transcribe to transcribe again)")
+    made_for = doc.settings.get("profile", "native")
+    if opts.profile and opts.profile != made_for:
+        report.say(f"note: the cues were cut for the {made_for} caption profile; they are kept, not cut again for "
+                   f"--profile {opts.profile} (add --redo transcribe to cut them again)")
     translator = doc.translator or doc.settings.get("translator", "")
     if doc.translated and translator and translator != opts.translator:
         report.say(f"note: the translations are {translator}'s and are kept, not redone with --translator "
@@ -389,7 +413,8 @@ def _translate(doc: ClipDocument, audio, opts: RunOptions, report: Reporter) -> 
     finally:
         memory.close()
     if error is None:
-        doc.cues = segment.fit_pair(doc.cues, doc.language)  # a long translation splits its cue, or is flagged
+        doc.cues = segment.fit_pair(doc.cues, doc.language, profile=rules.of_document(doc))  # split, or flagged
+        doc.cues = figures.tidy(doc.cues, doc.language, (doc.target_language,))  # figures one way, and kept
         doc.cues = attach_words(assign_ids(doc.cues), doc.transcript.words)
     doc.translator = opts.translator
     missing = sum(1 for c in doc.cues if not c.text(doc.target_language).strip())
@@ -403,6 +428,22 @@ def _translate(doc: ClipDocument, audio, opts: RunOptions, report: Reporter) -> 
     return TranslatorUnavailable(f"{why}: {missing} of {len(doc.cues)} cues still need a translation; {resume} "
                                  "translates only those (rerun when online or with another --translator); "
                                  "the clip stays reviewable")
+
+
+def _key_words(doc: ClipDocument, audio, opts: RunOptions, report: Reporter) -> None:
+    """Choose the clip's key words (a person's choices kept) and gloss those without a gloss: from the
+    memory, the text translator when there is one, else the dictionary."""
+    from .learn import gloss, keywords
+
+    with report.stage("key words"):
+        doc.cues = keywords.choose(doc)
+        memory = TranslationMemory(shared_memory_path(), list(opts.memory_files))
+        try:
+            texts = [t for t in (_translators(doc, None, opts) if opts.translator not in ("none", "whisper") else [])
+                     if hasattr(t, "translate")]
+            doc.cues = gloss.gloss(doc.cues, doc.language, memory, texts[0] if texts else None, notice=report.say)
+        finally:
+            memory.close()
 
 
 def _translators(doc: ClipDocument, audio, opts: RunOptions) -> list:
@@ -459,28 +500,101 @@ def render_keys(doc: ClipDocument, plan: Plan) -> dict[str, str]:
 
 def _render_key(doc: ClipDocument, target: Target, seconds: float, render: RenderPlan) -> str:
     """Everything that changes an output: the audio, what is burned (times and both texts; word timings
-    for karaoke), the preset and its resolved style, the render options, and the rendering code itself."""
+    for karaoke; key words and glosses for the learner aids), the preset and its resolved style, the render
+    options, and the rendering code itself."""
     burned = [(c.start, c.end, c.en, c.zh) for c in doc.cues]
     words = [(w.text, w.start, w.end) for w in doc.transcript.words] if render.karaoke else []
-    settings = [render.background, render.fit, render.karaoke, render.speed, render.crf, seconds]
+    keys = ([[(k.word, k.gloss) for k in c.keywords if not k.removed] for c in doc.cues]
+            if render.key_words or render.end_card else [])
+    settings = [render.background, render.fit, render.karaoke, render.speed, render.crf, seconds, render.key_words,
+                render.pinyin, keys, render.end_card]
     return stage_key("render", doc.source.audio_sha256, burned, words, msgspec.to_builtins(target.preset),
                      msgspec.to_builtins(target.style), settings, code=("bilingo.render", "bilingo.layout"))
 
 
+@dataclass(frozen=True)
+class _Edition:
+    """A shadowing edition of one output: its planned segments, frame rate, length and render key."""
+    target: Target
+    segments: tuple
+    fps: float
+    seconds: float
+    key: str
+
+    @property
+    def preset(self) -> presets.Preset:
+        return self.target.preset
+
+    @property
+    def name(self) -> str:
+        return f"{self.preset.id}.shadowing.mp4"
+
+
+def _editions(doc: ClipDocument, info: media.MediaInfo, jobs, render: RenderPlan, keys: dict[str, str],
+              report: Reporter) -> list[_Edition]:
+    """The shadowing edition of each preset rendered, when asked for; one that would overrun its preset's
+    length is skipped and said (or, with --trim, holds the whole sentences that fit)."""
+    if render.edition != "shadowing":
+        return []
+    from .learn import shadowing
+
+    out = []
+    for target, seconds in jobs:
+        preset = target.preset
+        fps = video.edition_fps(info, preset)
+        limit = preset.max_duration_s if render.trim else 0.0
+        cues = [c for c in doc.cues if c.end <= seconds * 1000]  # a trimmed output's cues
+        segments = shadowing.plan(cues, doc.language, fps, render.repeat, render.repeat_tempo, limit)
+        total = shadowing.seconds(segments, fps)
+        if not segments:
+            report.say(f"skipping the {preset.id} shadowing edition: no whole sentence fits")
+            continue
+        if preset.max_duration_s and total > preset.max_duration_s:
+            report.say(f"skipping the {preset.id} shadowing edition: it would last {total:.1f} s but {preset.id} "
+                       f"takes at most {preset.max_duration_s:g} s (--trim keeps the sentences that fit)")
+            continue
+        if total < preset.min_duration_s:
+            report.say(f"skipping the {preset.id} shadowing edition: {total:.1f} s is shorter than {preset.id} takes")
+            continue
+        key = stage_key("shadowing", keys[preset.id], [msgspec.to_builtins(s) for s in segments],
+                        code=("bilingo.learn.shadowing",))
+        out.append(_Edition(target, tuple(segments), fps, total, key))
+    return out
+
+
+def _edition_file(doc: ClipDocument, edition: _Edition, aids: ass.Aids, work: Path) -> video.Output:
+    """The edition's ASS file (its cues re-timed onto the edition) and its output."""
+    from .learn import shadowing
+
+    cues = shadowing.retimed(doc.cues, list(edition.segments), edition.fps)
+    lines = [ass.caption_lines(c, edition.preset, aids) for c in cues]
+    name = f"{edition.preset.id}.shadowing.ass"
+    subs = ass.build(cues, edition.preset, lines, edition.target.style)
+    (work / name).write_text(subs.to_string("ass"), encoding="utf-8")
+    return video.Output(preset=edition.preset, seconds=edition.seconds, ass=name,
+                        video_kbps=video.size_limited_kbps(edition.preset, edition.seconds),
+                        segments=edition.segments, fps=edition.fps, suffix="shadowing")
+
+
 def _render(info: media.MediaInfo, doc: ClipDocument, doc_path: Path, jobs, plan: Plan,
-            report: Reporter) -> dict[str, str]:
-    """Every pending preset in one ffmpeg process, each output verified, then moved into place with
-    its cover and listed in the document; nothing is moved unless all of them pass and the document
-    is still the one they were rendered from (a save from the review page meanwhile refuses them)."""
+            report: Reporter, editions: list[_Edition] = ()) -> dict[str, str]:
+    """Every pending output in one ffmpeg process, each verified, then moved into place with its cover
+    and listed in the document; nothing is moved unless all of them pass and the document is still the
+    one they were rendered from (a save from the review page meanwhile refuses them)."""
     out, stem = doc_path.parent, review_srt.stem_of(doc_path)
     render_plan = plan.render
     karaoke = render_plan.karaoke and doc.language == "en"
     if render_plan.karaoke and not karaoke:
         report.say("note: --karaoke highlights spoken English word by word; this recording is Chinese")
     enc = video.Encoding(speed=render_plan.speed, crf=render_plan.crf)
-    ids = ", ".join(t.preset.id for t, _s, _k in jobs)
+    ids = ", ".join([*(t.preset.id for t, _s, _k in jobs), *(e.name[:-4] for e in editions)])
     with staging_dir(out) as work, report.stage(f"render {ids}") as progress:
-        outputs = [_captions_file(doc, target, seconds, karaoke, work, report) for target, seconds, _key in jobs]
+        aids = ass.Aids(key_words=render_plan.key_words, pinyin=render_plan.pinyin)
+        outputs = [_captions_file(doc, target, seconds, karaoke, work, report, aids,
+                                  _card_seconds(doc, target.preset, seconds, render_plan, report),
+                                  video.edition_fps(info, target.preset))
+                   for target, seconds, _key in jobs]
+        outputs += [_edition_file(doc, e, aids, work) for e in editions]
         measured = video.measure_loudness(info, outputs[0].preset.loudness, max(o.seconds for o in outputs))
         render = lambda outs, prog: video.render(info, outs, work, backdrop=plan.backdrop,  # noqa: E731
                                                  fit=render_plan.fit, measured=measured, enc=enc, progress=prog)
@@ -489,40 +603,68 @@ def _render(info: media.MediaInfo, doc: ClipDocument, doc_path: Path, jobs, plan
             report.say(f"warning: some characters have no glyph in the caption font ({ids})")
         outputs = [_verified(o, work, render, report) for o in outputs]
         first = doc.cues[0] if doc.cues else None
-        video.covers(outputs, [min((first.start + first.end) / 2000 if first else 0.5, o.seconds / 2)
-                               for o in outputs], work)
+        whole = [o for o in outputs if not o.suffix]
+        if whole:
+            video.covers(whole, [min((first.start + first.end) / 2000 if first else 0.5, o.seconds / 2)
+                                 for o in whole], work)
         with document_lock(doc_path):
             doc.check_current(doc_path)  # refused before anything is moved: the folder stays as it was
             for o in outputs:
-                os.replace(work / f"{o.preset.id}.jpg", _inside(out, f"{stem}.{o.preset.id}.jpg"))
-                os.replace(work / o.name, _inside(out, f"{stem}.{o.preset.id}.mp4"))
+                if not o.suffix:
+                    os.replace(work / f"{o.preset.id}.jpg", _inside(out, f"{stem}.{o.preset.id}.jpg"))
+                os.replace(work / o.name, _inside(out, f"{stem}.{o.name}"))
             for target, _seconds, key in jobs:
                 doc.renders[target.preset.id] = {"file": f"{stem}.{target.preset.id}.mp4", "key": key}
+            for edition in editions:
+                doc.renders[edition.name[:-4]] = {"file": f"{stem}.{edition.name}", "key": edition.key}
             doc.save(doc_path)
-    return {o.preset.id: log for o in outputs}
+    return {o.name[:-4]: log for o in outputs}
+
+
+def _card_seconds(doc: ClipDocument, preset: presets.Preset, seconds: float, render: RenderPlan,
+                  report: Reporter) -> float:
+    """How long the end card lasts (0: none): long enough to read its words, within the preset's length."""
+    from .learn import card
+
+    if not render.end_card:
+        return 0.0
+    words = card.words(doc.cues)
+    if not words:
+        report.say(f"note: {preset.id}: no key word has a gloss, so there is no end card")
+        return 0.0
+    length = card.seconds(len(words))
+    if preset.max_duration_s and seconds + length > preset.max_duration_s:
+        report.say(f"note: {preset.id}: no end card, the clip already fills the {preset.max_duration_s:g} s it allows")
+        return 0.0
+    return length
 
 
 def _captions_file(doc: ClipDocument, target: Target, seconds: float, karaoke: bool, work: Path,
-                   report: Reporter) -> video.Output:
+                   report: Reporter, aids: ass.Aids = ass.Aids(), card_s: float = 0.0,
+                   fps: float = 0.0) -> video.Output:
     """The preset's ASS file in the scratch folder; cues that need too many lines are named."""
     preset, style = target.preset, target.style
-    lines = [ass.caption_lines(c, preset) for c in doc.cues]
+    lines = [ass.caption_lines(c, preset, aids) for c in doc.cues]
     crowded = [str(i) for i, ls in enumerate(lines, 1) if ass.overflowing(preset, style, ls)]
     if crowded:
         report.say(f"warning: {preset.id}: cue {', '.join(crowded[:8])}{'…' if len(crowded) > 8 else ''} needs more "
                    f"than {preset.captions.max_lines} lines or leaves the safe area; shorten it in the clip document")
     words = [ass.cue_words(c, doc.transcript.words) for c in doc.cues] if karaoke else None
     subs = ass.build(doc.cues, preset, lines, style, words)
+    if card_s:
+        from .learn import card
+
+        card.add(subs, card.words(doc.cues), preset, style, round(seconds * 1000), round((seconds + card_s) * 1000))
     name = f"{preset.id}.ass"
     (work / name).write_text(subs.to_string("ass"), encoding="utf-8")
-    kbps = video.size_limited_kbps(preset, seconds)
-    return video.Output(preset=preset, seconds=seconds, ass=name, video_kbps=kbps)
+    kbps = video.size_limited_kbps(preset, seconds + card_s)
+    return video.Output(preset=preset, seconds=seconds, ass=name, video_kbps=kbps, card_s=card_s, fps=fps)
 
 
 def _verified(o: video.Output, work: Path, render, report: Reporter, tries: int = 2) -> video.Output:
     """The output when it matches its preset; a size overrun is encoded again, alone, at a lower cap."""
     for attempt in range(tries + 1):
-        found = verify.problems(work / o.name, o.preset, o.seconds)
+        found = verify.problems(work / o.name, o.preset, o.total_s)
         if not found:
             return o
         over = o.preset.max_bytes and (work / o.name).stat().st_size > o.preset.max_bytes
@@ -587,11 +729,21 @@ def translate_document(doc_path: Path, translate: TranslatePlan, report: Reporte
 LINE_RULES = {"line-length", "lines", "line-width"}  # what differs between outputs (timing does not)
 
 
-def lint_document(doc_path: Path, presets: list[str] | None = None, presets_file: Path | None = None):
-    """The rules on the sidecar lines (character limits), then the line rules for each output's frame
-    (the clip's plan, or `presets`): [(where, violation)], the document and the preset ids checked."""
+@dataclass
+class LintResult:
+    problems: list  # (where, rules.Violation): "" for the sidecar lines, "PRESET: " for a frame's lines
+    key_words: list  # (cue number, why): key words a person should look at
+    doc: ClipDocument
+    checked: list[str]  # the preset ids whose frames were checked
+    profile: str  # the caption profile the clip was cut for
+
+
+def lint_document(doc_path: Path, presets: list[str] | None = None, presets_file: Path | None = None) -> LintResult:
+    """The rules on the sidecar lines (character limits, reading speeds of the clip's caption profile), the
+    line rules for each output's frame (the clip's plan, or `presets`), and the key words' problems."""
     from .layout import Frame
-    from .rules import lint
+    from .learn.keywords import problems as key_word_problems
+    from .rules import lint, of_document
 
     doc = ClipDocument.load(doc_path)
     base = changed(doc.plan, {"presets_file": presets_file})
@@ -600,8 +752,10 @@ def lint_document(doc_path: Path, presets: list[str] | None = None, presets_file
         known = set(catalogue.presets) | set(catalogue.aliases)
         presets = [p for p in base.presets if p in known] or ["linkedin"]
     plan = resolve_plan(changed(base, {"presets": presets}))
-    problems = [("", v) for v in lint(doc.cues)]
+    prof = of_document(doc)  # the reading speeds the clip was captioned for
+    problems = [("", v) for v in lint(doc.cues, prof=prof)]
     for t in plan.targets:
         problems += [(f"{t.preset.id}: ", v) for v in lint(doc.cues, frame=Frame.of(t.preset))
                      if v.rule in LINE_RULES]
-    return problems, doc, [t.preset.id for t in plan.targets]
+    return LintResult(problems, key_word_problems(doc.cues, doc.language), doc, [t.preset.id for t in plan.targets],
+                      prof.name)

@@ -39,7 +39,13 @@ class RenderPlan(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_field
     crf: Annotated[int, msgspec.Meta(ge=0, le=51)] | None = None
     background: str | None = None  # colour or image for audio-only recordings
     presets_file: str | None = None  # the user's presets and styles (absolute path)
-    presets_sha256: str | None = None  # its content when the plan was made (filled in by resolve_plan)
+    key_words: bool = False  # learner aid: key words coloured in their line, glossed in a line of their own
+    pinyin: bool = False  # learner aid: a pinyin line above each Chinese line
+    edition: Literal["shadowing"] | None = None  # also NAME.PRESET.shadowing.mp4
+    repeat: Annotated[int, msgspec.Meta(ge=1, le=3)] = 1  # shadowing: plays of each sentence before its pause
+    repeat_tempo: Annotated[float, msgspec.Meta(ge=0.5, le=1.0)] = 1.0  # shadowing: the repeats' speed
+    end_card: bool = False  # a closing card of the clip's key words and glosses
+    presets_sha256: str | None = None  # the presets file's content when the plan was made (filled in by resolve_plan)
 
 
 FIELDS = tuple(f for f in RenderPlan.__struct_fields__ if f != "presets_sha256")  # what a person chooses

@@ -14,10 +14,12 @@ import re
 import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Annotated, Literal
 
 import msgspec
 
 from ..errors import BilingoError, ExitCode
+from ..learn.make import LearnOptions
 from ..pipeline import RunOptions
 from ..plan import FIELDS, RenderPlan, resolve_plan
 from ..transcribe import ENGINES, TranscribeOptions
@@ -34,6 +36,7 @@ class Clip:
     source: Path  # absolute
     name: str  # its folder under the batch's output folder, unique in the batch
     options: RunOptions  # out_dir is the clip's own folder
+    learn: LearnOptions | None = None  # study material to make once its document is done
 
 
 @dataclass
@@ -69,6 +72,18 @@ class _Settings(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
     background: str | None = None
     speed: str | None = None  # x264 preset: ultrafast … veryslow
     crf: int | None = None  # x264 quality, 0–51
+    key_words: bool | None = None  # learner aids (bilingo.learn)
+    pinyin: bool | None = None
+    edition: Literal["shadowing"] | None = None
+    repeat: Annotated[int, msgspec.Meta(ge=1, le=3)] | None = None
+    repeat_tempo: Annotated[float, msgspec.Meta(ge=0.5, le=1.0)] | None = None
+    end_card: bool | None = None
+    learn: bool | None = None  # study material per clip and per batch (`bilingo learn`): all three aids
+    anki: bool | None = None  # or only the ones named
+    vocab: bool | None = None
+    study_page: bool | None = None
+    word_cards: bool | None = None
+    profile: str | None = None  # caption profile: learner or native
 
 
 class _Input(_Settings, forbid_unknown_fields=True):
@@ -324,7 +339,8 @@ def _batch(chosen: list[tuple[Path, dict]], top: dict, cli: dict, out: Path, ori
         raise BilingoError(f"no recordings found in {origin} (media files: {', '.join(sorted(MEDIA_SUFFIXES))})",
                            ExitCode.BAD_INPUT)
     names = clip_names(sorted(unique))
-    clips = [Clip(s, names[s], _options(out / names[s], {**top, **unique[s], **_cli_settings(cli)}, base))
+    settings = {s: {**top, **unique[s], **_cli_settings(cli)} for s in unique}
+    clips = [Clip(s, names[s], _options(out / names[s], settings[s], base), _learn(settings[s]))
              for s in sorted(unique, key=lambda p: names[p])]
     return Batch(clips=clips, out=out, origin=origin, scheduler=cli.get("scheduler"), workers=cli.get("workers"))
 
@@ -352,7 +368,15 @@ def _options(out_dir: Path, s: dict, base: Path) -> RunOptions:
     return RunOptions(out_dir=out_dir, transcribe=topts, render=render,
                       translator=s.get("translator", "google"), translator_url=s.get("translator_url"),
                       memory_files=tuple(rel(m) for m in s.get("memory", ())),
-                      glossary_files=tuple(rel(g) for g in s.get("glossary", ())))
+                      glossary_files=tuple(rel(g) for g in s.get("glossary", ())), profile=s.get("profile"))
+
+
+def _learn(s: dict) -> LearnOptions | None:
+    """`learn = true` makes all three aids; `anki`, `vocab`, `study_page` name some (and imply learn)."""
+    named = {k: bool(s.get(k)) for k in ("anki", "vocab", "study_page")}
+    if not (s.get("learn") or any(named.values()) or s.get("word_cards")):
+        return None
+    return LearnOptions.chosen(**named, word_cards=bool(s.get("word_cards")))
 
 
 def with_threads(batch: Batch, threads: int) -> Batch:

@@ -32,8 +32,9 @@ from ..formats import ass
 from ..plan import RenderPlan, Target, changed, resolve_plan
 from ..render import colours
 from ..render.presets import Preset, Style
-from ..rules import lint
+from ..rules import NATIVE, Profile, lint, of_document
 from ..layout import ass_em_px
+from . import keywords as key_words
 from . import srt as review_srt
 from . import state
 from .renders import Renders
@@ -209,7 +210,8 @@ class App:
             "review": msgspec.to_builtins(doc.review), "state": state.clip_state(doc),
             "language": doc.language, "target": doc.target_language, "duration": doc.source.duration_ms,
             "has_video": doc.source.has_video, "folder": self.folder, "clips": len(self.docs),
-            "cues": [_cue_json(c) for c in doc.cues], **self.checks(doc.cues, preset, self.sung(doc)),
+            "cues": [_cue_json(c) for c in doc.cues],
+            **self.checks(doc.cues, preset, self.sung(doc), of_document(doc)),
             "edited_sidecars": [p.name for p in review_srt.edited_sidecars(doc, path)],
             "render": self.render_status(index, doc),
             "plan": msgspec.to_builtins(doc.plan), "choices": self.choices(doc),
@@ -228,11 +230,13 @@ class App:
         """The transcript's words when the plan highlights spoken English word by word (karaoke)."""
         return doc.transcript.words if self.plan_of(doc).karaoke and doc.language == "en" else None
 
-    def checks(self, cues: list[Cue], preset: Preset, sung: list[Word] | None = None) -> dict[str, Any]:
-        """The linter's findings per cue and the lines each cue is burned as in `preset`, for the page;
-        with `sung` (karaoke), each English word's sweep as the render times it."""
+    def checks(self, cues: list[Cue], preset: Preset, sung: list[Word] | None = None,
+               prof: Profile = NATIVE) -> dict[str, Any]:
+        """The linter's findings per cue (under the clip's caption profile) and the lines each cue is
+        burned as in `preset`, for the page; with `sung` (karaoke), each English word's sweep as the
+        render times it."""
         found: list[list[dict[str, Any]]] = [[] for _ in cues]
-        for v in lint(cues):
+        for v in lint(cues, prof=prof):
             if 0 < v.cue <= len(cues):
                 found[v.cue - 1].append({"rule": v.rule, "language": v.language, "text": str(v),
                                          "hard": v.rule in state.HARD_RULES})
@@ -318,6 +322,21 @@ class App:
                 if file.name == name and file.is_file():
                     return file
         raise HttpError(HTTPStatus.NOT_FOUND, "not found")
+
+    def key_words(self, index: str, edit: "key_words.KeyWordEdit | None" = None) -> dict[str, Any]:
+        """The clip's key words per cue; with `edit`, a person's change saved first (bilingo.review.keywords)."""
+        path = self.doc_path(index)
+        if edit is None:
+            return key_words.listed(ClipDocument.load(path))
+        with document_lock(path):
+            doc = ClipDocument.load(path)
+            _check_revision(doc, edit.revision)
+            try:
+                key_words.apply(doc, edit)
+            except BilingoError as err:
+                raise HttpError(HTTPStatus.UNPROCESSABLE_ENTITY, str(err)) from err
+            _save(doc, path, edit.revision)
+        return key_words.listed(doc) | {"revision": doc.revision}
 
     def preview(self, index: str, req: PreviewRequest) -> bytes:
         from .preview import still
@@ -577,6 +596,8 @@ class Handler(BaseHTTPRequestHandler):
         if len(parts) == 4 and parts[1] == "clips" and parts[3] == "media":
             doc = ClipDocument.load(self.app.doc_path(parts[2]))
             return self._file(Path(doc.source.path))
+        if len(parts) == 4 and parts[1] == "clips" and parts[3] == "keywords":
+            return self._json(self.app.key_words(parts[2]))
         if len(parts) == 4 and parts[1] == "clips" and parts[3] == "document":
             return self._file(self.app.doc_path(parts[2]))
         if len(parts) == 4 and parts[1] == "clips" and parts[3] == "render":
@@ -593,13 +614,16 @@ class Handler(BaseHTTPRequestHandler):
             return self._json(self.app.save(index, self._body(SaveRequest)))
         if action == "approve":
             return self._json(self.app.approve(index, self._body(ApproveRequest)))
+        if action == "keywords":
+            return self._json(self.app.key_words(index, self._body(key_words.KeyWordEdit)))
         if action == "lint":
             req = self._body(LintRequest)
             path = self.app.doc_path(index)
             cues = self.app.cues_from(req.cues, [])
             doc = ClipDocument.load(path)
             preset = self.app.target(doc, req.view).preset
-            return self._json(self.app.checks(cues, preset, self.app.sung(doc)) | {"document": path.name})
+            checked = self.app.checks(cues, preset, self.app.sung(doc), of_document(doc))
+            return self._json(checked | {"document": path.name})
         if action == "plan":
             return self._json(self.app.set_plan(index, self._body(PlanRequest)))
         if action == "render":
