@@ -180,12 +180,18 @@ def test_the_page_stacks_captions_as_the_render_does(served):
     from bilingo.formats import ass
     from bilingo.render import presets
 
-    review, _ = served
-    preset = review.get_json("/api/clips/0")["preset"]
+    review, doc_path = served
+    opened = review.get_json("/api/clips/0")
+    preset = opened["preset"]
     linkedin = presets.get("linkedin")
     style = presets.load_all().style(linkedin)
     assert (preset["order"], preset["margin_bottom"]) == (style.order, ass.bottom_margin(linkedin, style)) == \
         ("zh-top", ass.bottom_margin(linkedin, style))
+    # every row where the ASS writer puts it: the overlay draws these, it does not stack them itself
+    for cue, rows in zip(ClipDocument.load(doc_path).cues, opened["rows"]):
+        burned = ass.rows(linkedin, style, ass.caption_lines(cue, linkedin))
+        assert [(r["kind"], r["lines"], r["size"], r["margin"]) for r in rows] == \
+            [(r.kind, r.lines, r.size, r.margin) for r in burned]
 
 
 def _post(review, path: str, body: bytes) -> bytes:

@@ -32,7 +32,7 @@ from ..formats import ass
 from ..plan import RenderPlan, Target, changed, resolve_plan
 from ..render import colours
 from ..render.presets import Preset, Style
-from ..rules import NATIVE, Profile, lint, of_document
+from ..rules import lint, of_document
 from ..layout import ass_em_px
 from . import keywords as key_words
 from . import srt as review_srt
@@ -211,7 +211,7 @@ class App:
             "language": doc.language, "target": doc.target_language, "duration": doc.source.duration_ms,
             "has_video": doc.source.has_video, "folder": self.folder, "clips": len(self.docs),
             "cues": [_cue_json(c) for c in doc.cues],
-            **self.checks(doc.cues, preset, self.sung(doc), of_document(doc)),
+            **self.checks(doc.cues, target, doc),
             "edited_sidecars": [p.name for p in review_srt.edited_sidecars(doc, path)],
             "render": self.render_status(index, doc),
             "plan": msgspec.to_builtins(doc.plan), "choices": self.choices(doc),
@@ -222,37 +222,40 @@ class App:
                        "order": style.order, "margin_bottom": ass.bottom_margin(preset, style),
                        # libass sizes a font by ascender + descender, CSS by its em: the page needs both
                        "zh_em": ass_em_px(lay.zh_size), "en_em": ass_em_px(lay.en_size),
-                       "line_height": ass.LINE_HEIGHT, "style": _css_style(style, lay),
+                       "line_height": ass.LINE_HEIGHT, "style": _css_style(style),
                        "fit": self.plan_of(doc).fit or preset.fit},
         }
 
-    def sung(self, doc: ClipDocument) -> list[Word] | None:
-        """The transcript's words when the plan highlights spoken English word by word (karaoke)."""
-        return doc.transcript.words if self.plan_of(doc).karaoke and doc.language == "en" else None
-
-    def checks(self, cues: list[Cue], preset: Preset, sung: list[Word] | None = None,
-               prof: Profile = NATIVE) -> dict[str, Any]:
-        """The linter's findings per cue (under the clip's caption profile) and the lines each cue is
-        burned as in `preset`, for the page; with `sung` (karaoke), each English word's sweep as the
-        render times it."""
+    def checks(self, cues: list[Cue], target: Target, doc: ClipDocument) -> dict[str, Any]:
+        """For the page: the linter's findings per cue (under the clip's caption profile); the lines
+        and rows (`ass.rows`: each language, pinyin and gloss line, placed) each cue is burned as in
+        the target's preset and style with the plan's learner aids; with karaoke, each English word's
+        sweep as the render times it."""
+        plan = self.plan_of(doc)
+        aids = ass.Aids(key_words=plan.key_words, pinyin=plan.pinyin)
+        sung = doc.transcript.words if plan.karaoke and doc.language == "en" else None
         found: list[list[dict[str, Any]]] = [[] for _ in cues]
-        for v in lint(cues, prof=prof):
+        for v in lint(cues, prof=of_document(doc)):
             if 0 < v.cue <= len(cues):
                 found[v.cue - 1].append({"rule": v.rule, "language": v.language, "text": str(v),
                                          "hard": v.rule in state.HARD_RULES})
-        lines = [self.lines(c, preset) for c in cues]
+        lines = [self.lines(c, target.preset, aids) for c in cues]
         karaoke = [_sweeps(c, ls.get("en", []), sung) if sung is not None else None for c, ls in zip(cues, lines)]
-        return {"violations": found, "lines": lines, "karaoke": karaoke}
+        rows = [[_row_json(r, target.style) for r in ass.rows(target.preset, target.style, ls)] for ls in lines]
+        return {"violations": found, "lines": lines, "rows": rows, "karaoke": karaoke}
 
-    def lines(self, cue: Cue, preset: Preset) -> dict[str, list[str]]:
-        """`ass.caption_lines`, remembered: a cue's lines depend on its text and the frame only, and
-        measuring them is most of a lint (bench/review_bench.py: 1,000 cues 0.82 s, then 0.34 s)."""
+    def lines(self, cue: Cue, preset: Preset, aids: ass.Aids = ass.Aids()) -> dict[str, list[str]]:
+        """`ass.caption_lines`, remembered: a cue's lines depend on its text and the frame only (key
+        words on the clip's too: those are not kept), and measuring them is most of a lint
+        (bench/review_bench.py: 1,000 cues 0.82 s, then 0.34 s)."""
+        if aids.key_words:
+            return ass.caption_lines(cue, preset, aids)
         lay = preset.captions
-        key = (preset.width, lay.margin_sides, lay.zh_size, lay.en_size, cue.en, cue.zh)
+        key = (preset.width, lay.margin_sides, lay.zh_size, lay.en_size, aids, cue.en, cue.zh)
         if key not in self._lines:
             if len(self._lines) > LINES_KEPT:
                 self._lines.clear()
-            self._lines[key] = ass.caption_lines(cue, preset)
+            self._lines[key] = ass.caption_lines(cue, preset, aids)
         return self._lines[key]
 
     # --- writes ---
@@ -414,7 +417,7 @@ def _cue_json(c: Cue) -> dict[str, Any]:
             "edited": list(c.edited)}
 
 
-def _css_style(style: Style, lay) -> dict[str, Any]:
+def _css_style(style: Style) -> dict[str, Any]:
     """The caption style as the page's overlay draws it: CSS colours, outline or box, widths in the
     preset's pixels (the render's: an outline of a twentieth of the font size unless the style says)."""
     def css(value: str) -> str:
@@ -422,9 +425,14 @@ def _css_style(style: Style, lay) -> dict[str, Any]:
         return f"rgba({c.r},{c.g},{c.b},{c.a / 255:.3f})"
 
     return {"text": css(style.text), "outline": css(style.outline), "box": css(style.box), "border": style.border,
-            "outline_px": {lang: style.outline_px or max(2.0, size / 20)
-                           for lang, size in (("en", lay.en_size), ("zh", lay.zh_size))},
             "shadow_px": style.shadow_px, "bold": style.bold, "highlight": css(style.highlight)}
+
+
+def _row_json(row: ass.Row, style: Style) -> dict[str, Any]:
+    """One row as the overlay draws it: its lines, font size (libass's and the CSS em), bottom margin
+    and outline (or box padding) in the preset's pixels: a twentieth of the size unless the style says."""
+    return {"kind": row.kind, "lines": row.lines, "size": row.size, "em": ass_em_px(row.size),
+            "margin": row.margin, "outline": style.outline_px or max(2.0, row.size / 20)}
 
 
 def _css_colour(value: str) -> str:
@@ -621,8 +629,7 @@ class Handler(BaseHTTPRequestHandler):
             path = self.app.doc_path(index)
             cues = self.app.cues_from(req.cues, [])
             doc = ClipDocument.load(path)
-            preset = self.app.target(doc, req.view).preset
-            checked = self.app.checks(cues, preset, self.app.sung(doc), of_document(doc))
+            checked = self.app.checks(cues, self.app.target(doc, req.view), doc)
             return self._json(checked | {"document": path.name})
         if action == "plan":
             return self._json(self.app.set_plan(index, self._body(PlanRequest)))

@@ -104,6 +104,7 @@ function load(clip) {
   S.violations = clip.violations;
   S.lines = clip.lines;
   S.karaoke = clip.karaoke;
+  S.rows = clip.rows;
   S.current = Math.min(S.current, Math.max(S.cues.length - 1, 0));
   setDirty(false);
   showState();
@@ -274,6 +275,7 @@ function split(i) {
   c.end = t;
   S.cues.splice(i + 1, 0, second);
   S.violations.splice(i + 1, 0, []); S.lines.splice(i + 1, 0, {}); S.karaoke.splice(i + 1, 0, null);
+  S.rows.splice(i + 1, 0, []);
   setDirty(true); renderCues(); lintSoon(); select(i, false);
 }
 
@@ -284,6 +286,7 @@ function merge(i) {
   a.en = [a.en, b.en].map((t) => t.trim()).filter(Boolean).join(" ");
   a.zh = a.zh.trim() + b.zh.trim();
   S.cues.splice(i + 1, 1); S.violations.splice(i + 1, 1); S.lines.splice(i + 1, 1); S.karaoke.splice(i + 1, 1);
+  S.rows.splice(i + 1, 1);
   setDirty(true); renderCues(); lintSoon(); select(i, false);
 }
 
@@ -329,7 +332,7 @@ async function changeView() {
     const clip = await api(clipUrl(S.index));
     showLook(clip.preset);
     if (S.dirty) lintNow();
-    else { S.lines = clip.lines; S.violations = clip.violations; S.karaoke = clip.karaoke; drawOverlay(); }
+    else { S.lines = clip.lines; S.rows = clip.rows; S.violations = clip.violations; S.karaoke = clip.karaoke; drawOverlay(); }
   } catch (err) { say(`Could not show ${S.view}: ${err.message}`, "error"); }
 }
 
@@ -442,7 +445,7 @@ async function lintNow() {
   try {
     const found = await api(`/api/clips/${S.index}/lint`, { cues: edits(), view: S.clip.preset.id });
     if (seq !== S.lintSeq) return; // a newer edit is being checked
-    S.violations = found.violations; S.lines = found.lines; S.karaoke = found.karaoke;
+    S.violations = found.violations; S.lines = found.lines; S.karaoke = found.karaoke; S.rows = found.rows;
     [...$("cues").children].forEach((li, i) => fillWarnings(li, i));
     drawOverlay();
   } catch (err) { say(`Could not check the cues: ${err.message}`, "error"); }
@@ -458,21 +461,16 @@ function drawOverlay() {
   const at = cueAt(playhead());
   const i = at >= 0 ? at : ($("video").paused ? S.current : -1);
   overlay.replaceChildren();
-  if (i < 0 || !S.lines[i]) return;
-  // each language's lines placed from the bottom up as the ASS writer places them, in the plan's style
+  if (i < 0 || !S.rows[i]) return;
+  // each row (language, pinyin, gloss) where the ASS writer puts it (ass.rows), in the plan's style
   const p = S.clip.preset, st = p.style, scale = $("stage").clientWidth / p.width;
-  const size = { zh: p.zh_size, en: p.en_size }, em = { zh: p.zh_em, en: p.en_em };
-  const [bottom, top] = p.order === "zh-top" ? ["en", "zh"] : ["zh", "en"];
   const boxed = st.border === "box";
-  let margin = p.margin_bottom;
-  for (const lang of [bottom, top]) {
-    const lines = S.lines[i][lang];
-    if (!lines || !lines.length) continue;
+  for (const row of S.rows[i]) {
     const ev = document.createElement("div");
-    ev.className = `event ${lang}`; ev.lang = lang === "zh" ? "zh-Hans" : "en";
-    const o = st.outline_px[lang] * scale, sh = st.shadow_px * scale;
-    const sung = lang === "en" && S.karaoke[i];  // karaoke: the words spoken so far in the highlight colour
-    lines.forEach((text, n) => {
+    ev.className = `event ${row.kind}`; ev.lang = row.kind === "zh" ? "zh-Hans" : "en";
+    const o = row.outline * scale, sh = st.shadow_px * scale;
+    const sung = row.kind === "en" && S.karaoke[i];  // karaoke: the words spoken so far in the highlight colour
+    row.lines.forEach((text, n) => {
       const line = document.createElement("span"), inner = document.createElement("span");
       line.className = "line";
       if (sung && sung[n]) {
@@ -487,18 +485,17 @@ function drawOverlay() {
       line.append(inner);
       ev.append(line);
     });
-    ev.style.bottom = `${margin * scale}px`;
+    ev.style.bottom = `${row.margin * scale}px`;
     ev.style.color = st.text;
     ev.style.fontWeight = st.bold ? "700" : "400";
-    ev.style.fontSize = `${em[lang] * scale}px`;
-    ev.style.lineHeight = `${size[lang] * p.line_height * scale}px`;
+    ev.style.fontSize = `${row.em * scale}px`;
+    ev.style.lineHeight = `${row.size * p.line_height * scale}px`;
     ev.style.padding = `0 ${p.margin_sides * scale}px`;
     const ring = boxed ? [] : [[-o, 0], [o, 0], [0, -o], [0, o], [-o, -o], [o, o], [-o, o], [o, -o]]
       .map(([x, y]) => `${x}px ${y}px 0 ${st.outline}`);
     if (sh) ring.push(`${sh}px ${sh}px 0 rgba(0,0,0,.5)`);
     ev.style.textShadow = ring.join(",") || "none";
     overlay.append(ev);
-    margin += Math.round(lines.length * size[lang] * p.line_height) + p.line_gap + (boxed ? 2 * Math.ceil(st.outline_px[lang]) : 0);
   }
 }
 
