@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from . import __version__
-from .errors import BilingoError, ExitCode
+from .errors import BilingoError, ExitCode, Interrupted
 from .rules import PROFILES
 
 DEMO_OUT = "bilingo-demo"
@@ -67,6 +67,9 @@ def _run_args(p: argparse.ArgumentParser, out_help: str = RUN_OUT_HELP) -> None:
     p.add_argument("--force", action="store_true", help="let --redo transcribe replace cues a person edited")
     _translate_args(p)
     render_args(p)
+    p.add_argument("--accept-rough", action="store_true",
+                   help="render Whisper's rough English for Chinese speech when the translator cannot be reached "
+                        "(by default the run stops before rendering, for review)")
     p.add_argument("--profile", choices=PROFILES, help="caption reading speeds: learner (slower source line, "
                    "longer cues) or native (Netflix adult) [default: learner for bilingual output, else native]")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress")
@@ -309,11 +312,11 @@ def _batch_parser(sub) -> None:
     _run_args(b, BATCH_OUT_HELP)
     # options left unset here fall back to the job file's, then to the defaults of `run`
     b.set_defaults(model=None, engine=None, translator=None, beam_size=None, batch_size=None, memory=None,
-                   glossary=None)
+                   glossary=None, accept_rough=None)
 
 
-def _interrupted(_signum, _frame) -> None:
-    raise KeyboardInterrupt  # SIGTERM / SIGHUP clean up exactly like Ctrl-C
+def _interrupted(signum, _frame) -> None:
+    raise Interrupted(signum)  # SIGTERM / SIGHUP clean up exactly like Ctrl-C
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -326,9 +329,9 @@ def main(argv: list[str] | None = None) -> int:
         message = " ".join(str(err).split("\n"))  # one line, whatever a file name or a value held
         print(f"bilingo: error: {message}", file=sys.stderr)
         return int(err.code)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:  # the shell's convention: 128 + the signal (130 Ctrl-C, 143 SIGTERM)
         print("bilingo: interrupted; finished outputs and saved documents are kept", file=sys.stderr)
-        return 130
+        return 128 + getattr(exc, "signum", signal.SIGINT)
     except Exception as exc:  # a bug: say so in one line unless asked for the traceback
         if os.environ.get("BILINGO_DEBUG"):
             raise
@@ -358,6 +361,7 @@ def cmd_run(args: argparse.Namespace, clip: Path | None = None, memory: tuple[Pa
         force=args.force,
         until="review" if getattr(args, "review", False) else "render",
         discard_srt_edits=getattr(args, "discard_srt_edits", False),
+        accept_rough=args.accept_rough,
         profile=args.profile,
     )
     report = Reporter(quiet=args.quiet)
@@ -503,8 +507,9 @@ def cmd_status(args: argparse.Namespace) -> int:
         edited = sum(1 for c in doc.cues if c.edited)
         machine = sum(1 for c in doc.cues if "machine-translation" in c.flags)
         hard = len(hard_violations(doc.cues))
-        notes = [f"{len(doc.cues)} cues", f"{edited} edited", f"{machine} machine-translated",
-                 f"{hard} rule{'s' if hard != 1 else ''} broken"]
+        missing = sum(1 for c in doc.cues if not c.text(doc.target_language).strip())
+        notes = [f"{len(doc.cues)} cues", *([f"{missing} untranslated"] if missing else []), f"{edited} edited",
+                 f"{machine} machine-translated", f"{hard} rule{'s' if hard != 1 else ''} broken"]
         if state == "approved":
             notes.append(f"by {doc.review.by} at {doc.review.at}")
         if doc.renders:
@@ -594,6 +599,11 @@ def cmd_translators(_args: argparse.Namespace) -> int:
         absent = config.missing(p.name)
         needs = ", ".join(f"{s.env}{'' if s.required else ' (optional)'}" for s in p.settings) or "nothing"
         state = "ready" if not absent else "needs " + ", ".join(s.env for s in absent)
+        if p.name == "google":  # the default: tried now, as `bilingo doctor` tries it, so the two agree
+            from .translate.providers import reachable
+
+            why = reachable("google")
+            state = "ready (reachable)" if why is None else "unreachable now"
         print(f"{p.name:<10} {state:<32} {p.label}; reads {needs}")
     print(f"{'whisper':<10} {'ready (offline)':<32} Whisper's translate task: Chinese speech to English")
     print(f"{'none':<10} {'ready':<32} source-language captions only")

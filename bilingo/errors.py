@@ -35,6 +35,14 @@ class TranslatorUnavailable(BilingoError):
         self.reason = reason or message
 
 
+class Interrupted(KeyboardInterrupt):
+    """SIGTERM or SIGHUP, stopping the run exactly as Ctrl-C does; the exit status is 128 + `signum`."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+
 def hint(command: str, *args: object) -> str:
     """A bilingo command, in backticks, that a person can paste where they are: paths made absolute,
     every argument quoted for the shell."""

@@ -192,6 +192,11 @@ class ClipDocument:
         this copy was read, and their work is never overwritten blindly."""
         with document_lock(path):
             text = self.to_json() + "\n"
+            try:  # what bilingo cannot open again is never written (it would lock the clip out of every command)
+                ClipDocument.from_json(text)
+            except ValueError as exc:
+                raise BilingoError(f"not saving {path}: bilingo could not open it again ({exc}); the file on disk "
+                                   "is unchanged", ExitCode.FAILED) from exc
             try:
                 raw = path.read_bytes() if path.is_file() else None
             except OSError:
@@ -203,7 +208,7 @@ class ClipDocument:
             if raw is not None and raw == text.encode("utf-8"):
                 return False
             self.revision = max(self.revision, on_disk or 0) + 1
-            atomic_write_text(path, self.to_json() + "\n")
+            atomic_write_text(path, self.to_json() + "\n")  # the revision changed: the text with it
             return True
 
     def check_current(self, path: Path) -> None:

@@ -29,7 +29,7 @@ from .formats import ass
 from .render import presets, verify, video
 from .transcribe import TranscribeOptions, decode_settings, transcribe
 from .transcribe.models import ModelRef, cache_dir, resolve
-from .translate import remember_edits, translate_cues
+from .translate import remember_edits, rough_cues, translate_cues
 from .translate.chat import ChatTranslator
 from .translate.glossary import Glossary
 from .translate.memory import TranslationMemory, shared_path as shared_memory_path
@@ -54,6 +54,7 @@ class RunOptions:
     until: str = "render"  # "review": stop once the clip document and its captions are ready for review
     approved_only: bool = False  # render only a clip a person approved (the review gate)
     discard_srt_edits: bool = False  # overwrite sidecar SRTs a person edited instead of stopping
+    accept_rough: bool = False  # render Whisper's rough fallback translation without a review
     profile: str | None = None  # caption profile (rules.PROFILES); None: learner when translating, else native
 
     @property
@@ -139,6 +140,7 @@ def _run(clip: Path, opts: RunOptions, report: Reporter, known: KnownKeys | None
         result.stopped_for_review = True
         report.say(f"ready for review: {result.document}")
         return result
+    _stop_if_rough(doc, result.document, opts)
     if opts.approved_only and doc.review.state != "approved":
         raise BilingoError(f"{result.document.name} is not approved: review and approve it first "
                            f"({hint('review', result.document)}, {hint('approve', result.document)}), or add "
@@ -271,8 +273,8 @@ def _document(info: media.MediaInfo, audio, old: ClipDocument | None, result: Ru
     if old is not None and "transcribe" not in opts.redo:
         old.source = _fingerprinted(old.source, info.path)  # the same audio, perhaps in a touched file
         result.reused_document = True
-        edits = sum(1 for c in old.cues if c.edited)
-        report.say(f"using {result.document.name}" + (f" and its review edits ({edits} cues)" if edits else ""))
+        edited = sum(1 for c in old.cues if c.edited)
+        report.say(f"using {result.document.name}" + (f" and its review edits ({edited} cues)" if edited else ""))
         _say_overrides(old, opts, report)
         return _redo_translation(old, report) if "translate" in opts.redo else old
     if old is not None:
@@ -283,7 +285,12 @@ def _document(info: media.MediaInfo, audio, old: ClipDocument | None, result: Ru
         report.say(f"transcribing again: {len(old.cues)} cues ({edited} edited by a person) will be replaced")
     transcript, result.transcript_cached = _transcript(audio, sha, opts.transcribe, report)
     if not transcript.words:
-        raise BilingoError(f"{info.path.name}: no speech found (silence, noise or music); nothing to caption",
+        where = ""
+        if info.audio_streams > 1:  # say which stream was heard, and how to give bilingo another
+            where = (f" in the first of its {info.audio_streams} audio streams (the one bilingo listens to); to caption "
+                     f"another, extract it first, e.g. `ffmpeg -i {info.path.name} -map 0:v? -map 0:a:1 -c copy "
+                     f"second{info.path.suffix}` for the second")
+        raise BilingoError(f"{info.path.name}: no speech found{where} (silence, noise or music); nothing to caption",
                            ExitCode.NO_SPEECH)
     with report.stage("segment"):
         cues = segment.segment(transcript, profile=rules.profile(caption_profile(opts), transcript.language))
@@ -427,7 +434,22 @@ def _translate(doc: ClipDocument, audio, opts: RunOptions, report: Reporter) -> 
     why = str(error) if error is not None else "the translator gave nothing for them"
     return TranslatorUnavailable(f"{why}: {missing} of {len(doc.cues)} cues still need a translation; {resume} "
                                  "translates only those (rerun when online or with another --translator); "
+                                 "offline, give your own translations with --memory FILE (JSON or TSV), or "
+                                 "caption in the spoken language only with --translator none; "
                                  "the clip stays reviewable")
+
+
+def _stop_if_rough(doc: ClipDocument, document: Path, opts: RunOptions) -> None:
+    """Whisper's rough translation stood in for an unreachable translator: a person sees it before it is
+    burned into a video (as when translation fails), unless they asked for it, chose Whisper, or approved."""
+    rough = rough_cues(doc.cues, doc.target_language)
+    if not rough or opts.accept_rough or opts.translator == "whisper" or doc.review.state == "approved":
+        return
+    raise TranslatorUnavailable(
+        f"not rendered: the English of {rough} of {len(doc.cues)} cues is Whisper's rough "
+        f"translation of the speech (the {opts.translator} translator could not be reached); review it "
+        f"(`bilingo review {document}`), rerun online with --redo translate, or add --accept-rough to render it "
+        "as it is")
 
 
 def _key_words(doc: ClipDocument, audio, opts: RunOptions, report: Reporter) -> None:

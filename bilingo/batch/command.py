@@ -22,6 +22,7 @@ def run_batch(args: argparse.Namespace) -> int:
            "translator": args.translator, "translator_url": args.translator_url,
            "memory": [str(m.resolve()) for m in args.memory] if args.memory else None,
            "glossary": [str(g.resolve()) for g in args.glossary] if args.glossary else None,
+           "accept_rough": args.accept_rough,
            "scheduler": args.scheduler, "workers": args.workers, "recursive": args.recursive,
            "learn": args.learn or None, "profile": args.profile,
            **render_choices(args)}  # every render-plan flag, as `run` and `render` take them

@@ -103,6 +103,9 @@ def run_stage(task: Task, sink: Sink | None = None) -> Outcome:
     report = ClipReporter(state.log_path(out, clip.name), clip.name, worker, sink)
     started = time.perf_counter()
     try:
+        if not clip.source.is_file():  # moved or deleted while the batch ran: this clip fails, the batch goes on
+            raise BilingoError(f"{clip.source}: no such file any more (moved or deleted since the batch started); "
+                               "put it back or run the batch again without it", ExitCode.BAD_INPUT)
         if task.stage == "prepare" and task.approved_only and state.document_path(clip).is_file():
             return Outcome(clip.name, task.stage, "up to date", outputs=[str(state.document_path(clip))])
         known = task.known if task.stage == "render" and task.key is not None else None

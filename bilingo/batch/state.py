@@ -19,7 +19,8 @@ from typing import Any
 
 from .. import pipeline
 from ..cache import stage_key
-from ..fsutil import atomic_write_text
+from ..errors import BilingoError, ExitCode
+from ..fsutil import atomic_write_text, os_error
 from ..model import ClipDocument
 from ..plan import changed, resolve_plan
 from .jobs import Clip

@@ -8,6 +8,7 @@ Colours reach the graph only in the canonical 0xRRGGBBAA form `colours.parse` pr
 """
 from __future__ import annotations
 
+import errno
 import json
 import math
 import os
@@ -23,6 +24,7 @@ import ffmpeg
 
 from ..assets_path import fonts_dir
 from ..errors import BilingoError, ExitCode
+from ..fsutil import os_error
 from ..media import MediaInfo, find_ffmpeg
 from ..proc import child
 from . import colours
@@ -106,6 +108,8 @@ def _video_branches(src, info: MediaInfo, outputs: list[Output], backdrop: Backd
         top = max(o.preset.max_fps for o in outputs)
         rate = min(_rate(info.fps), Fraction(top)) if info.fps else Fraction(top)
         base = src.video.filter("fps", fps=str(rate))
+        if abs(info.sar - 1) > 0.01:  # square pixels first: every fit below measures the picture as shown
+            base = base.filter("scale", "trunc(iw*sar/2)*2", "ih").filter("setsar", 1)
         branches = base.filter_multi_output("split", len(outputs)) if len(outputs) > 1 else None
         for i, o in enumerate(outputs):
             v = branches[i] if branches is not None else base
@@ -309,6 +313,11 @@ def link_fonts(folder: Path) -> None:
             os.symlink(font, folder / font.name)
 
 
+# what ffmpeg writes (strerror) when the disk, not the encode, failed
+_MACHINE_CAUSES = {"No space left on device": errno.ENOSPC, "Disk quota exceeded": errno.EDQUOT,
+                   "Read-only file system": errno.EROFS, "Input/output error": errno.EIO}
+
+
 def run(cmd: list[str], workdir: Path, total_s: float, what: str,
         progress: Callable[[float], None] = lambda _f: None) -> str:
     """Run one ffmpeg command in `workdir`; returns its warnings, or raises exit 6 with its last line."""
@@ -325,6 +334,9 @@ def run(cmd: list[str], workdir: Path, total_s: float, what: str,
         reader.join()
     log = "".join(errors)
     if proc.returncode != 0:
+        for cause, code in _MACHINE_CAUSES.items():  # the machine's problem (exit 7), not a failed encode
+            if cause in log:
+                raise os_error(OSError(code, os.strerror(code)), workdir.parent, f"write {what} in")
         last = [ln for ln in log.splitlines() if ln.strip()][-1:] or ["no message"]
         raise BilingoError(f"ffmpeg failed rendering {what}: {last[0]}", ExitCode.RENDER_FAILED)
     return log
