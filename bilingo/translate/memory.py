@@ -271,10 +271,10 @@ class TranslationMemory:
             self._con.execute("BEGIN IMMEDIATE")
             yield
             self._con.execute("COMMIT")
-        except sqlite3.OperationalError as exc:
+        except sqlite3.DatabaseError as exc:  # disk full or read-only at BEGIN or COMMIT: the machine's, exit 7
             if self._con.in_transaction:
                 self._con.execute("ROLLBACK")
-            raise BilingoError(f"cannot write the translation memory {self.db}: {exc}", ExitCode.SYSTEM) from exc
+            raise _db_error(exc, self.db, "write") from exc
         except BaseException:
             if self._con.in_transaction:
                 self._con.execute("ROLLBACK")
