@@ -31,6 +31,7 @@ from bilingo import media, pipeline  # noqa: E402
 from bilingo.formats import ass  # noqa: E402
 from bilingo.learn import gloss, keywords  # noqa: E402
 from bilingo.model import ClipDocument  # noqa: E402
+from bilingo.plan import RenderPlan, resolve_plan  # noqa: E402
 from bilingo.progress import Reporter  # noqa: E402
 from bilingo.render import presets, video  # noqa: E402
 from bilingo.transcribe import TranscribeOptions  # noqa: E402
@@ -40,7 +41,7 @@ ZH = "所以我的美国同胞们不要问你的国家能为你做什么而要�
 
 
 def document(clip: Path, out: Path) -> ClipDocument:
-    opts = pipeline.RunOptions(out_dir=out, presets=PRESETS, translator="none", until="review",
+    opts = pipeline.RunOptions(out_dir=out, render={"presets": PRESETS}, translator="none", until="review",
                                transcribe=TranscribeOptions(model="tiny.en"))
     result = pipeline.run(clip, opts, Reporter(quiet=True))
     doc = ClipDocument.load(result.document)
@@ -50,16 +51,14 @@ def document(clip: Path, out: Path) -> ClipDocument:
     return doc
 
 
-def outputs(doc: ClipDocument, info, work: Path, aids: ass.Aids, editions: bool, seconds: float, opts) -> list:
-    catalogue = presets.load_all()
+def outputs(doc: ClipDocument, info, work: Path, aids: ass.Aids, editions: bool, seconds: float, render) -> list:
     outs = []
-    for pid in PRESETS:
-        p = catalogue.get(pid)
-        style = catalogue.style(p)
-        outs.append(pipeline._captions_file(doc, p, seconds, style, False, work, Reporter(quiet=True), aids))
+    for target in resolve_plan(render).targets:
+        outs.append(pipeline._captions_file(doc, target, seconds, False, work, Reporter(quiet=True), aids))
         if editions:
-            (e,) = pipeline._editions(doc, info, [(p, seconds)], opts, Reporter(quiet=True))
-            outs.append(pipeline._edition_file(doc, e, style, aids, work))
+            (e,) = pipeline._editions(doc, info, [(target, seconds)], render, {target.preset.id: "bench"},
+                                      Reporter(quiet=True))
+            outs.append(pipeline._edition_file(doc, e, aids, work))
     return outs
 
 
@@ -75,7 +74,7 @@ def main() -> None:
         doc = document(clip, folder / "doc")
         seconds = info.duration_ms / 1000
         measured = video.measure_loudness(info, presets.get(PRESETS[0]).loudness, seconds)
-        shadow = pipeline.RunOptions(out_dir=folder, edition="shadowing")
+        shadow = RenderPlan(presets=PRESETS, edition="shadowing")
         variants = {
             "captions": (ass.Aids(), False),
             "captions + key words + pinyin": (ass.Aids(key_words=True, pinyin=True), False),

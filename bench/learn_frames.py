@@ -36,9 +36,10 @@ def main() -> None:
         clip = Path(tmp) / "talk.mkv"
         ffmpeg("-f", "lavfi", "-i", "color=c=0x202834:s=640x360:r=25:d=11", "-i", str(ROOT / "tests/media/jfk.flac"),
                "-shortest", "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "copy", str(clip))
-        opts = pipeline.RunOptions(out_dir=Path(tmp) / "out", presets=ids, memory_files=(ROOT / "assets/demo/jfk.memory.json",),
-                                   transcribe=TranscribeOptions(model="tiny.en"), key_words=True,
-                                   pinyin=True, end_card=True, edition="shadowing", speed="ultrafast")
+        opts = pipeline.RunOptions(out_dir=Path(tmp) / "out", memory_files=(ROOT / "assets/demo/jfk.memory.json",),
+                                   transcribe=TranscribeOptions(model="tiny.en"),
+                                   render={"presets": ids, "key_words": True, "pinyin": True, "end_card": True,
+                                           "edition": "shadowing", "speed": "ultrafast"})
         result = pipeline.run(clip, opts, Reporter())
         doc = ClipDocument.load(result.document)
         info = media.probe(clip)

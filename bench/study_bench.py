@@ -161,7 +161,7 @@ def main() -> None:
             render_clip, render_out = part, part.parent / "out"
         else:
             render_clip, render_out = clip, doc_path.parent
-        opts = pipeline.RunOptions(out_dir=render_out, presets=("linkedin",), translator="none")
+        opts = pipeline.RunOptions(out_dir=render_out, render={"presets": ("linkedin",)}, translator="none")
         render_s = []
         for _ in range(args.runs):
             for mp4 in render_out.glob("*.mp4"):

@@ -10,6 +10,7 @@ import hashlib
 import importlib.util
 import json
 import os
+from collections import Counter
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -55,10 +56,18 @@ def _plain(value: Any) -> Any:
     return value
 
 
+COMPUTED: Counter[str] = Counter()  # stage name -> keys computed in this process (for tests and benches)
+
+
 def stage_key(stage: str, *parts: Any, code: tuple[str, ...] = ()) -> str:
     """The key of one stage's result: the stage's name, everything that changes its result
     (`parts`: content hashes, settings as passed to the engine, model identity) and the hash of
-    the modules named in `code`."""
+    the modules named in `code`. Each computation is counted, and with $BILINGO_KEY_LOG set, appended
+    to that file as one line (batch workers are other processes): a stage key is computed once per run."""
+    COMPUTED[stage] += 1
+    if os.environ.get("BILINGO_KEY_LOG"):
+        with open(os.environ["BILINGO_KEY_LOG"], "a", encoding="utf-8") as log:  # one short line: atomic append
+            log.write(f"{stage}\n")
     blob = json.dumps([stage, _plain(list(parts)), code_hash(*code) if code else ""],
                       sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(blob.encode()).hexdigest()[:32]

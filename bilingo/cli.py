@@ -44,12 +44,15 @@ MAX_BEAM = 16  # wider beams cost time and memory for no accuracy on speech (bea
 MAX_BATCH = 64
 
 
-def _run_args(p: argparse.ArgumentParser) -> None:
+RUN_OUT_HELP = "output folder [default: bilingo-out/ beside the recording]"
+BATCH_OUT_HELP = ("output folder, one subfolder per recording [default: ./bilingo-batch/ in the current folder; "
+                  "for a job file: its `out`, else ./bilingo-batch/JOBNAME/]")
+
+
+def _run_args(p: argparse.ArgumentParser, out_help: str = RUN_OUT_HELP) -> None:
     from .transcribe import ENGINES
 
-    p.add_argument("--to", dest="presets", action="append", metavar="PRESET",
-                   help="output preset, repeatable (default: linkedin); see `bilingo presets`")
-    p.add_argument("--out", type=Path, metavar="DIR", help="output folder")
+    p.add_argument("--out", type=Path, metavar="DIR", help=out_help)
     p.add_argument("--model", default="base", help="tiny.en, base (bundled), a model folder, or a hub name such as "
                    "small or large-v3 (downloads; needs the internet) [default: base]")
     p.add_argument("--engine", default="faster-whisper", choices=ENGINES, help="[default: faster-whisper]")
@@ -63,37 +66,55 @@ def _run_args(p: argparse.ArgumentParser) -> None:
                    "cues a person edited, a retranscription replaces them only with --force")
     p.add_argument("--force", action="store_true", help="let --redo transcribe replace cues a person edited")
     _translate_args(p)
-    p.add_argument("--background", metavar="COLOUR|IMAGE",
-                   help="what an audio-only recording is shown over: a colour (e.g. 0x1b2430) or an image file")
-    p.add_argument("--presets-file", type=Path, metavar="FILE", help="extra or overriding presets and styles (JSON)")
-    p.add_argument("--fit", choices=("blur", "crop", "letterbox"),
-                   help="how a picture of another shape fills the frame: blurred fill, centre crop or letterbox "
-                   "[default: the preset's, blur]")
-    p.add_argument("--trim", action="store_true",
-                   help="cut a recording longer than a preset allows (default: skip that preset)")
-    p.add_argument("--karaoke", action="store_true", help="highlight the English line word by word as it is spoken")
-    p.add_argument("--key-words", action="store_true",
-                   help="learner aid: colour the clip's harder words in their line and gloss them in a small line "
-                   "(\"retention 保留 · revenue 收入\"); glosses from the translator via the memory, else CC-CEDICT")
-    p.add_argument("--pinyin", action="store_true", help="learner aid: a pinyin line above each Chinese line")
-    p.add_argument("--edition", choices=("shadowing",),
-                   help="also write NAME.PRESET.shadowing.mp4: each sentence, then a silent pause to repeat it aloud")
-    p.add_argument("--repeat", type=_bounded(1, 3, "repeat count"), default=1, metavar="N",
-                   help="shadowing: play each sentence N times before its pause (1 to 3) [default: 1]")
-    p.add_argument("--repeat-tempo", type=_tempo, default=1.0, metavar="X",
-                   help="shadowing: the repeats' speed, 0.5 to 1.0, pitch kept (e.g. 0.8) [default: 1.0]")
-    p.add_argument("--end-card", action="store_true", help="end on a card of the clip's key words and their glosses")
-    p.add_argument("--style", metavar="NAME", help="caption style for every output (see `bilingo presets`)")
-    p.add_argument("--speed", choices=X264_SPEEDS, metavar="PRESET",
-                   help="x264 speed: ultrafast … veryslow (slower: smaller files) [default: the preset's, veryfast]")
-    p.add_argument("--crf", type=_crf, metavar="N", help="x264 quality, 0–51 (lower: better, larger) [default: "
-                   "the preset's, 23]")
+    render_args(p)
     p.add_argument("--accept-rough", action="store_true",
                    help="render Whisper's rough English for Chinese speech when the translator cannot be reached "
                         "(by default the run stops before rendering, for review)")
     p.add_argument("--profile", choices=PROFILES, help="caption reading speeds: learner (slower source line, "
                    "longer cues) or native (Netflix adult) [default: learner for bilingual output, else native]")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress")
+
+
+def render_args(p: argparse.ArgumentParser) -> None:
+    """The render plan's flags (plan.RenderPlan, one flag per field): the same for run, render and batch.
+    A flag left out keeps what the clip's plan says (a new clip: the defaults)."""
+    p.add_argument("--to", dest="presets", action="append", metavar="PRESET",
+                   help="output preset, repeatable [default: the clip's plan, else linkedin]; see `bilingo presets`")
+    p.add_argument("--style", metavar="NAME", help="caption style for every output (see `bilingo presets`)")
+    p.add_argument("--karaoke", action=argparse.BooleanOptionalAction,
+                   help="highlight the English line word by word as it is spoken")
+    p.add_argument("--fit", choices=("blur", "crop", "letterbox"),
+                   help="how a picture of another shape fills the frame: blurred fill, centre crop or letterbox "
+                   "[default: the preset's, blur]")
+    p.add_argument("--trim", action=argparse.BooleanOptionalAction,
+                   help="cut a recording longer than a preset allows (default: skip that preset)")
+    p.add_argument("--key-words", action=argparse.BooleanOptionalAction,
+                   help="learner aid: colour the clip's harder words in their line and gloss them in a small line "
+                   "(\"retention 保留 · revenue 收入\"); glosses from the translator via the memory, else CC-CEDICT")
+    p.add_argument("--pinyin", action=argparse.BooleanOptionalAction,
+                   help="learner aid: a pinyin line above each Chinese line")
+    p.add_argument("--edition", choices=("shadowing",),
+                   help="also write NAME.PRESET.shadowing.mp4: each sentence, then a silent pause to repeat it aloud")
+    p.add_argument("--repeat", type=_bounded(1, 3, "repeat count"), metavar="N",
+                   help="shadowing: play each sentence N times before its pause (1 to 3) [default: 1]")
+    p.add_argument("--repeat-tempo", type=_tempo, metavar="X",
+                   help="shadowing: the repeats' speed, 0.5 to 1.0, pitch kept (e.g. 0.8) [default: 1.0]")
+    p.add_argument("--end-card", action=argparse.BooleanOptionalAction,
+                   help="end on a card of the clip's key words and their glosses")
+    p.add_argument("--speed", choices=X264_SPEEDS, metavar="PRESET",
+                   help="x264 speed: ultrafast … veryslow (slower: smaller files) [default: the preset's, veryfast]")
+    p.add_argument("--crf", type=_crf, metavar="N", help="x264 quality, 0–51 (lower: better, larger) [default: "
+                   "the preset's, 23]")
+    p.add_argument("--background", metavar="COLOUR|IMAGE",
+                   help="what an audio-only recording is shown over: a colour (e.g. 0x1b2430) or an image file")
+    p.add_argument("--presets-file", type=Path, metavar="FILE", help="extra or overriding presets and styles (JSON)")
+
+
+def render_choices(args: argparse.Namespace) -> dict:
+    """The render-plan fields this command line sets (the others keep the clip's plan)."""
+    from .plan import FIELDS
+
+    return {k: getattr(args, k) for k in FIELDS if getattr(args, k, None) is not None}
 
 
 def _translate_args(p: argparse.ArgumentParser) -> None:
@@ -149,6 +170,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"bilingo {__version__}")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
     run = sub.add_parser("run", help="caption and render one recording",
+                         description="Transcribes, translates and renders one recording into bilingo-out/ beside it "
+                         "(or --out DIR): NAME.PRESET.mp4 and .jpg per preset, NAME.en/zh/bi.srt, NAME.en/zh.vtt "
+                         "and NAME.bilingo.json, the clip document that keeps the captions and the render plan.",
                          epilog="A file name that starts with a dash: write ./-name.mp4, or put -- before it.")
     run.add_argument("clip", type=Path, metavar="CLIP", help="a video or audio recording")
     _run_args(run)
@@ -204,8 +228,9 @@ def _review_commands(sub) -> None:
     review.add_argument("--port", type=_bounded(0, 65535, "port"), default=0, metavar="N",
                         help="port on 127.0.0.1 [default: 0, any free one]")
     review.add_argument("--no-browser", action="store_true", help="print the URL only")
-    review.add_argument("--to", dest="preset", default="linkedin", metavar="PRESET",
-                        help="the preset whose captions the page shows and previews [default: linkedin]")
+    review.add_argument("--to", dest="preset", metavar="PRESET",
+                        help="the preset whose captions the page shows and previews [default: the clip's plan's "
+                        "first preset]")
     review.add_argument("--presets-file", type=Path, metavar="FILE", help="extra or overriding presets (JSON)")
     imp = sub.add_parser("import", help="merge edited SRT files back into a clip (by time, never by position)")
     imp.add_argument("clip", type=Path, metavar="CLIP", help=CLIP_HELP)
@@ -220,14 +245,16 @@ def _review_commands(sub) -> None:
     approve.add_argument("--by", metavar="NAME", help="who approves [default: your user name]")
     approve.add_argument("--force", action="store_true", help="approve although a hard caption rule is broken")
     approve.add_argument("--out", type=Path, metavar="DIR", help=OUT_HELP)
-    render = sub.add_parser("render", help="render approved clips (names the others)")
+    render = sub.add_parser("render", help="render approved clips as their plan says (the flags of `run` change "
+                            "the plan, and say what changed)",
+                            description="Renders each clip as its plan says (the presets, style and options its "
+                            "`run` was given, kept in NAME.bilingo.json); a flag given here changes the plan and is "
+                            "kept. The videos are written beside the clip document (bilingo-out/ beside the "
+                            "recording, unless --out).")
     render.add_argument("clips", type=Path, nargs="+", metavar="CLIP", help=CLIP_HELP)
     render.add_argument("--force", action="store_true", help="render drafts too")
-    render.add_argument("--to", dest="presets", action="append", metavar="PRESET",
-                        help="output preset, repeatable (default: linkedin)")
     render.add_argument("--out", type=Path, metavar="DIR", help=OUT_HELP)
-    render.add_argument("--background", metavar="COLOUR|IMAGE", help="what an audio-only recording is shown over")
-    render.add_argument("--presets-file", type=Path, metavar="FILE", help="extra or overriding presets (JSON)")
+    render_args(render)
     render.add_argument("-q", "--quiet", action="store_true", help="no progress")
     status = sub.add_parser("status", help="where each clip stands: draft, flagged or approved")
     status.add_argument("clips", type=Path, nargs="*", metavar="CLIP|FOLDER", help=CLIP_HELP + ", or a folder "
@@ -284,11 +311,10 @@ def _batch_parser(sub) -> None:
     b.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
     b.add_argument("--learn", action="store_true", help="study material for every clip (`bilingo learn`) and "
                    "one deck and vocabulary list for the batch (OUT/NAME.apkg, OUT/NAME.vocab.md and .csv)")
-    _run_args(b)
+    _run_args(b, BATCH_OUT_HELP)
     # options left unset here fall back to the job file's, then to the defaults of `run`
     b.set_defaults(model=None, engine=None, translator=None, beam_size=None, batch_size=None, memory=None,
-                   glossary=None, karaoke=None, trim=None, key_words=None, pinyin=None, repeat=None,
-                   repeat_tempo=None, end_card=None, accept_rough=None)
+                   glossary=None, accept_rough=None)
 
 
 def _interrupted(signum, _frame) -> None:
@@ -326,32 +352,18 @@ def cmd_run(args: argparse.Namespace, clip: Path | None = None, memory: tuple[Pa
     out = args.out or (clip.resolve().parent / "bilingo-out")
     opts = pipeline.RunOptions(
         out_dir=out,
-        presets=tuple(args.presets or ("linkedin",)),
         transcribe=TranscribeOptions(model=args.model, engine=args.engine, language=args.language,
                                      beam_size=args.beam_size, batch_size=args.batch_size),
         translator=args.translator,
         memory_files=(*memory, *(args.memory or ())),
         translator_url=args.translator_url,
         glossary_files=tuple(args.glossary),
-        presets_file=args.presets_file,
-        background=args.background,
+        render=render_choices(args),
         redo=tuple(args.redo),
         force=args.force,
         until="review" if getattr(args, "review", False) else "render",
         discard_srt_edits=getattr(args, "discard_srt_edits", False),
-        fit=args.fit,
-        trim=args.trim,
-        karaoke=args.karaoke,
-        style=args.style,
-        speed=args.speed,
-        crf=args.crf,
         accept_rough=args.accept_rough,
-        key_words=args.key_words,
-        pinyin=args.pinyin,
-        edition=args.edition,
-        repeat=args.repeat,
-        repeat_tempo=args.repeat_tempo,
-        end_card=args.end_card,
         profile=args.profile,
     )
     report = Reporter(quiet=args.quiet)
@@ -360,10 +372,18 @@ def cmd_run(args: argparse.Namespace, clip: Path | None = None, memory: tuple[Pa
     for path in [*result.outputs, *result.editions, *result.covers, *result.captions, result.document]:
         print(path)
     if result.stopped_for_review:
-        report.say(f"next: bilingo review {result.document}")
+        _next(report, ("review", result.document), ("approve", result.document), ("render", result.document))
     if report.timings:
         report.say(f"done in {sum(report.timings.values()):.1f} s")
     return 0
+
+
+def _next(report, *steps: tuple) -> None:
+    """The commands to run next, each on its own line, as they can be pasted from here (full paths)."""
+    from .errors import hint
+
+    for n, step in enumerate(steps):
+        report.say(f"{'next' if n == 0 else 'then'}: {hint(*step).strip('`')}")
 
 
 def cmd_batch(args: argparse.Namespace) -> int:
@@ -391,7 +411,9 @@ def clip_document(clip: Path, out: Path | None) -> Path:
         return clip
     doc = (out or clip.parent / "bilingo-out") / f"{output_stem(clip)}.bilingo.json"
     if not doc.is_file():
-        raise BilingoError(f"{doc} not found: run `bilingo run {clip.name}` first, or pass --out", ExitCode.BAD_INPUT)
+        from .errors import hint
+
+        raise BilingoError(f"{doc} not found: run {hint('run', clip)} first, or pass --out", ExitCode.BAD_INPUT)
     return doc
 
 
@@ -412,12 +434,12 @@ def clip_documents(paths: list[Path], out: Path | None) -> list[Path]:
 
 
 def cmd_review(args: argparse.Namespace) -> int:
-    from .render.presets import get
     from .review.server import serve
 
     docs = clip_documents([args.clip], args.out)
-    preset = get(args.preset, args.presets_file)
-    return serve(docs, preset, port=args.port, browser=not args.no_browser, folder=args.clip.is_dir())
+    # each clip is shown as its plan says (first preset, style, presets file); --to / --presets-file on top
+    return serve(docs, args.preset, args.presets_file, port=args.port, browser=not args.no_browser,
+                 folder=args.clip.is_dir())
 
 
 def cmd_import(args: argparse.Namespace) -> int:
@@ -451,40 +473,32 @@ def cmd_approve(args: argparse.Namespace) -> int:
 
 
 def cmd_render(args: argparse.Namespace) -> int:
-    from . import pipeline
-    from .model import ClipDocument
+    from .pipeline import render_document
     from .progress import Reporter
-    from .transcribe import TranscribeOptions
 
     report = Reporter(quiet=args.quiet)
     drafts = []
     for doc_path in clip_documents(args.clips, args.out):
-        doc = ClipDocument.load(doc_path)
-        if doc.review.state != "approved" and not args.force:
-            drafts.append(doc_path.name)
+        try:
+            result = render_document(doc_path, render_choices(args), report, force=args.force)
+        except BilingoError as err:
+            if err.code != ExitCode.NEEDS_REVIEW:
+                raise
+            drafts.append(doc_path)
             continue
-        recording = Path(doc.source.path)
-        if not recording.is_file():
-            raise BilingoError(f"{doc_path.name}: its recording {recording} is gone; put it back to render",
-                               ExitCode.BAD_INPUT)
-        made = doc.settings.get("transcribe") or {}
-        topts = TranscribeOptions(**{k: v for k, v in made.items() if k in
-                                     ("model", "engine", "language", "beam_size", "batch_size") and v is not None})
-        opts = pipeline.RunOptions(
-            out_dir=doc_path.parent, presets=tuple(args.presets or ("linkedin",)), transcribe=topts,
-            translator=(doc.translator or doc.settings.get("translator") or "none") if doc.translated else "none",
-            presets_file=args.presets_file, background=args.background, approved_only=not args.force)
-        result = pipeline.run(recording, opts, report)
-        for path in result.outputs:
+        for path in [*result.outputs, *result.editions]:
             print(path)
     if drafts:
-        raise BilingoError(f"not rendered, not approved: {', '.join(drafts)}; review and approve "
-                           f"{'it' if len(drafts) == 1 else 'them'} (`bilingo review`, `bilingo approve`), or render "
-                           "the drafts with --force", ExitCode.NEEDS_REVIEW)
+        from .errors import hint
+
+        raise BilingoError(f"not rendered, not approved: {', '.join(p.name for p in drafts)}; review and approve "
+                           f"{'it' if len(drafts) == 1 else 'them'} ({hint('review', drafts[0])}, "
+                           f"{hint('approve', *drafts)}), or render the drafts with --force", ExitCode.NEEDS_REVIEW)
     return 0
 
 
 def cmd_status(args: argparse.Namespace) -> int:
+    from .errors import hint
     from .model import ClipDocument
     from .review.srt import edited_sidecars
     from .review.state import clip_state, hard_violations
@@ -502,7 +516,7 @@ def cmd_status(args: argparse.Namespace) -> int:
             notes.append(f"by {doc.review.by} at {doc.review.at}")
         if doc.renders:
             notes.append("rendered: " + " ".join(sorted(doc.renders)))
-        notes += [f"{p.name} edited: `bilingo import` it" for p in edited_sidecars(doc, doc_path)]
+        notes += [f"{p.name} edited: {hint('import', doc_path, p)} it" for p in edited_sidecars(doc, doc_path)]
         print(f"{state:<9} {_shown(doc_path)}  ({', '.join(notes)})")
     return 0
 
@@ -518,39 +532,19 @@ def _shown(path: Path) -> str:
 def cmd_lint(args: argparse.Namespace) -> int:
     """The rules on the sidecar lines (character limits), then the line rules for each preset's frame:
     the lines each output shows, as `layout` makes them for it."""
-    import msgspec
+    from .pipeline import lint_document
 
-    from .layout import Frame
-    from .model import ClipDocument
-    from .render import presets
-    from .rules import lint, of_document
-
-    doc = ClipDocument.load(clip_document(args.clip, args.out))
-    catalogue = presets.load_all(args.presets_file)
-    known = set(catalogue.presets) | set(catalogue.aliases)
-    # default: the frames the clip was rendered in (a preset since removed is skipped), else LinkedIn's
-    names = args.presets or [p for p in doc.renders if p in known] or ["linkedin"]
-    chosen = [msgspec.structs.replace(catalogue.get(p), id=p) for p in dict.fromkeys(names)]
-    prof = of_document(doc)  # the reading speeds the clip was captioned for
-    problems = [("", v) for v in lint(doc.cues, prof=prof)]
-    for preset in chosen:
-        problems += [(f"{preset.id}: ", v) for v in lint(doc.cues, frame=Frame.of(preset)) if v.rule in _LINE_RULES]
-    for where, v in problems:
+    found = lint_document(clip_document(args.clip, args.out), args.presets, args.presets_file)
+    for where, v in found.problems:
         print(f"{where}{v}")
-    from .learn.keywords import problems as key_word_problems
-
-    words = key_word_problems(doc.cues, doc.language)
-    for n, why in words:
+    for n, why in found.key_words:
         print(f"cue {n}: {why} [key-word]")
-    broken = len({v.cue for _, v in problems} | {n for n, _ in words})
-    sys.stdout.flush()  # the lines before the summary, also where both streams go to one terminal or file
-    print(f"{len(doc.cues)} cues, {broken} breaking a rule, {len(problems)} violations "
-          f"(caption profile {prof.name}; lines checked for the sidecars and {', '.join(p.id for p in chosen)})",
+    sys.stdout.flush()  # the summary comes after the lines, not in the middle of them
+    broken = len({v.cue for _, v in found.problems} | {n for n, _ in found.key_words})
+    print(f"{len(found.doc.cues)} cues, {broken} breaking a rule, {len(found.problems)} violations "
+          f"(caption profile {found.profile}; lines checked for the sidecars and {', '.join(found.checked)})",
           file=sys.stderr)
-    return 1 if problems or words else 0
-
-
-_LINE_RULES = {"line-length", "lines", "line-width"}  # what differs between outputs (timing does not)
+    return 1 if found.problems or found.key_words else 0
 
 
 def cmd_doctor(_args: argparse.Namespace) -> int:
@@ -665,35 +659,18 @@ def cmd_memory(args: argparse.Namespace) -> int:
 
 
 def cmd_translate(args: argparse.Namespace) -> int:
-    from . import media, pipeline
-    from .model import ClipDocument
+    from .pipeline import translate_document
+    from .plan import TranslatePlan
     from .progress import Reporter
 
     check_translate_args(args)
     path = clip_document(args.clip, args.out)
-    doc = ClipDocument.load(path)
-    before = doc.to_json()
-    source = Path(doc.source.path)
-    audio = None
-    if doc.language == "zh" and source.is_file():  # Whisper's translate task listens to the cues
-        audio = media.extract_audio(source, doc.source.duration_ms, lambda _f: None)
-    elif args.translator == "whisper" and doc.language == "zh":
-        raise BilingoError(f"--translator whisper listens to the recording, and {source} is not there",
-                           ExitCode.BAD_INPUT)
-    opts = pipeline.RunOptions(out_dir=path.parent, translator=args.translator, memory_files=tuple(args.memory),
-                               translator_url=args.translator_url, glossary_files=tuple(args.glossary))
-    from .review import srt as review_srt
-
     report = Reporter(quiet=args.quiet)
-    review_srt.check_sidecars(doc, path)  # a person's SRT edit is imported first, never overwritten
-    error = pipeline._translate(doc, audio, opts, report)
-    if doc.to_json() != before:
-        review_srt.write_sidecars(doc, path)
-        doc.save(path)
-    if error is not None:
-        raise error
+    doc = translate_document(path, TranslatePlan(args.translator, args.translator_url, tuple(args.memory),
+                                                 tuple(args.glossary)), report)
     missing = 0 if doc.translated else sum(1 for c in doc.cues if not c.text(doc.target_language).strip())
-    report.say(f"{len(doc.cues) - missing} of {len(doc.cues)} cues translated; `bilingo run` renders the videos")
+    report.say(f"{len(doc.cues) - missing} of {len(doc.cues)} cues translated")
+    _next(report, ("review", path), ("approve", path), ("render", path))
     print(path)
     return 0
 

@@ -1,11 +1,11 @@
 """`bilingo doctor`: one line per dependency, ok or what to do."""
 from __future__ import annotations
 
-import subprocess
 import tempfile
 from pathlib import Path
 
 from .assets_path import FONT_FILE, fonts_dir
+from . import proc
 from .errors import BilingoError
 
 
@@ -25,7 +25,7 @@ def _ffmpeg() -> tuple[bool, str]:
         exe = find_ffmpeg()
     except BilingoError as err:
         return False, f"ffmpeg: {err}"
-    version = subprocess.run([exe, "-hide_banner", "-version"], capture_output=True, text=True).stdout.split("\n")[0]
+    version = proc.run([exe, "-hide_banner", "-version"], text=True, timeout=30).stdout.split("\n")[0]
     return True, f"ffmpeg with libass: {exe} ({version.split(' Copyright')[0]})"
 
 
@@ -34,15 +34,16 @@ def _font() -> tuple[bool, str]:
     from .media import MediaInfo
     from .model import Cue
     from .formats import ass
-    from .render import presets, video
+    from .plan import resolve_plan
+    from .render import video
 
     font = fonts_dir() / FONT_FILE
     if not font.is_file():
         return False, f"font: {font} is missing; reinstall bilingo"
-    catalogue = presets.load_all()
-    preset = catalogue.get("linkedin")
+    target = resolve_plan().targets[0]  # the default plan: linkedin in its own style
+    preset = target.preset
     cue = Cue(0, 500, en="Font check", zh="字体检查")
-    subs = ass.build([cue], preset, [ass.caption_lines(cue, preset)], catalogue.style(preset))
+    subs = ass.build([cue], preset, [ass.caption_lines(cue, preset)], target.style)
     with tempfile.TemporaryDirectory() as tmp:
         silent = Path(tmp) / "silence.wav"
         _silence(silent)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from enum import IntEnum
+from pathlib import Path
 
 
 class ExitCode(IntEnum):
@@ -40,3 +41,12 @@ class Interrupted(KeyboardInterrupt):
     def __init__(self, signum: int):
         super().__init__(signum)
         self.signum = signum
+
+
+def hint(command: str, *args: object) -> str:
+    """A bilingo command, in backticks, that a person can paste where they are: paths made absolute,
+    every argument quoted for the shell."""
+    import shlex
+
+    words = [str(a.resolve()) if isinstance(a, Path) else str(a) for a in args]
+    return "`" + shlex.join(["bilingo", command, *words]) + "`"

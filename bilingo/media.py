@@ -15,6 +15,7 @@ import numpy as np
 
 from .errors import BilingoError, ExitCode
 from .proc import child as proc_child
+from .proc import run as proc_run
 
 SAMPLE_RATE = 16000
 CHUNK_BYTES = 1 << 20
@@ -36,7 +37,7 @@ class MediaInfo:
 @lru_cache(maxsize=None)
 def _has_libass(exe: str) -> bool:
     try:
-        out = subprocess.run([exe, "-hide_banner", "-filters"], capture_output=True, text=True, timeout=30).stdout
+        out = proc_run([exe, "-hide_banner", "-filters"], text=True, timeout=30).stdout
     except (OSError, subprocess.SubprocessError):
         return False
     return any(line.split()[1:2] == ["subtitles"] for line in out.splitlines() if line.strip())

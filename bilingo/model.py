@@ -12,13 +12,16 @@ import time
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
+
+import msgspec
 
 from .errors import BilingoError, ExitCode
 from .fsutil import atomic_write_text
+from .plan import RenderPlan
 
 SCHEMA = "bilingo.clip"
-SCHEMA_VERSION = 2  # 2: cue ids, edited languages, word spans, review state, revision
+SCHEMA_VERSION = 3  # 2: cue ids, edited languages, word spans, review state, revision; 3: the render plan
 LANGS = ("en", "zh")
 Lang = Literal["en", "zh"]
 
@@ -108,7 +111,9 @@ class Cue:
 
 @dataclass(frozen=True)
 class Source:
-    """What bilingo knows about the recording; the audio hash keys every cache."""
+    """What bilingo knows about the recording. The decoded audio's hash is the recording's one identity:
+    it keys every cache and stage; the file's size and modification time say whether the file is still
+    the one that was decoded (a batch asks, instead of hashing the file again)."""
 
     path: str
     audio_sha256: str
@@ -116,6 +121,16 @@ class Source:
     has_video: bool
     width: int = 0
     height: int = 0
+    file_size: int = 0  # of the recording when it was last decoded (0: not known, older documents)
+    file_mtime_ns: int = 0
+
+    def same_file(self, path: Path) -> bool:
+        """The file at `path` is, by size and modification time, the one this document was made from."""
+        try:
+            st = path.stat()
+        except OSError:
+            return False
+        return (self.file_size, self.file_mtime_ns) == (st.st_size, st.st_mtime_ns)
 
 
 @dataclass
@@ -140,6 +155,8 @@ class ClipDocument:
     revision: int = 0  # counts saves: a save based on an older revision than the file's is refused
     settings: dict[str, Any] = field(default_factory=dict)  # options the document was made with
     sidecars: dict[str, str] = field(default_factory=dict)  # SRT file name -> sha256 of what bilingo last wrote
+    plan: RenderPlan = field(default_factory=RenderPlan)  # what `run` was asked to render: `render` renders it
+    migrated_from: ClassVar[int] = 0  # set on a loaded copy of an older version (not saved): say so once
 
     @property
     def language(self) -> str:
@@ -157,6 +174,7 @@ class ClipDocument:
     def to_json(self) -> str:
         """Cues first (what a person reads and edits), the transcript's words one per line after them."""
         data = asdict(self)
+        data["plan"] = msgspec.to_builtins(self.plan)
         transcript = data.pop("transcript")
         words = transcript.pop("words")
         data = {"schema": SCHEMA, "version": SCHEMA_VERSION, "source": data.pop("source"), "cues": data.pop("cues"),
@@ -193,6 +211,17 @@ class ClipDocument:
             atomic_write_text(path, self.to_json() + "\n")  # the revision changed: the text with it
             return True
 
+    def check_current(self, path: Path) -> None:
+        """Refuse (StaleDocument) when the file on disk was saved since this copy was read: call it with
+        `document_lock` held, before acting on this copy (moving outputs into place)."""
+        try:
+            raw = path.read_bytes() if path.is_file() else None
+        except OSError:
+            raw = None
+        on_disk = _revision_of(raw) if raw is not None else None
+        if on_disk is not None and on_disk > self.revision:
+            raise StaleDocument(path, on_disk, self.revision)
+
     @classmethod
     def from_json(cls, raw: bytes | str) -> "ClipDocument":
         """A document from JSON, validated and migrated to the current version (raises ValueError)."""
@@ -202,7 +231,7 @@ class ClipDocument:
         header = _decode(raw, _Header)
         if header.schema != SCHEMA:
             raise ValueError("not a bilingo clip document")
-        if header.version not in (1, SCHEMA_VERSION):
+        if header.version not in (1, 2, SCHEMA_VERSION):
             raise ValueError(f"clip document version {header.version} is newer than this bilingo reads "
                              f"({SCHEMA_VERSION}); update bilingo")
         doc = _decode(raw, cls)
@@ -210,7 +239,20 @@ class ClipDocument:
         _check_cues(doc.cues)
         if header.version == 1:  # cues gain ids and word spans; review starts as a draft
             doc.cues = attach_words(assign_ids(doc.cues), doc.transcript.words)
+        if header.version < 3 and doc.renders:  # the plan of its last render (the options were not kept)
+            doc.plan = RenderPlan(presets=tuple(doc.renders))
+        if header.version < SCHEMA_VERSION:
+            doc.migrated_from = header.version
         return doc
+
+    def migration_note(self, path: Path) -> str | None:
+        """What migrating an older document assumed, said once (the next save writes the current version)."""
+        if not self.migrated_from or self.migrated_from >= 3:
+            return None
+        what = (f"the presets of its last render ({' '.join(self.plan.presets)})" if self.renders
+                else "the default plan")
+        return (f"note: {path.name} was written before clip documents kept the render plan; it gets {what} and "
+                "each preset's own style (change it with the flags of `bilingo render`)")
 
     @classmethod
     def load(cls, path: Path) -> "ClipDocument":

@@ -12,18 +12,21 @@ import os
 import shutil
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
+from typing import Any, Callable, Mapping
 
 import msgspec
 
 from . import figures, media, rules, segment
 from .cache import stage_key
-from .errors import BilingoError, ExitCode, TranslatorUnavailable
+from .errors import BilingoError, ExitCode, TranslatorUnavailable, hint
 from .fsutil import atomic_write_text, check_writable, staging_dir, sweep_leftovers
-from .model import ClipDocument, Source, Transcript, assign_ids, attach_words
-from .progress import Reporter
+from .model import ClipDocument, Source, StaleDocument, Transcript, assign_ids, attach_words, document_lock
+from .plan import (Plan, RenderPlan, Target, TranslatePlan, changed, describe, from_document_settings,
+                   presets_file_note, resolve_plan)
+from .progress import Reporter, with_progress
 from .review import srt as review_srt
 from .formats import ass
-from .render import colours, presets, verify, video
+from .render import presets, verify, video
 from .transcribe import TranscribeOptions, decode_settings, transcribe
 from .transcribe.models import ModelRef, cache_dir, resolve
 from .translate import remember_edits, rough_cues, translate_cues
@@ -37,34 +40,36 @@ from .translate.whisper import WhisperTranslator
 
 @dataclass
 class RunOptions:
+    """What one command asks of a recording. The render choices are changes to the clip's stored plan
+    (`plan.RenderPlan`): a run with no render flags renders what the clip's plan says."""
     out_dir: Path
-    presets: tuple[str, ...] = ("linkedin",)
     transcribe: TranscribeOptions = field(default_factory=TranscribeOptions)
     translator: str = "google"
     memory_files: tuple[Path, ...] = ()
     translator_url: str | None = None  # libre / openai endpoint (keys come from the environment or config)
     glossary_files: tuple[Path, ...] = ()
-    presets_file: Path | None = None
-    background: str | None = None  # colour or image for audio-only recordings; None: the preset's
+    render: Mapping[str, Any] | RenderPlan = field(default_factory=dict)  # plan field -> value; unset: the clip's
     redo: tuple[str, ...] = ()  # stages to do again although the clip document has them: transcribe, translate
     force: bool = False  # let --redo transcribe replace cues a person edited
     until: str = "render"  # "review": stop once the clip document and its captions are ready for review
     approved_only: bool = False  # render only a clip a person approved (the review gate)
     discard_srt_edits: bool = False  # overwrite sidecar SRTs a person edited instead of stopping
-    fit: str | None = None  # blur, crop or letterbox; None: the preset's
-    trim: bool = False  # cut a recording longer than a preset allows, instead of skipping that preset
-    karaoke: bool = False  # English line highlighted word by word
-    style: str | None = None  # caption style for every preset; None: each preset's
-    speed: str | None = None  # x264 preset for every output; None: each preset's
-    crf: int | None = None  # x264 CRF for every output; None: each preset's
     accept_rough: bool = False  # render Whisper's rough fallback translation without a review
-    key_words: bool = False  # learner aid: key words coloured in their line, glossed in a line of their own
-    pinyin: bool = False  # learner aid: a pinyin line above each Chinese line
-    edition: str | None = None  # "shadowing": also NAME.PRESET.shadowing.mp4 (each sentence, then a pause to repeat it)
-    repeat: int = 1  # shadowing: times each sentence is played before its pause
-    repeat_tempo: float = 1.0  # shadowing: the repeats' speed (pitch kept), e.g. 0.8
-    end_card: bool = False  # a closing card of the clip's key words and glosses
     profile: str | None = None  # caption profile (rules.PROFILES); None: learner when translating, else native
+
+    @property
+    def translate(self) -> TranslatePlan:
+        return TranslatePlan(self.translator, self.translator_url, tuple(self.memory_files),
+                             tuple(self.glossary_files))
+
+
+@dataclass(frozen=True)
+class KnownKeys:
+    """Render keys a caller (batch) already computed for one revision of the document and one plan:
+    a run of that same revision and plan uses them instead of computing them again."""
+    revision: int
+    render: RenderPlan
+    keys: dict[str, str]
 
 
 @dataclass
@@ -79,52 +84,56 @@ class RunResult:
     covers: list[Path] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # presets this recording cannot be rendered for
     editions: list[Path] = field(default_factory=list)  # NAME.PRESET.shadowing.mp4
+    plan: Plan | None = None  # the plan this run resolved (and saved in the document)
+    render_keys: dict[str, str] = field(default_factory=dict)  # preset -> key of what it rendered or found done
 
 
 def output_stem(clip: Path) -> str:
     return clip.stem or clip.name
 
 
-def run(clip: Path, opts: RunOptions, report: Reporter) -> RunResult:
+def run(clip: Path, opts: RunOptions, report: Reporter, known: KnownKeys | None = None) -> RunResult:
     """Run every stage; a run that fails leaves no new output folder behind (it may hold the
     document and source captions when only translation failed: they are the work done)."""
     created = not opts.out_dir.exists()
     try:
-        return _run(clip, opts, report)
+        return _run(clip, opts, report, known)
     except BaseException:
         if created and opts.out_dir.is_dir() and not any(opts.out_dir.iterdir()):
             opts.out_dir.rmdir()
         raise
 
 
-def _run(clip: Path, opts: RunOptions, report: Reporter) -> RunResult:
-    catalogue, chosen = _presets(opts)  # a typo fails before any work
-    backdrop = _background(opts.background)
+def _run(clip: Path, opts: RunOptions, report: Reporter, known: KnownKeys | None) -> RunResult:
     _check_engine(opts.transcribe)
     with report.stage("probe"):
         info = media.probe(clip)
-    if opts.background and info.has_video:
-        report.say(f"note: --background is for audio-only recordings; {info.path.name} has video, so it is not used")
-    _check_durations(info, chosen, opts.trim)  # nothing fits: fail before extracting
     stem = output_stem(info.path)
-    out = _output_folder(opts.out_dir, stem, chosen)
+    result = RunResult(document=opts.out_dir / f"{stem}.bilingo.json")
+    old = _existing_document(result.document)
+    plan = result.plan = plan_for(old, result.document, opts, report)  # a typo fails before any work
+    if plan.render.background and info.has_video:
+        report.say(f"note: --background is for audio-only recordings; {info.path.name} has video, so it is not used")
+    _check_durations(info, plan.targets, plan.render.trim)  # nothing fits: fail before extracting
+    out = _output_folder(opts.out_dir, stem, plan.targets)
     with report.stage("extract audio") as progress:
         audio = media.extract_audio(info.path, info.duration_ms, progress)
     info = _decoded(info, audio, report)
-    jobs, skipped = _check_durations(info, chosen, opts.trim)  # against what could really be decoded
-    for line in skipped:
+    jobs, result.skipped = _check_durations(info, plan.targets, plan.render.trim)  # what could really be decoded
+    for line in result.skipped:
         report.say(line)
-    result = RunResult(document=out / f"{stem}.bilingo.json", skipped=skipped)
-    doc = _document(info, audio, result, opts, report)
+    doc = _document(info, audio, old, result, opts, report)
     if not opts.discard_srt_edits:
         review_srt.check_sidecars(doc, result.document)  # before any work that would overwrite them
+    reused = known if known and old is not None and known.revision == old.revision and known.render == plan.render \
+        else None
+    doc.plan = plan.render
 
     error = _translate(doc, audio, opts, report)
-    if error is None and (opts.key_words or opts.end_card):
+    if error is None and (plan.render.key_words or plan.render.end_card):
         _key_words(doc, audio, opts, report)
     doc.save(result.document)
-    result.captions = review_srt.write_sidecars(doc, result.document, discard_edits=opts.discard_srt_edits)
-    doc.save(result.document)  # with the sidecars' hashes
+    result.captions = _write_captions(doc, result.document, discard_edits=opts.discard_srt_edits)
     if error is not None:
         raise error  # transcript, source captions and document are saved: nothing is lost
     if opts.until == "review":
@@ -134,21 +143,21 @@ def _run(clip: Path, opts: RunOptions, report: Reporter) -> RunResult:
     _stop_if_rough(doc, result.document, opts)
     if opts.approved_only and doc.review.state != "approved":
         raise BilingoError(f"{result.document.name} is not approved: review and approve it first "
-                           "(`bilingo review`, `bilingo approve`), or add --force to render the draft",
-                           ExitCode.NEEDS_REVIEW)
-
+                           f"({hint('review', result.document)}, {hint('approve', result.document)}), or add "
+                           "--force to render the draft", ExitCode.NEEDS_REVIEW)
+    result.render_keys = reused.keys if reused else render_keys(doc, plan)
     pending = []
-    for preset, seconds in jobs:
-        path = _inside(out, f"{stem}.{preset.id}.mp4")
-        key = _render_key(doc, preset, seconds, opts)
-        if doc.renders.get(preset.id, {}).get("key") == key and path.is_file():
+    for target, seconds in jobs:
+        path = _inside(out, f"{stem}.{target.preset.id}.mp4")
+        key = result.render_keys[target.preset.id]
+        if doc.renders.get(target.preset.id, {}).get("key") == key and path.is_file():
             report.say(f"{path.name} is up to date")
         else:
-            pending.append((preset, seconds, key))
+            pending.append((target, seconds, key))
         result.outputs.append(path)
         result.covers.append(path.with_suffix(".jpg"))
     editions = []
-    for edition in _editions(doc, info, jobs, opts, report):
+    for edition in _editions(doc, info, jobs, plan.render, result.render_keys, report):
         path = _inside(out, f"{stem}.{edition.name}")
         if doc.renders.get(edition.name[:-4], {}).get("key") == edition.key and path.is_file():
             report.say(f"{path.name} is up to date")
@@ -157,41 +166,40 @@ def _run(clip: Path, opts: RunOptions, report: Reporter) -> RunResult:
         result.editions.append(path)
     if pending or editions:
         try:
-            result.render_log.update(_render(info, doc, pending, out, stem, opts, catalogue, backdrop, report,
-                                             editions))
+            result.render_log.update(_render(info, doc, result.document, pending, plan, report, editions))
         except BilingoError as err:  # the earlier outputs are kept, and said to be out of date
-            stale = [f"{stem}.{p.id}.mp4" for p, _s, _k in pending if (out / f"{stem}.{p.id}.mp4").is_file()]
-            if stale:
+            stale = [f"{stem}.{t.preset.id}.mp4" for t, _s, _k in pending
+                     if (out / f"{stem}.{t.preset.id}.mp4").is_file()]
+            if stale and not isinstance(err, StaleDocument):
                 err.args = (f"{err}; {', '.join(stale)} {'is' if len(stale) == 1 else 'are'} from an earlier run and "
                             "do not show the current captions (kept; the next successful run replaces them)",)
             raise
-        for preset, _seconds, key in pending:
-            doc.renders[preset.id] = {"file": f"{stem}.{preset.id}.mp4", "key": key}
-        for edition in editions:
-            doc.renders[edition.name[:-4]] = {"file": f"{stem}.{edition.name}", "key": edition.key}
-        doc.save(result.document)
     return result
 
 
-def _presets(opts: RunOptions) -> tuple[presets.Catalogue, list[presets.Preset]]:
-    """The chosen presets, each once, under the name asked for (`--to linkedin` writes NAME.linkedin.mp4),
-    with the caption style checked. Only names the catalogue holds get here, so they are safe file names."""
-    catalogue = presets.load_all(opts.presets_file)
-    chosen: dict[str, presets.Preset] = {}
-    for pid in opts.presets:
-        preset = catalogue.get(pid)
-        catalogue.style(preset, opts.style)
-        chosen.setdefault(pid, msgspec.structs.replace(preset, id=pid))
-    return catalogue, list(chosen.values())
+def plan_for(old: ClipDocument | None, doc_path: Path, opts: RunOptions, report: Reporter) -> Plan:
+    """The one resolved plan of this command: the clip's stored plan (a new clip: the defaults) with this
+    command's render choices on top; what they change, and a migrated document's assumption, are said."""
+    base = old.plan if old is not None else RenderPlan()
+    if old is not None and (note := old.migration_note(doc_path)):
+        report.say(note)
+    wanted = changed(base, opts.render)
+    plan = resolve_plan(wanted, opts.transcribe, opts.translate)
+    if old is not None and (differ := describe(base, wanted)):
+        report.say(f"render plan changed: {'; '.join(differ)}")
+    if old is not None and (note := presets_file_note(base, plan)):
+        report.say(note)
+    return plan
 
 
-def _check_durations(info: media.MediaInfo, chosen: list[presets.Preset],
-                     trim: bool) -> tuple[list[tuple[presets.Preset, float]], list[str]]:
-    """Each preset with the seconds it renders, and a line for each preset this recording does not
+def _check_durations(info: media.MediaInfo, targets: tuple[Target, ...],
+                     trim: bool) -> tuple[list[tuple[Target, float]], list[str]]:
+    """Each output with the seconds it renders, and a line for each preset this recording does not
     fit (too short, or too long without --trim). None fitting is an error, before any work."""
     seconds = info.duration_ms / 1000
     jobs, skipped = [], []
-    for p in chosen:
+    for t in targets:
+        p = t.preset
         if p.min_duration_s and seconds < p.min_duration_s:
             skipped.append(f"skipping {p.id}: {info.path.name} lasts {seconds:.1f} s but {p.id} takes "
                            f"{p.min_duration_s:g} s to {p.max_duration_s or float('inf'):g} s")
@@ -199,7 +207,7 @@ def _check_durations(info: media.MediaInfo, chosen: list[presets.Preset],
             skipped.append(f"skipping {p.id}: {info.path.name} lasts {seconds:.1f} s but {p.id} takes "
                            f"{p.min_duration_s:g} s to {p.max_duration_s:g} s (--trim cuts it to fit)")
         else:
-            jobs.append((p, min(seconds, p.max_duration_s) if p.max_duration_s else seconds))
+            jobs.append((t, min(seconds, p.max_duration_s) if p.max_duration_s else seconds))
     if not jobs:
         raise BilingoError("; ".join(skipped) + ": nothing to render", ExitCode.BAD_INPUT)
     return jobs, skipped
@@ -213,7 +221,7 @@ def _inside(out: Path, name: str) -> Path:
     return path
 
 
-def _output_folder(out: Path, stem: str, chosen: list[presets.Preset]) -> Path:
+def _output_folder(out: Path, stem: str, targets: tuple[Target, ...]) -> Path:
     """The output folder, made and checked before any work is done for it."""
     if out.exists() and not out.is_dir():
         raise BilingoError(f"{out} is a file; --out needs a folder", ExitCode.BAD_INPUT)
@@ -223,7 +231,7 @@ def _output_folder(out: Path, stem: str, chosen: list[presets.Preset]) -> Path:
         name_max = os.pathconf(out, "PC_NAME_MAX")
     except OSError as exc:
         raise BilingoError(f"cannot use {out} as the output folder: {exc.strerror}", ExitCode.BAD_INPUT) from exc
-    longest = max([f"{stem}.bilingo.json", *(f"{stem}.{p.id}.mp4" for p in chosen)], key=lambda n: len(os.fsencode(n)))
+    longest = max([f"{stem}.bilingo.json", *(f"{stem}.{t.preset.id}.mp4" for t in targets)], key=lambda n: len(os.fsencode(n)))
     if len(os.fsencode(longest)) > name_max:
         raise BilingoError(f"the output name {longest[:40]}… is longer than this file system allows ({name_max} "
                            "bytes); rename the recording", ExitCode.BAD_INPUT)
@@ -252,11 +260,18 @@ def _decoded(info: media.MediaInfo, audio, report: Reporter) -> media.MediaInfo:
     return info
 
 
-def _document(info: media.MediaInfo, audio, result: RunResult, opts: RunOptions, report: Reporter) -> ClipDocument:
+def _document(info: media.MediaInfo, audio, old: ClipDocument | None, result: RunResult, opts: RunOptions,
+              report: Reporter) -> ClipDocument:
     """The recording's clip document: the existing one (with its review edits), or a new one."""
     sha = media.audio_sha256(audio)
-    old = _existing_document(result.document, sha)
+    if old is not None and old.source.audio_sha256 != sha:
+        raise BilingoError(
+            f"{result.document} belongs to a different recording with the same name; "
+            "choose another --out folder or move that file aside (it may hold review edits)",
+            ExitCode.BAD_INPUT,
+        )
     if old is not None and "transcribe" not in opts.redo:
+        old.source = _fingerprinted(old.source, info.path)  # the same audio, perhaps in a touched file
         result.reused_document = True
         edited = sum(1 for c in old.cues if c.edited)
         report.say(f"using {result.document.name}" + (f" and its review edits ({edited} cues)" if edited else ""))
@@ -281,12 +296,18 @@ def _document(info: media.MediaInfo, audio, result: RunResult, opts: RunOptions,
         cues = segment.segment(transcript, profile=rules.profile(caption_profile(opts), transcript.language))
         cues = figures.tidy(cues, transcript.language, (transcript.language,))  # Whisper's figures one way
         cues = attach_words(assign_ids(cues), transcript.words)
-    source = Source(path=str(info.path), audio_sha256=sha, duration_ms=info.duration_ms,
-                    has_video=info.has_video, width=info.width, height=info.height)
+    source = _fingerprinted(Source(path=str(info.path), audio_sha256=sha, duration_ms=info.duration_ms,
+                                   has_video=info.has_video, width=info.width, height=info.height), info.path)
     doc = ClipDocument(source=source, transcript=transcript, cues=cues, settings=_settings(opts),
-                       revision=old.revision if old else 0)
+                       revision=old.revision if old else 0, plan=old.plan if old else RenderPlan())
     doc.save(result.document)
     return doc
+
+
+def _fingerprinted(source: Source, path: Path) -> Source:
+    """`source` with the size and modification time of the file its audio was just decoded from."""
+    st = path.stat()
+    return replace(source, file_size=st.st_size, file_mtime_ns=st.st_mtime_ns)
 
 
 def _settings(opts: RunOptions) -> dict:
@@ -300,7 +321,6 @@ def _settings(opts: RunOptions) -> dict:
 def caption_profile(opts: RunOptions) -> str:
     """The caption profile a run uses: --profile, else learner for bilingual output, native for one language."""
     return opts.profile or ("native" if opts.translator == "none" else "learner")
-
 
 
 _FLAGS = {"model": "--model", "engine": "--engine", "language": "--language", "beam_size": "--beam-size",
@@ -340,33 +360,8 @@ def _redo_translation(doc: ClipDocument, report: Reporter) -> ClipDocument:
     return doc
 
 
-def _background(value: str | None) -> video.Backdrop:
-    """--background: a colour in ffmpeg's syntax, else an image file, checked by its content."""
-    if value is None:
-        return video.Backdrop()
-    try:
-        return video.Backdrop(colour=colours.parse(value))
-    except ValueError as exc:
-        why = str(exc)
-    path = Path(value).expanduser()
-    if not path.is_file():
-        raise BilingoError(f"--background {value}: neither a colour ({why}) nor an image file", ExitCode.BAD_INPUT)
-    if not video.is_image(path):
-        raise BilingoError(f"--background {value}: not an image ffmpeg can read", ExitCode.BAD_INPUT)
-    return video.Backdrop(image=path.resolve())
-
-
-def _existing_document(path: Path, audio_sha: str) -> ClipDocument | None:
-    if not path.exists():
-        return None
-    doc = ClipDocument.load(path)
-    if doc.source.audio_sha256 != audio_sha:
-        raise BilingoError(
-            f"{path} belongs to a different recording with the same name; "
-            "choose another --out folder or move that file aside (it may hold review edits)",
-            ExitCode.BAD_INPUT,
-        )
-    return doc
+def _existing_document(path: Path) -> ClipDocument | None:
+    return ClipDocument.load(path) if path.exists() else None
 
 
 def _transcript_key(sha: str, topts: TranscribeOptions, ref: ModelRef) -> str:
@@ -432,8 +427,7 @@ def _translate(doc: ClipDocument, audio, opts: RunOptions, report: Reporter) -> 
     missing = sum(1 for c in doc.cues if not c.text(doc.target_language).strip())
     if not missing:
         return None
-    clip = Path(doc.source.path).name
-    resume = f"`bilingo translate {clip}" + (f" --out {opts.out_dir}`" if opts.out_dir else "`")
+    resume = hint("translate", opts.out_dir / f"{output_stem(Path(doc.source.path))}.bilingo.json")
     if error is None and chain and chain[-1].name == "whisper":
         return TranslatorUnavailable(f"Whisper gave no English for {missing} of {len(doc.cues)} cues; write them in "
                                      "the clip document (or a --memory file) and rerun; the clip stays reviewable")
@@ -491,59 +485,73 @@ def _translators(doc: ClipDocument, audio, opts: RunOptions) -> list:
     return chain
 
 
-def render_keys(doc: ClipDocument, opts: RunOptions) -> dict[str, str]:
-    """The render key each preset of `opts` would get from this document (presets the recording does
-    not fit are left out, as a run would skip them): what a batch or a test compares with `doc.renders`."""
-    _, chosen = _presets(opts)
+def _write_captions(doc: ClipDocument, doc_path: Path, discard_edits: bool = False) -> list[Path]:
+    """The SRT sidecars (for round trips) and WebVTT files of the document as it is now (review.srt writes
+    both), then the document with the sidecars' hashes: what `run`, `translate` and the review page leave."""
+    written = review_srt.write_sidecars(doc, doc_path, discard_edits=discard_edits)
+    doc.save(doc_path)
+    return written
+
+
+def render_keys(doc: ClipDocument, plan: Plan) -> dict[str, str]:
+    """The render key each output of `plan` gets from this document (presets the recording does not
+    fit are left out, as a run skips them): the one place render keys are computed."""
     info = media.MediaInfo(path=Path(doc.source.path), duration_ms=doc.source.duration_ms, has_audio=True,
                            has_video=doc.source.has_video)
     try:
-        jobs, _ = _check_durations(info, chosen, opts.trim)
+        jobs, _ = _check_durations(info, plan.targets, plan.render.trim)
     except BilingoError:  # no preset fits this recording: nothing would be rendered
         return {}
-    return {p.id: _render_key(doc, p, seconds, opts) for p, seconds in jobs}
+    return {t.preset.id: _render_key(doc, t, seconds, plan.render) for t, seconds in jobs}
 
 
-def _render_key(doc: ClipDocument, preset: presets.Preset, seconds: float, opts: RunOptions) -> str:
+def _render_key(doc: ClipDocument, target: Target, seconds: float, render: RenderPlan) -> str:
     """Everything that changes an output: the audio, what is burned (times and both texts; word timings
-    for karaoke), the preset, the render options, and the rendering and layout code itself."""
+    for karaoke; key words and glosses for the learner aids), the preset and its resolved style, the render
+    options, and the rendering code itself."""
     burned = [(c.start, c.end, c.en, c.zh) for c in doc.cues]
-    words = [(w.text, w.start, w.end) for w in doc.transcript.words] if opts.karaoke else []
-    keys = [[(k.word, k.gloss) for k in c.keywords if not k.removed] for c in doc.cues] if opts.key_words else []
-    keys = keys or ([[(k.word, k.gloss) for k in c.keywords if not k.removed] for c in doc.cues] if opts.end_card else [])
-    settings = [opts.background, opts.fit, opts.karaoke, opts.style, opts.speed, opts.crf, seconds, opts.key_words,
-                opts.pinyin, keys, opts.end_card]
-    return stage_key("render", doc.source.audio_sha256, burned, words, msgspec.to_builtins(preset), settings,
-                     code=("bilingo.render", "bilingo.layout"))
+    words = [(w.text, w.start, w.end) for w in doc.transcript.words] if render.karaoke else []
+    keys = ([[(k.word, k.gloss) for k in c.keywords if not k.removed] for c in doc.cues]
+            if render.key_words or render.end_card else [])
+    settings = [render.background, render.fit, render.karaoke, render.speed, render.crf, seconds, render.key_words,
+                render.pinyin, keys, render.end_card]
+    return stage_key("render", doc.source.audio_sha256, burned, words, msgspec.to_builtins(target.preset),
+                     msgspec.to_builtins(target.style), settings, code=("bilingo.render", "bilingo.layout"))
 
 
 @dataclass(frozen=True)
 class _Edition:
-    """A shadowing edition of one preset: its planned segments, frame rate, length and render key."""
-    preset: presets.Preset
+    """A shadowing edition of one output: its planned segments, frame rate, length and render key."""
+    target: Target
     segments: tuple
     fps: float
     seconds: float
     key: str
 
     @property
+    def preset(self) -> presets.Preset:
+        return self.target.preset
+
+    @property
     def name(self) -> str:
         return f"{self.preset.id}.shadowing.mp4"
 
 
-def _editions(doc: ClipDocument, info: media.MediaInfo, jobs, opts: RunOptions, report: Reporter) -> list[_Edition]:
+def _editions(doc: ClipDocument, info: media.MediaInfo, jobs, render: RenderPlan, keys: dict[str, str],
+              report: Reporter) -> list[_Edition]:
     """The shadowing edition of each preset rendered, when asked for; one that would overrun its preset's
     length is skipped and said (or, with --trim, holds the whole sentences that fit)."""
-    if opts.edition != "shadowing":
+    if render.edition != "shadowing":
         return []
     from .learn import shadowing
 
     out = []
-    for preset, seconds in jobs:
+    for target, seconds in jobs:
+        preset = target.preset
         fps = video.edition_fps(info, preset)
-        limit = preset.max_duration_s if opts.trim else 0.0
+        limit = preset.max_duration_s if render.trim else 0.0
         cues = [c for c in doc.cues if c.end <= seconds * 1000]  # a trimmed output's cues
-        segments = shadowing.plan(cues, doc.language, fps, opts.repeat, opts.repeat_tempo, limit)
+        segments = shadowing.plan(cues, doc.language, fps, render.repeat, render.repeat_tempo, limit)
         total = shadowing.seconds(segments, fps)
         if not segments:
             report.say(f"skipping the {preset.id} shadowing edition: no whole sentence fits")
@@ -555,44 +563,48 @@ def _editions(doc: ClipDocument, info: media.MediaInfo, jobs, opts: RunOptions, 
         if total < preset.min_duration_s:
             report.say(f"skipping the {preset.id} shadowing edition: {total:.1f} s is shorter than {preset.id} takes")
             continue
-        key = stage_key("shadowing", _render_key(doc, preset, seconds, opts), [msgspec.to_builtins(s) for s in segments],
+        key = stage_key("shadowing", keys[preset.id], [msgspec.to_builtins(s) for s in segments],
                         code=("bilingo.learn.shadowing",))
-        out.append(_Edition(preset, tuple(segments), fps, total, key))
+        out.append(_Edition(target, tuple(segments), fps, total, key))
     return out
 
 
-def _edition_file(doc: ClipDocument, edition: _Edition, style: presets.Style, aids: ass.Aids, work: Path) -> video.Output:
+def _edition_file(doc: ClipDocument, edition: _Edition, aids: ass.Aids, work: Path) -> video.Output:
     """The edition's ASS file (its cues re-timed onto the edition) and its output."""
     from .learn import shadowing
 
     cues = shadowing.retimed(doc.cues, list(edition.segments), edition.fps)
     lines = [ass.caption_lines(c, edition.preset, aids) for c in cues]
     name = f"{edition.preset.id}.shadowing.ass"
-    (work / name).write_text(ass.build(cues, edition.preset, lines, style).to_string("ass"), encoding="utf-8")
+    subs = ass.build(cues, edition.preset, lines, edition.target.style)
+    (work / name).write_text(subs.to_string("ass"), encoding="utf-8")
     return video.Output(preset=edition.preset, seconds=edition.seconds, ass=name,
                         video_kbps=video.size_limited_kbps(edition.preset, edition.seconds),
                         segments=edition.segments, fps=edition.fps, suffix="shadowing")
 
 
-def _render(info: media.MediaInfo, doc: ClipDocument, jobs, out: Path, stem: str, opts: RunOptions,
-            catalogue: presets.Catalogue, backdrop: video.Backdrop, report: Reporter,
-            editions: list[_Edition] = ()) -> dict[str, str]:
-    """Every pending preset in one ffmpeg process, each output verified, then moved into place with
-    its cover; nothing is moved unless all of them pass."""
-    karaoke = opts.karaoke and doc.language == "en"
-    if opts.karaoke and not karaoke:
+def _render(info: media.MediaInfo, doc: ClipDocument, doc_path: Path, jobs, plan: Plan,
+            report: Reporter, editions: list[_Edition] = ()) -> dict[str, str]:
+    """Every pending output in one ffmpeg process, each verified, then moved into place with its cover
+    and listed in the document; nothing is moved unless all of them pass and the document is still the
+    one they were rendered from (a save from the review page meanwhile refuses them)."""
+    out, stem = doc_path.parent, review_srt.stem_of(doc_path)
+    render_plan = plan.render
+    karaoke = render_plan.karaoke and doc.language == "en"
+    if render_plan.karaoke and not karaoke:
         report.say("note: --karaoke highlights spoken English word by word; this recording is Chinese")
-    enc = video.Encoding(speed=opts.speed, crf=opts.crf)
-    ids = ", ".join([*(p.id for p, _s, _k in jobs), *(e.name[:-4] for e in editions)])
+    enc = video.Encoding(speed=render_plan.speed, crf=render_plan.crf)
+    ids = ", ".join([*(t.preset.id for t, _s, _k in jobs), *(e.name[:-4] for e in editions)])
     with staging_dir(out) as work, report.stage(f"render {ids}") as progress:
-        aids = ass.Aids(key_words=opts.key_words, pinyin=opts.pinyin)
-        outputs = [_captions_file(doc, preset, seconds, catalogue.style(preset, opts.style), karaoke, work, report,
-                                  aids, _card_seconds(doc, preset, seconds, opts, report), video.edition_fps(info, preset))
-                   for preset, seconds, _key in jobs]
-        outputs += [_edition_file(doc, e, catalogue.style(e.preset, opts.style), aids, work) for e in editions]
+        aids = ass.Aids(key_words=render_plan.key_words, pinyin=render_plan.pinyin)
+        outputs = [_captions_file(doc, target, seconds, karaoke, work, report, aids,
+                                  _card_seconds(doc, target.preset, seconds, render_plan, report),
+                                  video.edition_fps(info, target.preset))
+                   for target, seconds, _key in jobs]
+        outputs += [_edition_file(doc, e, aids, work) for e in editions]
         measured = video.measure_loudness(info, outputs[0].preset.loudness, max(o.seconds for o in outputs))
-        render = lambda outs, prog: video.render(info, outs, work, backdrop=backdrop, fit=opts.fit,  # noqa: E731
-                                                 measured=measured, enc=enc, progress=prog)
+        render = lambda outs, prog: video.render(info, outs, work, backdrop=plan.backdrop,  # noqa: E731
+                                                 fit=render_plan.fit, measured=measured, enc=enc, progress=prog)
         log = render(outputs, progress)
         if video.TOFU in log:
             report.say(f"warning: some characters have no glyph in the caption font ({ids})")
@@ -602,19 +614,26 @@ def _render(info: media.MediaInfo, doc: ClipDocument, jobs, out: Path, stem: str
         if whole:
             video.covers(whole, [min((first.start + first.end) / 2000 if first else 0.5, o.seconds / 2)
                                  for o in whole], work)
-        for o in outputs:
-            if not o.suffix:
-                os.replace(work / f"{o.preset.id}.jpg", _inside(out, f"{stem}.{o.preset.id}.jpg"))
-            os.replace(work / o.name, _inside(out, f"{stem}.{o.name}"))
+        with document_lock(doc_path):
+            doc.check_current(doc_path)  # refused before anything is moved: the folder stays as it was
+            for o in outputs:
+                if not o.suffix:
+                    os.replace(work / f"{o.preset.id}.jpg", _inside(out, f"{stem}.{o.preset.id}.jpg"))
+                os.replace(work / o.name, _inside(out, f"{stem}.{o.name}"))
+            for target, _seconds, key in jobs:
+                doc.renders[target.preset.id] = {"file": f"{stem}.{target.preset.id}.mp4", "key": key}
+            for edition in editions:
+                doc.renders[edition.name[:-4]] = {"file": f"{stem}.{edition.name}", "key": edition.key}
+            doc.save(doc_path)
     return {o.name[:-4]: log for o in outputs}
 
 
-def _card_seconds(doc: ClipDocument, preset: presets.Preset, seconds: float, opts: RunOptions,
+def _card_seconds(doc: ClipDocument, preset: presets.Preset, seconds: float, render: RenderPlan,
                   report: Reporter) -> float:
     """How long the end card lasts (0: none): long enough to read its words, within the preset's length."""
     from .learn import card
 
-    if not opts.end_card:
+    if not render.end_card:
         return 0.0
     words = card.words(doc.cues)
     if not words:
@@ -627,10 +646,11 @@ def _card_seconds(doc: ClipDocument, preset: presets.Preset, seconds: float, opt
     return length
 
 
-def _captions_file(doc: ClipDocument, preset: presets.Preset, seconds: float, style: presets.Style,
-                   karaoke: bool, work: Path, report: Reporter, aids: ass.Aids = ass.Aids(),
-                   card_s: float = 0.0, fps: float = 0.0) -> video.Output:
+def _captions_file(doc: ClipDocument, target: Target, seconds: float, karaoke: bool, work: Path,
+                   report: Reporter, aids: ass.Aids = ass.Aids(), card_s: float = 0.0,
+                   fps: float = 0.0) -> video.Output:
     """The preset's ASS file in the scratch folder; cues that need too many lines are named."""
+    preset, style = target.preset, target.style
     lines = [ass.caption_lines(c, preset, aids) for c in doc.cues]
     crowded = [str(i) for i, ls in enumerate(lines, 1) if ass.overflowing(preset, style, ls)]
     if crowded:
@@ -662,3 +682,87 @@ def _verified(o: video.Output, work: Path, render, report: Reporter, tries: int 
         render([o], lambda _f: None)
     raise BilingoError(f"{o.preset.id} did not come out as the preset requires: {'; '.join(found)}",
                        ExitCode.RENDER_FAILED)
+
+
+# --- what the commands and the review server call on a saved clip document --------------------------
+
+def render_document(doc_path: Path, plan: Mapping[str, Any] | RenderPlan | None = None,
+                    report: Reporter | None = None, *, force: bool = False,
+                    progress: Callable[[str, float], None] | None = None,
+                    known: KnownKeys | None = None) -> RunResult:
+    """Render what the clip's plan asks (with `plan`'s changes, which are saved as its new plan) from a
+    saved document: only an approved clip unless `force`; `progress(stage, fraction)` follows the work.
+    Nothing is transcribed or translated: the document is what is burned."""
+    doc = ClipDocument.load(doc_path)
+    recording = Path(doc.source.path)
+    if not recording.is_file():
+        raise BilingoError(f"{doc_path.name}: its recording {recording} is gone; put it back to render",
+                           ExitCode.BAD_INPUT)
+    if not force and doc.review.state != "approved":  # before any work
+        raise BilingoError(f"{doc_path.name} is not approved: review and approve it first "
+                           f"({hint('review', doc_path)}, {hint('approve', doc_path)}), or add --force to render "
+                           "the draft", ExitCode.NEEDS_REVIEW)
+    topts, _translator = from_document_settings(doc.settings)
+    # a translated clip: the translate stage only remembers review edits; an untranslated one is not sent out
+    opts = RunOptions(out_dir=doc_path.parent, transcribe=topts, render=plan or {},
+                      translator=(doc.translator or _translator) if doc.translated else "none",
+                      approved_only=not force)
+    return run(recording, opts, with_progress(report or Reporter(quiet=True), progress), known)
+
+
+def translate_document(doc_path: Path, translate: TranslatePlan, report: Reporter) -> ClipDocument:
+    """Translate the cues of a saved clip that still lack a translation (never a person's text), then
+    write its captions (SRT and WebVTT) and save it; a translator that fails raises after the save."""
+    doc = ClipDocument.load(doc_path)
+    source = Path(doc.source.path)
+    audio = None
+    if doc.language == "zh" and source.is_file():  # Whisper's translate task listens to the cues
+        audio = media.extract_audio(source, doc.source.duration_ms, lambda _f: None)
+    elif translate.translator == "whisper" and doc.language == "zh":
+        raise BilingoError(f"--translator whisper listens to the recording, and {source} is not there",
+                           ExitCode.BAD_INPUT)
+    topts, _ = from_document_settings(doc.settings)
+    opts = RunOptions(out_dir=doc_path.parent, transcribe=topts, translator=translate.translator,
+                      memory_files=translate.memory_files, translator_url=translate.url,
+                      glossary_files=translate.glossary_files)
+    review_srt.check_sidecars(doc, doc_path)  # a person's SRT edit is imported first, never overwritten
+    error = _translate(doc, audio, opts, report)
+    _write_captions(doc, doc_path)  # also after a failure: the cues translated so far are in the VTTs
+    if error is not None:
+        raise error
+    return doc
+
+
+LINE_RULES = {"line-length", "lines", "line-width"}  # what differs between outputs (timing does not)
+
+
+@dataclass
+class LintResult:
+    problems: list  # (where, rules.Violation): "" for the sidecar lines, "PRESET: " for a frame's lines
+    key_words: list  # (cue number, why): key words a person should look at
+    doc: ClipDocument
+    checked: list[str]  # the preset ids whose frames were checked
+    profile: str  # the caption profile the clip was cut for
+
+
+def lint_document(doc_path: Path, presets: list[str] | None = None, presets_file: Path | None = None) -> LintResult:
+    """The rules on the sidecar lines (character limits, reading speeds of the clip's caption profile), the
+    line rules for each output's frame (the clip's plan, or `presets`), and the key words' problems."""
+    from .layout import Frame
+    from .learn.keywords import problems as key_word_problems
+    from .rules import lint, of_document
+
+    doc = ClipDocument.load(doc_path)
+    base = changed(doc.plan, {"presets_file": presets_file})
+    if not presets:  # the clip's plan, less presets its presets file no longer has
+        catalogue = resolve_plan(changed(base, {"presets": ("linkedin",)})).catalogue
+        known = set(catalogue.presets) | set(catalogue.aliases)
+        presets = [p for p in base.presets if p in known] or ["linkedin"]
+    plan = resolve_plan(changed(base, {"presets": presets}))
+    prof = of_document(doc)  # the reading speeds the clip was captioned for
+    problems = [("", v) for v in lint(doc.cues, prof=prof)]
+    for t in plan.targets:
+        problems += [(f"{t.preset.id}: ", v) for v in lint(doc.cues, frame=Frame.of(t.preset))
+                     if v.rule in LINE_RULES]
+    return LintResult(problems, key_word_problems(doc.cues, doc.language), doc, [t.preset.id for t in plan.targets],
+                      prof.name)

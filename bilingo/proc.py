@@ -61,3 +61,13 @@ def _signal_group(proc: subprocess.Popen, sig: int) -> None:
         os.killpg(proc.pid, sig)
     except (ProcessLookupError, PermissionError):
         pass
+
+
+def run(cmd: list[str], timeout: float | None = None, **popen_kwargs) -> subprocess.CompletedProcess:
+    """`subprocess.run` through `child`: output captured (unless redirected), the child and its group
+    stopped when bilingo stops or when `timeout` passes (subprocess.TimeoutExpired)."""
+    popen_kwargs.setdefault("stdout", subprocess.PIPE)
+    popen_kwargs.setdefault("stderr", subprocess.PIPE)
+    with child(cmd, **popen_kwargs) as proc:
+        out, err = proc.communicate(timeout=timeout)
+        return subprocess.CompletedProcess(cmd, proc.returncode, out, err)

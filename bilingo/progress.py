@@ -52,3 +52,31 @@ class Reporter:
 
 LOG_EVERY_S = 3.0
 
+
+class _Forwarding(Reporter):
+    """A reporter that also hands every stage's progress to `hook(stage, fraction)` (the review page)."""
+
+    def __init__(self, inner: Reporter, hook: Callable[[str, float], None]):
+        super().__init__(quiet=True)
+        self.inner, self.hook = inner, hook
+        self.timings = inner.timings
+
+    def say(self, message: str) -> None:
+        self.inner.say(message)
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[Callable[[float], None]]:
+        with self.inner.stage(name) as progress:
+            def update(fraction: float) -> None:
+                progress(fraction)
+                self.hook(name, fraction)
+
+            update(0.0)
+            yield update
+            self.hook(name, 1.0)
+
+
+def with_progress(report: Reporter, hook: Callable[[str, float], None] | None) -> Reporter:
+    """`report`, with each stage's progress also given to `hook` when there is one."""
+    return report if hook is None else _Forwarding(report, hook)
+

@@ -231,7 +231,8 @@ def test_job_file_inputs_overrides_and_cli_precedence(tmp_path, clips, small):
     assert by["jfk"].transcribe.beam_size == 2 and by["librispeech-1995-1837-0001"].transcribe.beam_size == 5
     assert by["jfk"].memory_files == ((clips / "jfk.memory.json").resolve(),)
     assert all(o.translator == "none" for o in by.values())  # the command line wins
-    assert all(o.transcribe.model == "base" and o.presets == ("small",) for o in by.values())
+    assert all(o.transcribe.model == "base" and o.render["presets"] == ["small"] for o in by.values())
+    assert all(o.render["presets_file"] == str(small.resolve()) for o in by.values())
     assert by["jfk"].out_dir == batch.out / "jfk"
 
 

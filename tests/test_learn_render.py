@@ -127,10 +127,11 @@ def shadowed(tmp_path_factory):
                     f"color=c=0x{bytes(BACKGROUND).hex()}:s=640x360:r=25:d=11", "-i", str(MEDIA / "jfk.flac"),
                     "-shortest", "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "copy", str(clip)], check=True)
     with LibreServer() as server:
-        opts = pipeline.RunOptions(out_dir=tmp / "out", presets=("linkedin-16x9",), memory_files=(DEMO_MEMORY,),
-                                   translator="libre", translator_url=server.url, karaoke=True, key_words=True,
-                                   pinyin=True, edition="shadowing", repeat=2, repeat_tempo=0.8, speed="ultrafast",
-                                   end_card=True,
+        opts = pipeline.RunOptions(out_dir=tmp / "out", memory_files=(DEMO_MEMORY,),
+                                   translator="libre", translator_url=server.url,
+                                   render={"presets": ("linkedin-16x9",), "karaoke": True, "key_words": True,
+                                           "pinyin": True, "edition": "shadowing", "repeat": 2, "repeat_tempo": 0.8,
+                                           "speed": "ultrafast", "end_card": True},
                                    transcribe=pipeline.TranscribeOptions(model="tiny.en"))
         result = pipeline.run(clip, opts, Reporter(quiet=True))
         again = pipeline.run(clip, opts, Reporter(quiet=True))
@@ -144,7 +145,7 @@ def test_the_shadowing_edition_lasts_its_segments_and_is_silent_in_the_pauses(sh
     assert edition.name == "talk.linkedin-16x9.shadowing.mp4"
     preset = presets.get("linkedin-16x9")
     fps = 25.0  # the recording's rate, under the preset's cap
-    segments = shadowing.plan(doc.cues, "en", fps, opts.repeat, opts.repeat_tempo)
+    segments = shadowing.plan(doc.cues, "en", fps, opts.render["repeat"], opts.render["repeat_tempo"])
     assert [s.tempo for s in segments] == [1.0, 0.8] * (len(segments) // 2)
     expected = sum((s.end_ms - s.start_ms) / 1000 / s.tempo + (s.end_ms - s.start_ms + shadowing.MARGIN_MS) / 1000
                    for s in segments)
@@ -163,7 +164,7 @@ def test_the_shadowing_edition_lasts_its_segments_and_is_silent_in_the_pauses(sh
 def test_a_pause_shows_the_sentences_captions(shadowed):
     result, _again, opts, _requests, doc = shadowed
     (edition,) = result.editions
-    segments = shadowing.plan(doc.cues, "en", 25.0, opts.repeat, opts.repeat_tempo)
+    segments = shadowing.plan(doc.cues, "en", 25.0, opts.render["repeat"], opts.render["repeat_tempo"])
     start, end = shadowing.pauses(segments, 25.0)[0]
     frame = frame_at(edition, start + 1.0)  # the first cue again, over the held last frame
     r, g, b = (frame[..., i].astype(int) for i in range(3))

@@ -38,8 +38,8 @@ def _dark_clip(path: Path, size: str = "640x360", rate: int = 25) -> Path:
 def every_preset(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("presets")
     clip = _dark_clip(tmp / "talk.mkv")
-    opts = pipeline.RunOptions(out_dir=tmp / "out", presets=ALL, memory_files=(DEMO_MEMORY,), karaoke=True,
-                               speed="ultrafast")
+    opts = pipeline.RunOptions(out_dir=tmp / "out", memory_files=(DEMO_MEMORY,),
+                               render={"presets": ALL, "karaoke": True, "speed": "ultrafast"})
     result = pipeline.run(clip, opts, Reporter(quiet=True))
     return result, ClipDocument.load(result.document)
 
@@ -125,8 +125,8 @@ def test_wechat_oa_stays_under_10_mb_where_the_default_crf_would_not(tmp_path):
     plain = tmp_path / "plain.mp4"  # what the default CRF makes of it: well over the limit
     _ffmpeg("-i", str(noise), "-an", "-c:v", "libx264", "-preset", "ultrafast", "-crf", "23", str(plain))
     assert plain.stat().st_size > 10_000_000
-    opts = pipeline.RunOptions(out_dir=tmp_path / "out", presets=("wechat-oa",), memory_files=(DEMO_MEMORY,),
-                               speed="ultrafast")
+    opts = pipeline.RunOptions(out_dir=tmp_path / "out", memory_files=(DEMO_MEMORY,),
+                               render={"presets": ("wechat-oa",), "speed": "ultrafast"})
     result = pipeline.run(noise, opts, Reporter(quiet=True))
     size = result.outputs[0].stat().st_size
     assert 5_000_000 < size <= 10_000_000, size  # the cap binds, and the budget is used

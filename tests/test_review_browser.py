@@ -9,14 +9,14 @@ import numpy as np
 import playwright.sync_api as playwright
 import pytest
 
-from bilingo.render import presets
+from bilingo.plan import resolve_plan
 from bilingo import pipeline
 from bilingo.model import ClipDocument
 from bilingo.review.preview import still
 
 from .conftest import REPO, bilingo
 from .mp4 import frame_at
-from .review_clip import Review, clip, make_clip  # noqa: F401 - clip is a fixture
+from .review_clip import Review, clip, make_clip, talk_video  # noqa: F401 - clip is a fixture
 
 CHROMIUM = shutil.which("chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
@@ -88,8 +88,6 @@ def test_edit_save_reload_approve_render(browser, tmp_path):
         page.wait_for_selector("#state.approved")
         assert page.locator("#state").text_content().startswith("approved by ")
         page.screenshot(path=str(tmp_path / "review-page.png"))
-        if os.environ.get("BILINGO_DOCS_SCREENSHOT"):
-            page.screenshot(path=str(REPO / "assets" / "docs" / "review-page.png"), full_page=True)
         assert errors == []
     finally:
         review.stop()
@@ -101,16 +99,17 @@ def test_edit_save_reload_approve_render(browser, tmp_path):
     assert proc.returncode == 0, proc.stderr
     mp4 = doc_path.parent / "jfk.linkedin.mp4"
     rendered = ClipDocument.load(doc_path)
-    keys = pipeline.render_keys(rendered, pipeline.RunOptions(out_dir=doc_path.parent))
-    preset = presets.get("linkedin")
+    target = resolve_plan(rendered.plan).targets[0]
+    keys = pipeline.render_keys(rendered, resolve_plan(rendered.plan))
+    preset = target.preset
     assert rendered.renders["linkedin"]["key"] == keys["linkedin"]  # made from these cues
 
     # the burned frame in the second cue shows the edit: it matches a still of the edited cue, not the original
     cue = rendered.cues[1]
     middle = (cue.start + cue.end) // 2
     burned = frame_at(mp4, middle / 1000).astype(int)[-400:]
-    edited = _png(still(Path(doc.source.path), False, cue, preset, middle))[-400:]
-    before = _png(still(Path(doc.source.path), False, original.cues[1], preset, middle))[-400:]
+    edited = _png(still(Path(doc.source.path), False, cue, preset, middle, target.style))[-400:]
+    before = _png(still(Path(doc.source.path), False, original.cues[1], preset, middle, target.style))[-400:]
     assert np.abs(burned - edited).mean() < np.abs(burned - before).mean() / 3
 
 
@@ -147,5 +146,148 @@ def test_the_folder_view_lists_clips_with_their_state_and_opens_them(browser, cl
         page.locator("#home").click()
         page.wait_for_selector("#clips tbody tr")
         assert not page.locator("#clip").is_visible()
+    finally:
+        review.stop()
+
+
+def test_render_button_shows_progress_lists_playable_outputs_and_never_renders_twice(browser, tmp_path):
+    doc_path = make_clip(tmp_path)
+    review = Review(doc_path)
+    try:
+        page = browser.new_page(viewport={"width": 1440, "height": 900})
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(review.url)
+        page.wait_for_selector("li.cue")
+        assert page.locator("#render").is_disabled()  # a draft is not rendered
+        page.locator("#approve").click()
+        page.wait_for_selector("#state.approved")
+        page.locator("#render").click()
+
+        # progress on the page while it renders
+        page.wait_for_function("() => document.getElementById('render').textContent.startsWith('Rendering')")
+        assert page.locator("#render").is_disabled() and page.locator("#render-progress").is_visible()
+        page.wait_for_function("() => document.getElementById('render-stage').textContent.includes('render ')"
+                               " && document.getElementById('render-progress').value > 0")
+
+        # a second tab sees the render under way; asking it to render again gets the same render back
+        other = browser.new_page(viewport={"width": 1440, "height": 900})
+        other.goto(review.url)
+        other.wait_for_function("() => document.getElementById('render').textContent.startsWith('Rendering')")
+        again = other.evaluate("""async (t) => {
+            const clip = await (await fetch('/api/clips/0', {headers: {'X-Bilingo-Token': t}})).json();
+            const res = await fetch('/api/clips/0/render', {method: 'POST', headers: {'X-Bilingo-Token': t,
+                'Content-Type': 'application/json'}, body: JSON.stringify({revision: clip.revision})});
+            return [res.status, await res.json()]; }""", review.token)
+        assert again[0] == 200 and again[1]["started"] is False and again[1]["job"]["id"] == 1, again
+
+        # then the outputs, each with its cover, size and duration, playable in the page
+        page.wait_for_selector("#outputs li video", timeout=240_000)
+        page.wait_for_selector("#message.ok")
+        assert "Rendered jfk.linkedin.mp4" in page.locator("#message").inner_text()
+        item = page.locator("#outputs li").first
+        caption = item.locator(".output-cap").inner_text()
+        mp4 = doc_path.parent / "jfk.linkedin.mp4"
+        assert caption.startswith("jfk.linkedin.mp4 · ") and "0:11.0" in caption and "1920×1080" in caption
+        assert f"{mp4.stat().st_size / (1 << 20):.1f} MB" in caption or "KB" in caption
+        played = item.locator("video").evaluate("""async (v) => {
+            v.muted = true;
+            await v.play();
+            await new Promise((ok) => { const t = () => v.currentTime > 0.3 ? ok() : setTimeout(t, 50); t(); });
+            v.pause();
+            const cover = await fetch(v.poster);
+            return {ready: v.readyState, duration: v.duration, width: v.videoWidth, cover: cover.status,
+                    type: cover.headers.get('Content-Type')};
+        }""")
+        assert played["ready"] >= 2 and abs(played["duration"] - 11) < 0.3 and played["width"] == 1920, played
+        assert (played["cover"], played["type"]) == (200, "image/jpeg")
+        assert review.get_json("/api/clips/0/render")["job"]["id"] == 1  # one render, however many clicks and tabs
+        assert not page.locator("#render").is_disabled()
+        page.locator("#plan-summary").click()  # the plan, open: what was rendered is what it lists
+        assert page.locator("#plan-presets input[value=linkedin]").is_checked()
+        assert page.locator("#plan-presets input[value=linkedin]").is_visible()
+        page.locator("li.cue").nth(1).click()
+        page.screenshot(path=str(tmp_path / "review-page.png"))
+        if os.environ.get("BILINGO_DOCS_SCREENSHOT"):
+            page.screenshot(path=str(REPO / "assets" / "docs" / "review-page.png"))
+        # the render saved the clip document: the page follows, so its next save is not refused as stale
+        first = page.locator("li.cue").nth(0).locator("textarea[data-lang=en]")
+        first.fill(first.input_value() + " Thank you.")
+        page.keyboard.press("Control+s")
+        page.wait_for_function("() => document.getElementById('message').textContent.startsWith('Saved')")
+        assert ClipDocument.load(doc_path).cues[0].en.endswith("Thank you.")
+        assert errors == []
+    finally:
+        review.stop()
+    doc = ClipDocument.load(doc_path)
+    assert list(doc.renders) == ["linkedin"] and mp4.is_file() and mp4.with_suffix(".jpg").is_file()
+    assert doc.review.state == "draft"  # the edit after the render awaits approval again
+
+
+def _inside(box: dict, width: int, height: int) -> bool:
+    return box["x"] >= 0 and box["y"] >= 0 and box["x"] + box["width"] <= width and box["y"] + box["height"] <= height
+
+
+def test_a_vertical_plan_fits_the_window_in_its_style_and_the_plan_changes_on_the_page(browser, tmp_path):
+    """A 9:16 picture was 1,377 px tall at 1440x900, its controls at y = 1,480; the overlay and the
+    preview showed the classic style for a clip made --style boxed."""
+    doc_path = make_clip(tmp_path, talk_video(tmp_path), "--to", "linkedin-9x16", "--style", "boxed", "--karaoke")
+    review = Review(doc_path)
+    try:
+        page = browser.new_page(viewport={"width": 1440, "height": 900})
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(review.url)
+        page.wait_for_selector("#overlay .event")
+        page.wait_for_function("() => document.getElementById('video').readyState >= 2")
+        assert page.locator("#view").input_value() == "linkedin-9x16"
+        assert "linkedin-9x16" in page.locator("#plan-summary").inner_text()
+        assert "style boxed" in page.locator("#plan-summary").inner_text()
+        page.locator("#preview-btn").click()
+        page.wait_for_function("() => document.getElementById('preview-img').naturalWidth === 1080")
+        stage = page.locator("#stage").bounding_box()
+        assert abs(stage["width"] / stage["height"] - 9 / 16) < 0.01
+        for part in ("#stage", ".transport", ".toolbar", "#preview-btn", "#playpause", "#seek", "#preview-img"):
+            assert _inside(page.locator(part).bounding_box(), 1440, 900), part
+        for event in page.locator("#overlay .event").all():
+            box = event.bounding_box()
+            assert _inside(box, 1440, 900) and stage["y"] <= box["y"] <= box["y"] + box["height"] <= \
+                stage["y"] + stage["height"]
+        assert page.evaluate("() => document.scrollingElement.scrollTop") == 0
+        # the boxed style: each line on the style's opaque box, as the preview still shows it
+        assert page.evaluate("() => getComputedStyle(document.querySelector('#overlay .event .line > span'))"
+                             ".backgroundColor") == "rgb(18, 22, 28)"
+        assert "style boxed" in page.locator("#preview-cap").inner_text()
+        # karaoke: the English words spoken so far in the style's highlight colour, as the render sweeps them
+        assert "karaoke" in page.locator("#plan-summary").inner_text()
+        first = ClipDocument.load(doc_path).cues[0]
+        page.evaluate("t => { const v = document.getElementById('video'); v.pause(); v.currentTime = t; }",
+                      (first.start + first.end) / 2000)
+        page.wait_for_function("() => document.querySelectorAll('#overlay .word.spoken').length > 0 && "
+                               "document.querySelectorAll('#overlay .word:not(.spoken)').length > 0")
+        assert page.evaluate("() => getComputedStyle(document.querySelector('#overlay .word.spoken')).color") == \
+            "rgb(255, 212, 0)"  # asked in one go: the overlay is drawn anew as the video moves
+        # framed as the render frames a 16:9 picture in 9:16: fitted, over its blurred fill
+        assert page.locator("#backdrop").is_visible()
+        assert page.locator("#video").evaluate("v => getComputedStyle(v).objectFit") == "contain"
+        page.screenshot(path=str(tmp_path / "review-page-9x16.png"))
+        if os.environ.get("BILINGO_DOCS_SCREENSHOT"):
+            page.screenshot(path=str(REPO / "assets" / "docs" / "review-page-9x16.png"))
+
+        # the plan changes on the page: a second preset and another style, kept in the clip document
+        page.locator("#plan-summary").click()
+        page.locator("#plan-presets input[value=wechat-oa]").check()
+        page.locator("#plan-style").select_option("warm")
+        page.locator("#plan-save").click()
+        page.wait_for_selector("#message.ok")
+        plan = ClipDocument.load(doc_path).plan
+        assert (plan.presets, plan.style) == (("linkedin-9x16", "wechat-oa"), "warm")
+        assert page.evaluate("() => getComputedStyle(document.querySelector('#overlay .event')).color") == \
+            "rgb(255, 244, 214)"  # warm's text colour
+        page.locator("#view").select_option("wechat-oa")
+        page.wait_for_function("() => document.getElementById('title').textContent.includes('WeChat')")
+        stage = page.locator("#stage").bounding_box()
+        assert abs(stage["width"] / stage["height"] - 1280 / 720) < 0.01
+        assert errors == []
     finally:
         review.stop()

@@ -5,6 +5,7 @@ import json
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from bilingo.model import ClipDocument
@@ -179,9 +180,291 @@ def test_the_page_stacks_captions_as_the_render_does(served):
     from bilingo.formats import ass
     from bilingo.render import presets
 
-    review, _ = served
-    preset = review.get_json("/api/clips/0")["preset"]
+    review, doc_path = served
+    opened = review.get_json("/api/clips/0")
+    preset = opened["preset"]
     linkedin = presets.get("linkedin")
     style = presets.load_all().style(linkedin)
     assert (preset["order"], preset["margin_bottom"]) == (style.order, ass.bottom_margin(linkedin, style)) == \
         ("zh-top", ass.bottom_margin(linkedin, style))
+    # every row where the ASS writer puts it: the overlay draws these, it does not stack them itself
+    for cue, rows in zip(ClipDocument.load(doc_path).cues, opened["rows"]):
+        burned = ass.rows(linkedin, style, ass.caption_lines(cue, linkedin))
+        assert [(r["kind"], r["lines"], r["size"], r["margin"]) for r in rows] == \
+            [(r.kind, r.lines, r.size, r.margin) for r in burned]
+
+
+def _post(review, path: str, body: bytes) -> bytes:
+    return (f"POST {path} HTTP/1.1\r\n".encode() + review.headers() + b"Content-Type: application/json\r\n"
+            + f"Content-Length: {len(body)}\r\n\r\n".encode() + body)
+
+
+# Each of these printed a traceback and dropped the connection (issue 19 item 8)
+ODD_REQUESTS = {
+    "a raw 0xB2 byte as the clip number": (lambda r: b"GET /api/clips/\xb2 HTTP/1.1\r\n" + r.headers() + b"\r\n",
+                                           404, b"no such clip"),
+    "a Range of 5,000 digits": (lambda r: b"GET /api/clips/0/media HTTP/1.1\r\n" + r.headers() + b"Range: bytes="
+                                + b"9" * 5000 + b"-\r\n\r\n", 416, b""),
+    "JSON nested a million deep in an ignored field": (
+        lambda r: _post(r, "/api/clips/0/lint", b'{"cues": [], "x": ' + b"[" * 10**6 + b"]" * 10**6 + b"}"),
+        400, b"nested too deeply"),
+    "a Content-Length of 5,000 digits": (lambda r: b"POST /api/clips/0/lint HTTP/1.1\r\n" + r.headers()
+                                         + b"Content-Length: " + b"7" * 5000 + b"\r\n\r\n{}", 411, b"Content-Length"),
+}
+
+
+@pytest.mark.parametrize("name", ODD_REQUESTS)
+def test_odd_requests_get_a_4xx_answer(served, name):
+    review, _ = served
+    make, status, words = ODD_REQUESTS[name]
+    got, body = review.raw(make(review))
+    assert got == status and words in body, (got, body[:200])
+    assert review.get_json("/api/clips/0")["cues"]  # the server is still answering
+
+
+def test_a_preview_past_the_recordings_end_is_a_clear_4xx(served):
+    review, _ = served
+    opened = review.get_json("/api/clips/0")
+    cues = edits(opened) + [{"id": "", "start": opened["duration"] + 9000, "end": opened["duration"] + 11000,
+                             "en": "After the end.", "zh": "结束之后。"}]
+    status, _, payload = review.request("POST", "/api/clips/0/preview", {"cues": cues, "index": len(cues) - 1})
+    assert status == 422 and "after the recording's end" in json.loads(payload)["error"], payload
+    # a cue that starts inside the recording and runs past its end shows its last frames
+    cues[-1]["start"] = opened["duration"] - 500
+    status, headers, png = review.request("POST", "/api/clips/0/preview", {"cues": cues, "index": len(cues) - 1})
+    assert status == 200 and png.startswith(b"\x89PNG"), png[:200]
+
+
+def _ffmpegs_of(pid: int) -> int:
+    """How many ffmpeg processes `pid` has as children right now."""
+    n = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)
+            comm, ppid = fields[0].split("(", 1)[1], int(fields[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        n += ppid == pid and comm.startswith("ffmpeg")
+    return n
+
+
+def test_twenty_parallel_previews_do_not_start_twenty_ffmpegs(served):
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from bilingo.review.server import PREVIEW_QUEUE, PREVIEW_SLOTS
+
+    review, _ = served
+    cues = edits(review.get_json("/api/clips/0"))
+    most, done = [0], threading.Event()
+
+    def watch():
+        while not done.is_set():
+            most[0] = max(most[0], _ffmpegs_of(review.proc.pid))
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    try:
+        with ThreadPoolExecutor(20) as pool:
+            answers = list(pool.map(lambda i: review.request("POST", "/api/clips/0/preview",
+                                                             {"cues": cues, "index": i % len(cues)}), range(20)))
+    finally:
+        done.set()
+        watcher.join()
+    statuses = sorted(a[0] for a in answers)
+    assert set(statuses) <= {200, 503} and statuses.count(200) >= PREVIEW_SLOTS, statuses
+    assert 1 <= most[0] <= PREVIEW_SLOTS, most[0]
+    refused = [a for a in answers if a[0] == 503]  # the burst outruns the queue: the rest are told to retry
+    assert refused and statuses.count(200) >= PREVIEW_SLOTS + PREVIEW_QUEUE
+    assert all("busy" in json.loads(a[2])["error"] and a[1]["Retry-After"] == "2" for a in refused)
+
+
+def test_saving_many_new_cues_remembers_them_in_one_transaction(clip, tmp_path, monkeypatch):
+    """2,000 new cues saved from the page were 2,000 SQLite connections and commits (51 s)."""
+    import sqlite3
+
+    from bilingo.review.server import App, CueEdit, SaveRequest
+    from bilingo.translate.memory import HUMAN, TranslationMemory, shared_path
+
+    shutil.copytree(clip.parent, tmp_path / "out")
+    doc_path = tmp_path / "out" / clip.name
+    doc = ClipDocument.load(doc_path)
+    n = 200
+    step = doc.source.duration_ms // n
+    cues = [CueEdit(start=i * step, end=i * step + step - 10, en=f"Line number {i}.", zh=f"第{i}行。")
+            for i in range(n)]
+    statements: list[str] = []
+    real_connect = sqlite3.connect
+
+    def connect(*args, **kwargs):  # the real connection, watched
+        con = real_connect(*args, **kwargs)
+        con.set_trace_callback(statements.append)
+        return con
+
+    monkeypatch.setattr(sqlite3, "connect", connect)
+    App([doc_path]).save("0", SaveRequest(revision=doc.revision, cues=cues))
+    monkeypatch.setattr(sqlite3, "connect", real_connect)
+    opened = [s for s in statements if s.startswith("PRAGMA busy_timeout")]
+    commits = [s for s in statements if s.strip().upper() in ("COMMIT", "END")]
+    inserts = [s for s in statements if s.startswith("INSERT")]
+    assert (len(opened), len(commits), len(inserts)) == (1, 1, 2 * n)  # each stored both ways round
+    memory = TranslationMemory(shared_path())
+    assert memory.find("Line number 7.", "en", "zh").text == "第7行。" and memory.count()[HUMAN] == 2 * n
+
+
+# --- the server fuzzed: whatever the path, headers and body, every request gets an answer -------------
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+SEGMENTS = ["api", "clips", "0", "1", "00", "-1", "media", "document", "save", "approve", "lint", "preview",
+            "render", "plan", "outputs", "jfk.linkedin.mp4", "jfk.linkedin.jpg", "static", "app.js", "style.css",
+            "font", "NotoSansSC-Regular.otf", "..", "%2e%2e", "%00", "?token=", ""]
+# latin-1 without whitespace: the request line stays three words (framing is http.server's, not ours)
+RAW = st.text(st.characters(min_codepoint=0x21, max_codepoint=0xff, blacklist_characters="\x7f\x85\xa0"),
+              max_size=12)
+PATHS = st.lists(st.one_of(st.sampled_from(SEGMENTS), RAW), min_size=0, max_size=6).map(lambda s: "/" + "/".join(s))
+HEADER_VALUES = st.one_of(
+    st.text(st.characters(min_codepoint=0x20, max_codepoint=0xff, blacklist_characters="\x7f\x85"), max_size=40),
+    st.integers(-10**6, 10**20).map(str), st.just("9" * 5000),
+    st.tuples(st.sampled_from(["bytes=", "bytes=-", "items="]), st.integers(0, 10**30), st.sampled_from(["-", ""]),
+              st.one_of(st.just(""), st.integers(0, 10**30).map(str))).map(lambda t: f"{t[0]}{t[1]}{t[2]}{t[3]}"))
+HEADERS = st.lists(st.tuples(st.sampled_from(["Range", "Content-Type", "Origin", "X-Bilingo-Token", "Host", "Cookie",
+                                              "Accept", "If-Range", "Transfer-Encoding", "X-Other"]),
+                             HEADER_VALUES), max_size=4)
+JSON = st.recursive(st.one_of(st.none(), st.booleans(), st.integers(-2**70, 2**70), st.floats(allow_nan=False),
+                              st.text(max_size=20)),
+                    lambda inner: st.one_of(st.lists(inner, max_size=4),
+                                            st.dictionaries(st.sampled_from(["cues", "index", "at", "revision", "by",
+                                                                             "force", "start", "end", "en", "zh",
+                                                                             "id", "x"]), inner, max_size=5)),
+                    max_leaves=20)
+BODIES = st.one_of(st.binary(max_size=300), JSON.map(lambda v: json.dumps(v).encode()),
+                   st.integers(1, 200_000).map(lambda d: b'{"cues": [], "x": ' + b"[" * d + b"]" * d + b"}"))
+
+
+@pytest.fixture(scope="module")
+def fuzzed(clip, tmp_path_factory):
+    """A server of its own, on a copy whose revision no generated number is likely to hit: nothing
+    the fuzz sends is saved or approved by chance."""
+    out = tmp_path_factory.mktemp("fuzzed") / "out"
+    shutil.copytree(clip.parent, out)
+    data = json.loads((out / clip.name).read_text())
+    data["revision"] = 987_654_321
+    (out / clip.name).write_text(json.dumps(data, ensure_ascii=False))
+    review = Review(out / clip.name)
+    yield review
+    review.stop()
+    errors = review.proc.stderr.read()
+    assert "Traceback" not in errors and "internal error" not in errors, errors
+
+
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow], deadline=None)
+@given(method=st.sampled_from(["GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH"]), path=PATHS,
+       query=st.sampled_from(["", "?token=good", "?token=bad", "?token=good&token=x", "?%ff=%fe"]),
+       standard=st.booleans(), headers=HEADERS, body=BODIES,
+       length=st.sampled_from(["true", "true", "absent", "junk", "huge", "negative"]))
+def test_the_server_answers_every_request(fuzzed, method, path, query, standard, headers, body, length):
+    review = fuzzed
+    target = (path + query.replace("good", review.token)).encode("latin-1")
+    lines = [b"Connection: close\r\n", review.headers() if standard else b""]
+    lines += [f"{k}: {v}\r\n".encode("latin-1") for k, v in headers]
+    if method in ("GET", "HEAD"):
+        body = b""  # a browser sends none; framing errors of GET bodies are not the app's
+    sizes = {"true": str(len(body)), "junk": "12abc", "huge": str(1 << 40), "negative": "-5", "absent": None}
+    if sizes[length] is not None and (body or method not in ("GET", "HEAD")):
+        lines.append(f"Content-Length: {sizes[length]}\r\n".encode())
+    status, answer = review.raw(method.encode() + b" " + target + b" HTTP/1.1\r\n" + b"".join(lines) + b"\r\n" + body)
+    assert status != 0, "the connection closed without an answer"
+    assert status < 500 or status == 503, (status, answer[:300])
+    assert review.proc.poll() is None
+
+
+MINE = {"styles": {"mine": {"order": "en-top", "text": "0xffd400", "border": "box", "box": "0x2050a0",
+                            "outline_px": 8, "shadow_px": 0}},
+        "presets": {"square": {"label": "Square, my style", "width": 720, "height": 720, "max_duration_s": 60,
+                               "video": {"preset": "ultrafast"},
+                               "captions": {"zh_size": 48, "en_size": 36, "max_lines": 2, "style": "mine"}}}}
+
+
+def test_a_users_presets_file_and_its_style_on_the_page_the_preview_and_the_render(clip, tmp_path):
+    """`App.clip` failed "unknown caption style" for a style of the user's presets file."""
+    import av
+    import io
+
+    mine = tmp_path / "mine.json"
+    mine.write_text(json.dumps(MINE))
+    shutil.copytree(clip.parent, tmp_path / "out")
+    doc_path = tmp_path / "out" / clip.name
+    review = Review(doc_path, "--presets-file", mine, "--to", "square")
+    try:
+        opened = review.get_json("/api/clips/0")
+        look = opened["preset"]
+        assert (look["id"], look["width"], look["style_name"], look["order"]) == ("square", 720, "mine", "en-top")
+        assert look["style"]["text"] == "rgba(255,212,0,1.000)" and look["style"]["border"] == "box"
+        assert "mine" in opened["choices"]["styles"] and "square" in [p["id"] for p in opened["choices"]["presets"]]
+
+        status, _, png = review.request("POST", "/api/clips/0/preview", {"cues": edits(opened), "index": 0})
+        assert status == 200, png
+        with av.open(io.BytesIO(png)) as c:
+            frame = next(c.decode(video=0)).to_ndarray(format="rgb24").astype(int)
+        assert frame.shape[:2] == (720, 720)
+        box = np.abs(frame - [0x20, 0x50, 0xa0]).sum(axis=2) < 12  # the style's box colour behind the lines
+        assert box[360:].mean() > 0.02 and box[:300].mean() == 0
+
+        # the plan takes the preset (and the presets file it comes from); Render makes it
+        status, _, payload = review.request("POST", "/api/clips/0/plan", {"revision": opened["revision"],
+                                                                            "presets": ["square"], "style": None})
+        assert status == 200, payload
+        plan = ClipDocument.load(doc_path).plan
+        assert plan.presets == ("square",) and Path(plan.presets_file) == mine.resolve()
+        status, _, payload = review.request("POST", "/api/clips/0/approve",
+                                            {"revision": json.loads(payload)["revision"], "force": True})
+        assert status == 200, payload
+        status, _, payload = review.request("POST", "/api/clips/0/render", {"revision": json.loads(payload)["revision"]})
+        assert status == 202, payload
+        done = review.rendered()
+        assert done["job"]["state"] == "done", done
+        [out] = done["outputs"]
+        assert (out["file"], out["width"], out["height"]) == ("jfk.square.mp4", 720, 720)
+        assert abs(out["duration"] - opened["duration"]) < 200
+    finally:
+        review.stop()
+
+
+def test_lint_takes_a_bounded_number_of_cues(served):
+    """A 7.3 MB lint request took 72 s; more cues than a 10-hour talk has are refused at once."""
+    from bilingo.review.server import MAX_LINT_CUES
+
+    review, _ = served
+    cues = [{"start": i * 10, "end": i * 10 + 5, "en": "x"} for i in range(MAX_LINT_CUES + 1)]
+    status, _, payload = review.request("POST", "/api/clips/0/lint", {"cues": cues})
+    assert status == 400 and f"length <= {MAX_LINT_CUES}" in json.loads(payload)["error"], payload[:300]
+
+
+def test_closing_the_server_stops_its_render_and_leaves_nothing_half_made(clip, tmp_path):
+    import time
+
+    shutil.copytree(clip.parent, tmp_path / "out")
+    doc_path = tmp_path / "out" / clip.name
+    before = sorted(p.name for p in doc_path.parent.iterdir())
+    review = Review(doc_path)
+    try:
+        opened = review.get_json("/api/clips/0")
+        status, _, payload = review.request("POST", "/api/clips/0/approve", {"revision": opened["revision"],
+                                                                               "force": True})
+        revision = json.loads(payload)["revision"]
+        status, _, payload = review.request("POST", "/api/clips/0/render", {"revision": revision})
+        assert status == 202, payload
+        deadline = time.monotonic() + 120
+        while not _ffmpegs_of(review.proc.pid) or "render" not in review.get_json("/api/clips/0/render")["job"]["stage"]:
+            assert time.monotonic() < deadline, "the render's ffmpeg never started"
+            time.sleep(0.05)
+    finally:
+        review.stop()  # SIGTERM, as Ctrl-C or a logout would
+    errors = review.proc.stderr.read()
+    assert review.proc.returncode == 0 and "stopped the render of jfk" in errors, errors
+    assert _ffmpegs_of(review.proc.pid) == 0
+    new = {p.name for p in doc_path.parent.iterdir()} - set(before)
+    assert not [n for n in new if n.endswith((".mp4", ".jpg")) or n.startswith(".")], new  # no video, cover, scratch
+    assert ClipDocument.load(doc_path).renders == {}

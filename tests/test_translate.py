@@ -356,8 +356,9 @@ def test_offline_run_says_what_remains_and_translate_finishes_only_that(tmp_path
                        "--translator-url", down.url, env=env)
     line = assert_clean_failure(proc)
     assert proc.returncode == ExitCode.NEEDS_NETWORK
-    assert "cues still need a translation; `bilingo translate jfk.flac" in line
     doc_path = out / "jfk.bilingo.json"
+    # the command that finishes it, with the clip document's full path: it runs from anywhere
+    assert f"cues still need a translation; `bilingo translate {doc_path.resolve()}`" in line
     assert ClipDocument.load(doc_path).cues and (out / "jfk.en.srt").is_file()
     with LibreServer() as server:
         proc = bilingo("translate", doc_path, "--translator", "libre", "--translator-url", server.url, env=env)
@@ -366,6 +367,8 @@ def test_offline_run_says_what_remains_and_translate_finishes_only_that(tmp_path
         assert n == 1
         doc = ClipDocument.load(doc_path)
         assert doc.translated and (out / "jfk.zh.srt").is_file()
+        vtt = (out / "jfk.zh.vtt").read_text(encoding="utf-8")  # the WebVTT gets the translation too
+        assert all(c.zh.strip()[:2] in vtt.replace("\n", "") for c in doc.cues), vtt
         proc = bilingo("translate", doc_path, "--translator", "libre", "--translator-url", server.url, env=env)
         assert proc.returncode == 0 and len(server.requests) == n
 

@@ -15,18 +15,19 @@ def run_batch(args: argparse.Namespace) -> int:
         raise BilingoError("--redo and --force act on one recording: use `bilingo run CLIP --redo …`",
                            ExitCode.BAD_INPUT)
     mode = "review" if args.until == "review" else "render" if args.render else "straight"
-    cli = {"presets": args.presets, "model": args.model, "engine": args.engine, "language": args.language,
+    from ..cli import render_choices
+
+    cli = {"model": args.model, "engine": args.engine, "language": args.language,
            "beam_size": args.beam_size, "batch_size": args.batch_size, "threads": args.threads,
-           "translator": args.translator, "translator_url": args.translator_url, "background": args.background,
+           "translator": args.translator, "translator_url": args.translator_url,
            "memory": [str(m.resolve()) for m in args.memory] if args.memory else None,
            "glossary": [str(g.resolve()) for g in args.glossary] if args.glossary else None,
-           "presets_file": str(args.presets_file.resolve()) if args.presets_file else None,
-           "style": args.style, "fit": args.fit, "karaoke": args.karaoke, "trim": args.trim,
            "accept_rough": args.accept_rough,
-           "key_words": args.key_words, "pinyin": args.pinyin, "edition": args.edition, "repeat": args.repeat,
-           "repeat_tempo": args.repeat_tempo, "end_card": args.end_card,
            "scheduler": args.scheduler, "workers": args.workers, "recursive": args.recursive,
-           "learn": args.learn or None}
+           "learn": args.learn or None, "profile": args.profile,
+           **render_choices(args)}  # every render-plan flag, as `run` and `render` take them
+    if cli.get("presets_file"):
+        cli["presets_file"] = str(cli["presets_file"].resolve())
     batch = jobs.build(list(args.paths), {k: v for k, v in cli.items() if v is not None}, args.out)
     if batch.scheduler:
         executor = f"dask {batch.scheduler}"
@@ -38,8 +39,8 @@ def run_batch(args: argparse.Namespace) -> int:
     stages = len(batch.clips) * (1 if mode == "review" else 2)
     quiet = args.quiet or args.json
     if not quiet:
-        print(f"bilingo batch: {len(batch.clips)} recordings from {batch.origin} → {batch.out} ({executor})",
-              file=sys.stderr)
+        count = f"{len(batch.clips)} recording{'s' if len(batch.clips) != 1 else ''}"
+        print(f"bilingo batch: {count} from {batch.origin} → {batch.out} ({executor})", file=sys.stderr)
     start = time.perf_counter()
     with report.Display(stages, quiet=quiet, per_clip=1 if mode == "review" else 2) as display:
         if batch.scheduler:

@@ -63,7 +63,7 @@ def run(batch: Batch, mode: str, address: str, on_event: Callable[[dict], None],
     futures = {}
     try:
         for clip in batch.clips:
-            p = client.submit(prepare, Task(clip, "prepare"), key=f"prepare-{clip.name}-{run_id}", pure=False)
+            p = client.submit(prepare, Task(clip, "prepare", approved_only=mode == "render"), key=f"prepare-{clip.name}-{run_id}", pure=False)
             futures[p] = (clip.name, "prepare")
             if mode != "review":
                 r = client.submit(render, Task(clip, "render", approved_only=mode == "render"), p,

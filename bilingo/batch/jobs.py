@@ -23,6 +23,7 @@ from ..errors import BilingoError, ExitCode
 from ..fsutil import read_user_text
 from ..learn.make import LearnOptions
 from ..pipeline import RunOptions
+from ..plan import FIELDS, RenderPlan, resolve_plan
 from ..transcribe import ENGINES, TranscribeOptions
 
 MEDIA_SUFFIXES = frozenset(
@@ -47,7 +48,7 @@ class Clip:
 class Batch:
     clips: list[Clip]
     out: Path
-    origin: str  # the job file, or "the command line"
+    origin: str  # the job file, or the paths given on the command line
     scheduler: str | None = None
     workers: int | None = None
     missing: list[str] = field(default_factory=list)
@@ -56,6 +57,7 @@ class Batch:
 # --- the job file -----------------------------------------------------------------------------
 
 class _Settings(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
+    """A job file's settings: `run`'s options, every render-plan field (plan.FIELDS) among them."""
     presets: list[str] | None = None
     engine: str | None = None
     model: str | None = None
@@ -73,6 +75,8 @@ class _Settings(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
     karaoke: bool | None = None
     trim: bool | None = None
     background: str | None = None
+    speed: str | None = None  # x264 preset: ultrafast … veryslow
+    crf: int | None = None  # x264 quality, 0–51
     accept_rough: bool | None = None  # render Whisper's rough fallback translation without a review
     key_words: bool | None = None  # learner aids (bilingo.learn)
     pinyin: bool | None = None
@@ -145,8 +149,8 @@ def _check_values(path: Path, raw: str, where: str, s: _Settings) -> None:
     if s.presets_file and not _relative(path, s.presets_file).is_file():
         bad("presets_file", f"{s.presets_file!r}: no such file")
     extra = _relative(path, s.presets_file) if s.presets_file else None
-    try:
-        catalogue = preset_data.load_all(extra)
+    try:  # the catalogue every command resolves its plan in: built-in + the user's file
+        catalogue = resolve_plan(RenderPlan(presets=(), presets_file=str(extra) if extra else None)).catalogue
     except BilingoError as exc:
         bad("presets_file", str(exc))
     for name in s.presets or ():
@@ -158,6 +162,10 @@ def _check_values(path: Path, raw: str, where: str, s: _Settings) -> None:
         bad("style", f"{s.style!r} is not one of {', '.join(sorted(catalogue.styles))}")
     if s.fit is not None and s.fit not in ("blur", "crop", "letterbox"):
         bad("fit", f"{s.fit!r} is not blur, crop or letterbox")
+    if s.speed is not None and s.speed not in preset_data.X264_PRESETS:
+        bad("speed", f"{s.speed!r} is not one of {', '.join(preset_data.X264_PRESETS)}")
+    if s.crf is not None and not 0 <= s.crf <= 51:
+        bad("crf", f"{s.crf} is out of range (0–51)")
     if isinstance(s, _Input) and not s.path:
         bad("path", "each [[input]] needs a path")
     for key in ("memory", "glossary"):
@@ -339,7 +347,9 @@ def build(paths: list[Path], cli: dict, out: Path | None) -> Batch:
     for p in paths:
         sources += expand(str(p), Path.cwd(), cli.get("recursive", True), skip=out)
     settings = [(s, {}) for s in sources]
-    return _batch(settings, {}, cli, out, "the command line", Path.cwd())
+    named = [str(p) for p in paths]  # what the person typed: "3 recordings from talks/", not "the command line"
+    origin = ", ".join(named[:3]) + (f" and {len(named) - 3} more" if len(named) > 3 else "")
+    return _batch(settings, {}, cli, out, origin, Path.cwd())
 
 
 def _from_job(path: Path, cli: dict, out: Path | None) -> Batch:
@@ -403,16 +413,16 @@ def _options(out_dir: Path, s: dict, base: Path) -> RunOptions:
                               language=s.get("language"), beam_size=s.get("beam_size", defaults.beam_size),
                               batch_size=s.get("batch_size", defaults.batch_size),
                               threads=s.get("threads", defaults.threads))
-    return RunOptions(out_dir=out_dir, presets=tuple(s.get("presets") or ("linkedin",)), transcribe=topts,
+    # the render choices given (job file, then command line); the others keep each clip's plan
+    render = {k: s[k] for k in FIELDS if s.get(k) is not None and s.get(k) != []}  # presets = []: the plan's
+    if render.get("presets_file"):
+        render["presets_file"] = str(rel(render["presets_file"]))
+    if render.get("background"):
+        render["background"] = _background(render["background"], rel)
+    return RunOptions(out_dir=out_dir, transcribe=topts, render=render,
                       translator=s.get("translator", "google"), translator_url=s.get("translator_url"),
                       memory_files=tuple(rel(m) for m in s.get("memory", ())),
-                      glossary_files=tuple(rel(g) for g in s.get("glossary", ())),
-                      presets_file=rel(s["presets_file"]) if s.get("presets_file") else None,
-                      style=s.get("style"), fit=s.get("fit"), karaoke=bool(s.get("karaoke")),
-                      trim=bool(s.get("trim")), background=_background(s.get("background"), rel),
-                      key_words=bool(s.get("key_words")), pinyin=bool(s.get("pinyin")), edition=s.get("edition"),
-                      repeat=s.get("repeat") or 1, repeat_tempo=s.get("repeat_tempo") or 1.0,
-                      end_card=bool(s.get("end_card")), profile=s.get("profile"),
+                      glossary_files=tuple(rel(g) for g in s.get("glossary", ())), profile=s.get("profile"),
                       accept_rough=bool(s.get("accept_rough")))
 
 

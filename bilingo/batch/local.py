@@ -18,7 +18,7 @@ from typing import Callable
 from ..errors import ExitCode
 from . import state
 from .jobs import Batch, Clip
-from .stages import Outcome, Task, _approved, run_stage
+from .stages import Outcome, Task, _approved, not_approved, run_stage
 
 _SINK = None  # in a worker: where stage progress goes (a queue the parent drains)
 RETRIES = 1  # a stage whose worker died is run once more in a fresh worker
@@ -55,30 +55,38 @@ class Scheduler:
     def __init__(self, batch: Batch, mode: str, done: Callable[[Outcome], None]):
         self.mode, self.done = mode, done
         self.prepare: deque[Clip] = deque(batch.clips)
-        self.render: deque[Clip] = deque()
+        self.render: deque[Task] = deque()
 
     def next(self) -> Task | None:
         while True:
             if self.render:
-                return Task(self.render.popleft(), "render", approved_only=self.mode == "render")
+                return self.render.popleft()
             if not self.prepare:
                 return None
             clip = self.prepare.popleft()
-            if not state.is_done(clip, "prepare"):
-                return Task(clip, "prepare")
+            if self.mode == "render" and state.document_path(clip).is_file():
+                # --render renders what was reviewed: the document's plan and settings, not prepared again
+                self.done(Outcome(clip.name, "prepare", "up to date", outputs=[str(state.document_path(clip))]))
+                self.prepared(clip)
+                continue
+            key = state.prepare_key(clip)
+            if not state.is_done(clip, "prepare", key):
+                return Task(clip, "prepare", key=key)
             self.done(Outcome(clip.name, "prepare", "up to date", outputs=_outputs(clip, "prepare")))
             self.prepared(clip)
 
     def prepared(self, clip: Clip) -> None:
+        """After a clip's prepare: its render keys, computed once here, decide and go with its render."""
         if self.mode == "review":
             return
-        if state.is_done(clip, "render"):
+        known = state.render_keys(clip)
+        if state.is_done(clip, "render", known and known.keys):
             self.done(Outcome(clip.name, "render", "up to date", outputs=_outputs(clip, "render")))
         elif self.mode == "render" and not _approved(clip):
-            self.done(Outcome(clip.name, "render", "needs review", int(ExitCode.NEEDS_REVIEW),
-                              f"not approved: review {state.document_path(clip)} and approve it"))
+            self.done(Outcome(clip.name, "render", "needs review", int(ExitCode.NEEDS_REVIEW), not_approved(clip)))
         else:
-            self.render.append(clip)
+            self.render.append(Task(clip, "render", approved_only=self.mode == "render",
+                                    key=known and known.keys, known=known))
 
 
 def _outputs(clip: Clip, stage: str) -> list[str]:
@@ -134,7 +142,7 @@ def run(batch: Batch, mode: str, workers: int, on_event: Callable[[dict], None],
                     elif task.stage == "prepare":
                         plan.prepare.appendleft(task.clip)
                     else:
-                        plan.render.appendleft(task.clip)
+                        plan.render.appendleft(task)
     except BaseException:  # Ctrl-C, SIGTERM: stop the workers' stages the way `bilingo run` stops
         if pool is not None:
             _interrupt(pool)

@@ -14,7 +14,7 @@ import traceback
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Any, Callable, Iterator
 
 from .. import pipeline
 from ..errors import BilingoError, ExitCode
@@ -30,7 +30,9 @@ Sink = Callable[[dict], None]  # progress events: {"worker", "clip", "stage", "f
 class Task:
     clip: Clip
     stage: str  # "prepare" | "render"
-    approved_only: bool = False  # --render: only clips a person approved
+    approved_only: bool = False  # --render: only clips a person approved; a clip with a document is not prepared again
+    key: Any = None  # the stage's key, when the scheduler already computed it (prepare_key, render_keys)
+    known: pipeline.KnownKeys | None = None  # render: the render keys behind `key`, for the pipeline to reuse
 
 
 @dataclass
@@ -101,21 +103,30 @@ def run_stage(task: Task, sink: Sink | None = None) -> Outcome:
     report = ClipReporter(state.log_path(out, clip.name), clip.name, worker, sink)
     started = time.perf_counter()
     try:
-        if state.is_done(clip, task.stage, record):
+        if not clip.source.is_file():  # moved or deleted while the batch ran: this clip fails, the batch goes on
+            raise BilingoError(f"{clip.source}: no such file any more (moved or deleted since the batch started); "
+                               "put it back or run the batch again without it", ExitCode.BAD_INPUT)
+        if task.stage == "prepare" and task.approved_only and state.document_path(clip).is_file():
+            return Outcome(clip.name, task.stage, "up to date", outputs=[str(state.document_path(clip))])
+        known = task.known if task.stage == "render" and task.key is not None else None
+        if task.key is None:  # not computed by a scheduler (Dask): here, once
+            if task.stage == "render":
+                known = state.render_keys(clip)
+                task.key = known and known.keys
+            else:
+                task.key = state.prepare_key(clip)
+        if state.is_done(clip, task.stage, task.key, record):
             return Outcome(clip.name, task.stage, "up to date", outputs=record["stages"][task.stage]["outputs"])
         if task.stage == "render" and task.approved_only and not _approved(clip):
-            return Outcome(clip.name, task.stage, "needs review", int(ExitCode.NEEDS_REVIEW),
-                           f"not approved: review {state.document_path(clip)} and approve it")
-        key = state.prepare_key(clip, record) if task.stage == "prepare" else None
+            return Outcome(clip.name, task.stage, "needs review", int(ExitCode.NEEDS_REVIEW), not_approved(clip))
         attempt = state.begin(out, clip.name, record, task.stage, worker)
         report.say(f"{task.stage} {clip.source} (attempt {len(record['attempts'])})")
-        opts = clip.options
         if task.stage == "prepare":
-            opts = replace(opts, until="review")
-        else:
-            opts = replace(opts, approved_only=task.approved_only)
-        _model_ready(opts.transcribe.model)
-        result = pipeline.run(clip.source, opts, report)
+            _model_ready(clip.options.transcribe.model)
+            result = pipeline.run(clip.source, replace(clip.options, until="review"), report)
+        else:  # the document's own plan and settings (translator included), this batch's render choices on top
+            result = pipeline.render_document(state.document_path(clip), clip.options.render, report,
+                                              force=not task.approved_only, known=known)
     except BilingoError as exc:
         report.say(f"failed: {exc}")
         _finish_failed(out, clip, record, locals().get("attempt"), str(exc), int(exc.code))
@@ -128,12 +139,13 @@ def run_stage(task: Task, sink: Sink | None = None) -> Outcome:
         return Outcome(clip.name, task.stage, "failed", int(ExitCode.FAILED), message,
                        seconds=time.perf_counter() - started, timings=report.timings)
 
+    key = task.key
     if task.stage == "prepare":
         did = any(k.startswith("transcribe") or k == "translate" for k in report.timings)
         outputs, work = [str(result.document), *map(str, result.captions)], did or not result.reused_document
     else:
         outputs, work = [str(p) for p in result.outputs], bool(result.render_log)
-        key = state.render_key(clip)  # after the run: the document it rendered from
+        key = result.render_keys  # what it rendered from: the scheduler's keys, or the pipeline's own
     seconds = time.perf_counter() - started
     record["stages"][task.stage] = {"key": key, "finished": state.now(), "outputs": outputs,
                                     "seconds": round(seconds, 2)}
@@ -161,6 +173,11 @@ def _model_ready(name: str) -> None:
 def _finish_failed(out: Path, clip: Clip, record: dict, attempt: dict | None, message: str, code: int) -> None:
     if attempt is not None:
         state.finish(out, clip.name, record, attempt, status="failed", code=code, error=message)
+
+
+def not_approved(clip: Clip) -> str:
+    doc = state.document_path(clip)
+    return f"not approved: review and approve it ({pipeline.hint('review', doc)}, {pipeline.hint('approve', doc)})"
 
 
 def _approved(clip: Clip) -> bool:

@@ -22,6 +22,7 @@ from ..cache import stage_key
 from ..errors import BilingoError, ExitCode
 from ..fsutil import atomic_write_text, os_error
 from ..model import ClipDocument
+from ..plan import changed, resolve_plan
 from .jobs import Clip
 
 STAGES = ("prepare", "render")
@@ -60,47 +61,47 @@ def document_path(clip: Clip) -> Path:
     return clip.options.out_dir / f"{pipeline.output_stem(clip.source)}.bilingo.json"
 
 
-def file_digest(path: Path, record: dict[str, Any]) -> str:
-    """The recording's SHA-256, reused from the record while its size and mtime are unchanged."""
-    try:
-        st = path.stat()
-        known = record.get("digest") or {}
-        if known.get("size") == st.st_size and known.get("mtime_ns") == st.st_mtime_ns and known.get("sha256"):
-            return known["sha256"]
-        h = hashlib.sha256()
-        with open(path, "rb") as fh:
-            for block in iter(lambda: fh.read(1 << 20), b""):
-                h.update(block)
-    except FileNotFoundError as exc:  # moved or deleted while the batch ran: this clip fails, the batch goes on
-        raise BilingoError(f"{path}: no such file any more (moved or deleted since the batch started); put it "
-                           "back or run the batch again without it", ExitCode.BAD_INPUT) from exc
-    except OSError as exc:
-        raise os_error(exc, path, "read") from exc
-    record["digest"] = {"size": st.st_size, "mtime_ns": st.st_mtime_ns, "sha256": h.hexdigest()}
-    return record["digest"]["sha256"]
+def _digest(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
 
 
-def prepare_key(clip: Clip, record: dict[str, Any]) -> str:
-    """Transcript, translation and captions depend on the recording and these settings; the
-    pipeline's own transcript cache key (`pipeline._transcript_key`) refines it by decoded audio."""
+def prepare_key(clip: Clip) -> str:
+    """The settings transcript, translation and captions are made with. The recording itself is not
+    hashed here: its identity is the clip document's (the decoded audio's hash, the one the pipeline's
+    stages are keyed by), and `is_done` checks that the file is still the one decoded."""
     o = clip.options
     t = o.transcribe
-    memories = [file_digest(m, {}) if m.is_file() else str(m) for m in o.memory_files]
-    return stage_key("batch-prepare", file_digest(clip.source, record), t.model, t.engine, t.language, t.beam_size,
-                     t.batch_size, o.translator, memories)
+    memories = [_digest(m) if m.is_file() else str(m) for m in o.memory_files]
+    return stage_key("batch-prepare", t.model, t.engine, t.language, t.beam_size, t.batch_size, o.translator,
+                     memories)
 
 
-def render_key(clip: Clip) -> str | None:
-    """The pipeline's render keys of every preset (they cover the cues, review edits included, and
-    the preset); None while there is no clip document to render."""
+def recording_unchanged(clip: Clip) -> bool:
+    """The clip document exists and was made from the recording as it is now (size, modification time)."""
+    try:
+        return ClipDocument.load(document_path(clip)).source.same_file(clip.source)
+    except Exception:  # none yet, or damaged: the stage itself reports it
+        return False
+
+
+def render_keys(clip: Clip) -> pipeline.KnownKeys | None:
+    """The pipeline's own render key of every output of the clip's plan (with this batch's render
+    choices on top), computed once: the render stage passes them on to the pipeline, which reuses them
+    for the same document revision. None while there is no clip document to render."""
     path = document_path(clip)
     if not path.is_file():
         return None
     try:
         doc = ClipDocument.load(path)
-    except Exception:  # a damaged document: the stage itself reports it
+        plan = resolve_plan(changed(doc.plan, clip.options.render))
+    except Exception:  # a damaged document or plan: the stage itself reports it
         return None
-    return stage_key("batch-render", sorted(pipeline.render_keys(doc, clip.options).items()))
+    return pipeline.KnownKeys(doc.revision, plan.render, pipeline.render_keys(doc, plan))
+
 
 
 def outputs_exist(record: dict[str, Any], stage: str) -> bool:
@@ -108,16 +109,13 @@ def outputs_exist(record: dict[str, Any], stage: str) -> bool:
     return bool(done.get("outputs")) and all(Path(p).is_file() for p in done["outputs"])
 
 
-def is_done(clip: Clip, stage: str, record: dict[str, Any] | None = None) -> bool:
+def is_done(clip: Clip, stage: str, key: Any, record: dict[str, Any] | None = None) -> bool:
+    """The stage's record holds `key` (see `stage_key_of`) and its outputs are all there."""
     record = record if record is not None else load(clip.options.out_dir.parent, clip.name)
     done = record["stages"].get(stage)
-    if not done or not outputs_exist(record, stage):
+    if not done or key is None or done.get("key") != key or not outputs_exist(record, stage):
         return False
-    try:
-        key = prepare_key(clip, record) if stage == "prepare" else render_key(clip)
-    except OSError:
-        return False
-    return done.get("key") == key
+    return stage != "prepare" or recording_unchanged(clip)
 
 
 def begin(out: Path, name: str, record: dict[str, Any], stage: str, worker: str) -> dict[str, Any]:

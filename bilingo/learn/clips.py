@@ -6,13 +6,13 @@ sentence): a 12-minute talk's 200 sentences are a few processes, not 200.
 """
 from __future__ import annotations
 
-import subprocess
 from functools import lru_cache
 from pathlib import Path
 
 import ffmpeg
 
 from ..media import find_ffmpeg
+from ..proc import run as proc_run
 from ..render.video import run
 from .material import Sentence
 
@@ -25,7 +25,7 @@ STILL_WIDTH = 640  # a card's picture: sharp on a phone, ~40 kB as JPEG
 @lru_cache(maxsize=1)
 def audio_format() -> tuple[str, str, dict]:
     """(suffix, encoder, options): MP3 (every Anki client plays it) where ffmpeg has LAME, else AAC."""
-    out = subprocess.run([find_ffmpeg(), "-hide_banner", "-encoders"], capture_output=True, text=True).stdout
+    out = proc_run([find_ffmpeg(), "-hide_banner", "-encoders"], text=True, timeout=30).stdout
     if " libmp3lame " in out:
         return ".mp3", "libmp3lame", {"q:a": 6}  # VBR ~100 kb/s stereo, ~60 mono: clear speech
     return ".m4a", "aac", {"b:a": "64k"}

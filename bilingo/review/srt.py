@@ -20,7 +20,7 @@ import hashlib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from ..errors import BilingoError, ExitCode
+from ..errors import BilingoError, ExitCode, hint
 from ..formats import vtt
 from ..formats.srt import KINDS, InvalidSRT, Item, langs_of, norm, parse, read_file, soft_key, timestamp, to_srt
 from ..fsutil import atomic_write_text
@@ -80,8 +80,8 @@ def check_sidecars(doc: ClipDocument, doc_path: Path) -> None:
     if edited:
         names = " ".join(p.name for p in edited)
         raise BilingoError(f"{names} {'was' if len(edited) == 1 else 'were'} edited since bilingo wrote "
-                           f"{'it' if len(edited) == 1 else 'them'}: bring the edits in with `bilingo import "
-                           f"{doc_path.name} {names}` (in {doc_path.parent}), or rerun with --discard-srt-edits to "
+                           f"{'it' if len(edited) == 1 else 'them'}: bring the edits in with "
+                           f"{hint('import', doc_path, *edited)}, or rerun with --discard-srt-edits to "
                            "overwrite them", ExitCode.BAD_INPUT)
 
 
@@ -432,8 +432,7 @@ def import_files(doc_path: Path, files: list[Path], kind: str | None = None,
             raise InvalidSRT(f"after the import, {exc}; nothing was changed") from exc
         write_sidecars(doc, doc_path, keep_edited=True, imported=tuple(files))  # others wait for their import
         doc.save(doc_path)
-    for cue in remember:
-        state.remember_human(doc, cue)
+    state.remember_human(doc, *remember)  # one transaction, however many cues
     return doc, changes
 
 

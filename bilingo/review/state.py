@@ -101,19 +101,22 @@ def _content(cues: list[Cue]) -> list[tuple]:
     return [(c.start, c.end, c.en, c.zh) for c in cues]
 
 
-def remember_human(doc: ClipDocument, cue: Cue) -> bool:
-    """Keep a person's translation of a cue in the shared translation memory as a human entry (it
-    beats machine ones). The one place review talks to the memory."""
+def remember_human(doc: ClipDocument, *cues: Cue) -> int:
+    """Keep a person's translation of each cue in the shared translation memory as a human entry (it
+    beats machine ones): one connection and one transaction for them all. The one place review talks to
+    the memory. Returns how many cues were remembered."""
     from ..translate import remember_edits
     from ..translate.memory import TranslationMemory, shared_path
 
     source, target = doc.language, doc.target_language
-    if not cue.text(source).strip() or not cue.text(target).strip() or target not in cue.edited:
-        return False
+    kept = [c for c in cues if c.text(source).strip() and c.text(target).strip() and target in c.edited]
+    if not kept:
+        return 0
     memory = TranslationMemory(shared_path())
     try:
-        remember_edits([cue], source, memory)
+        with memory.transaction():
+            for cue in kept:  # one at a time, as before: cues apart in the clip are no sentence together
+                remember_edits([cue], source, memory)
     finally:
         memory.close()
-    return True
-
+    return len(kept)

@@ -12,6 +12,7 @@ import subprocess
 import sys
 from typing import Callable
 
+from .. import proc
 from ..errors import BilingoError, ExitCode
 
 TORCH = "torch==2.13.0"
@@ -33,7 +34,7 @@ def install_openai_whisper(say: Callable[[str], None] = print) -> None:
     _must([*pip, *RUNTIME_DEPS], "openai-whisper's dependencies")
     say(f"installing {WHISPER} without triton")
     _must([*pip, "--no-deps", WHISPER], "openai-whisper")
-    check = subprocess.run([sys.executable, "-c", CHECK], capture_output=True, text=True)
+    check = proc.run([sys.executable, "-c", CHECK], text=True)
     if check.returncode != 0:
         raise BilingoError(f"openai-whisper installed but does not import: {check.stderr.strip().splitlines()[-1:]}",
                            ExitCode.TOOL_MISSING)
@@ -41,11 +42,11 @@ def install_openai_whisper(say: Callable[[str], None] = print) -> None:
 
 
 def _run(cmd: list[str]) -> int:
-    return subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE).returncode
+    return proc.run(cmd, stdout=subprocess.DEVNULL).returncode
 
 
 def _must(cmd: list[str], what: str) -> None:
-    proc = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    if proc.returncode != 0:
-        last = [ln for ln in proc.stderr.splitlines() if ln.strip()][-1:] or ["no message"]
+    done = proc.run(cmd, stdout=subprocess.DEVNULL, text=True)
+    if done.returncode != 0:
+        last = [ln for ln in done.stderr.splitlines() if ln.strip()][-1:] or ["no message"]
         raise BilingoError(f"pip could not install {what}: {last[0]}", ExitCode.TOOL_MISSING)

@@ -29,8 +29,10 @@ import re
 import sqlite3
 import time
 import unicodedata
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 from ..errors import BilingoError, ExitCode
 from ..fsutil import atomic_write_text, check_writable, os_error, read_user_text
@@ -255,11 +257,28 @@ class TranslationMemory:
             raise _db_error(exc, self.db, "write") from exc
 
     def _insert(self, rows: list, origin: str, provider: str) -> None:
-        with self._con:
+        with nullcontext() if self._con.in_transaction else self._con:  # inside transaction(): its commit
             for src, tgt, s, t, p in rows:
                 self._con.execute("INSERT OR REPLACE INTO tm VALUES (?,?,?,?,?,?,?,?,?)",
                                   (src, tgt, normalise(s), s.strip(), t.strip(), origin, provider,
                                    json.dumps(p, ensure_ascii=False) if p else None, time.time()))
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Many adds as one SQLite transaction, committed at the end (2,000 cues saved from the review page
+        were 2,000 connections and commits: 51 s); nothing is kept if the block fails."""
+        try:
+            self._con.execute("BEGIN IMMEDIATE")
+            yield
+            self._con.execute("COMMIT")
+        except sqlite3.DatabaseError as exc:  # disk full or read-only at BEGIN or COMMIT: the machine's, exit 7
+            if self._con.in_transaction:
+                self._con.execute("ROLLBACK")
+            raise _db_error(exc, self.db, "write") from exc
+        except BaseException:
+            if self._con.in_transaction:
+                self._con.execute("ROLLBACK")
+            raise
 
     def import_file(self, path: Path) -> int:
         entries = read_file(path)

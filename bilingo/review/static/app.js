@@ -1,11 +1,12 @@
 // bilingo review page: plays the recording with the captions overlaid as they will be burned, edits cues,
-// lints as you type, saves against the document's revision, previews a real ffmpeg still, approves.
+// lints as you type, saves against the document's revision, previews a real ffmpeg still, approves,
+// shows and changes the clip's render plan (presets, style), and renders it with progress and outputs.
 "use strict";
 
 const token = new URLSearchParams(location.search).get("token") || "";
 const $ = (id) => document.getElementById(id);
 const S = { clip: null, cues: [], violations: [], lines: [], current: 0, dirty: false, index: null, lintTimer: null,
-            lintSeq: 0 };
+            lintSeq: 0, view: "", render: null, pollTimer: null, outputsKey: "" };
 const NUDGE = 100, MIN_GAP = 80;
 
 async function api(path, body) {
@@ -32,6 +33,13 @@ function say(text, kind = "", extra = null) {
   box.className = kind;
   box.hidden = !text;
   if (extra) { box.append(" "); box.append(extra); }
+  fitSide();
+}
+
+// The cue list ends at the window's bottom whatever the header and message above it take.
+function fitSide() {
+  const above = document.querySelector("header").offsetHeight + $("message").offsetHeight;
+  document.documentElement.style.setProperty("--above", `${above + 28}px`);
 }
 
 function fmt(ms) {
@@ -52,7 +60,8 @@ async function showFolder() {
   body.replaceChildren(...clips.map((c) => {
     const tr = document.createElement("tr");
     tr.dataset.index = c.index;
-    const cells = [c.name, "", c.cues ?? "", c.edited ?? "", c.hard ?? "", c.by ? `${c.by}, ${c.at}` : ""];
+    const cells = [c.name, "", c.cues ?? "", c.edited ?? "", c.hard ?? "", c.by ? `${c.by}, ${c.at}` : "",
+                   (c.presets || []).join(", ")];
     cells.forEach((v, i) => {
       const td = document.createElement("td");
       if (i === 1) { const b = document.createElement("span"); b.className = `badge ${c.state}`; b.textContent = c.state; td.append(b); }
@@ -67,8 +76,13 @@ async function showFolder() {
 
 // ---- clip view ---------------------------------------------------------------------------------
 
+function clipUrl(index) {
+  return `/api/clips/${index}` + (S.view ? `?view=${encodeURIComponent(S.view)}` : "");
+}
+
 async function openClip(index) {
-  const clip = await api(`/api/clips/${index}`);
+  if (index !== S.index) { S.view = ""; S.outputsKey = ""; }
+  const clip = await api(clipUrl(index));
   S.index = index;
   load(clip);
   loadKeyWords(index);
@@ -76,8 +90,7 @@ async function openClip(index) {
   $("home").hidden = !(clip.folder || clip.clips > 1);
   const video = $("video");
   video.src = `/api/clips/${index}/media?token=${encodeURIComponent(token)}`;
-  $("stage").style.aspectRatio = `${clip.preset.width} / ${clip.preset.height}`;
-  $("stage").style.background = clip.has_video ? "#000" : clip.preset.background;
+  if (clip.has_video) $("backdrop").src = video.src; else $("backdrop").removeAttribute("src");
   select(0, false);
   if (clip.edited_sidecars.length) {
     say(`${clip.edited_sidecars.join(", ")} changed outside bilingo: bring those edits in with ` +
@@ -90,12 +103,33 @@ function load(clip) {
   S.cues = clip.cues.map((c) => ({ ...c }));
   S.violations = clip.violations;
   S.lines = clip.lines;
+  S.karaoke = clip.karaoke;
+  S.rows = clip.rows;
   S.current = Math.min(S.current, Math.max(S.cues.length - 1, 0));
   setDirty(false);
-  $("title").textContent = `${clip.name} · ${clip.preset.label}`;
   showState();
+  showLook(clip.preset);
+  showPlan(clip);
+  showRender(clip.render);
   renderCues();
+  fitSide();
   drawOverlay();
+}
+
+// The frame the page shows: the preset's shape, scaled to fit the window (see #stage-col in style.css).
+function showLook(preset) {
+  S.clip.preset = preset;
+  $("title").textContent = `${S.clip.name} · ${preset.label}`;
+  $("stage-col").style.setProperty("--ar", String(preset.width / preset.height));
+  $("stage").style.aspectRatio = `${preset.width} / ${preset.height}`;
+  // the picture framed as the render frames it: blurred fill, centre crop or letterbox
+  const fit = S.clip.has_video ? preset.fit : "none";
+  $("video").style.objectFit = fit === "crop" ? "cover" : "contain";
+  $("stage").style.background = fit === "blur" ? "#000" : preset.background;
+  $("backdrop").hidden = fit !== "blur";
+  const look = `${preset.id} ${preset.style_name}`;
+  if (look !== S.look) $("preview").hidden = true;  // a still of another look would mislead
+  S.look = look;
 }
 
 function showState() {
@@ -240,7 +274,8 @@ function split(i) {
   for (const lang of ["en", "zh"]) [c[lang], second[lang]] = splitText(c[lang], ratio, lang);
   c.end = t;
   S.cues.splice(i + 1, 0, second);
-  S.violations.splice(i + 1, 0, []); S.lines.splice(i + 1, 0, {});
+  S.violations.splice(i + 1, 0, []); S.lines.splice(i + 1, 0, {}); S.karaoke.splice(i + 1, 0, null);
+  S.rows.splice(i + 1, 0, []);
   setDirty(true); renderCues(); lintSoon(); select(i, false);
 }
 
@@ -250,8 +285,150 @@ function merge(i) {
   a.end = b.end;
   a.en = [a.en, b.en].map((t) => t.trim()).filter(Boolean).join(" ");
   a.zh = a.zh.trim() + b.zh.trim();
-  S.cues.splice(i + 1, 1); S.violations.splice(i + 1, 1); S.lines.splice(i + 1, 1);
+  S.cues.splice(i + 1, 1); S.violations.splice(i + 1, 1); S.lines.splice(i + 1, 1); S.karaoke.splice(i + 1, 1);
+  S.rows.splice(i + 1, 1);
   setDirty(true); renderCues(); lintSoon(); select(i, false);
+}
+
+// ---- the render plan -----------------------------------------------------------------------------
+
+function showPlan(clip) {
+  const plan = clip.plan, choices = clip.choices;
+  const canonical = (name) => choices.aliases[name] || name;
+  const other = [];
+  if (plan.karaoke) other.push("karaoke");
+  if (plan.fit) other.push(`fit ${plan.fit}`);
+  if (plan.trim) other.push("trim");
+  if (plan.speed) other.push(`speed ${plan.speed}`);
+  if (plan.crf !== null && plan.crf !== undefined) other.push(`crf ${plan.crf}`);
+  if (plan.background) other.push(`background ${plan.background}`);
+  $("plan-summary").textContent = `Plan: ${plan.presets.join(", ")} · ${plan.style ? `style ${plan.style}` :
+    "each preset's style"}${other.length ? " · " + other.join(" · ") : ""}`;
+  $("plan-other").textContent = [other.length ? `Also: ${other.join(", ")} (change them with \`bilingo render\`'s flags).` : "",
+    plan.presets_file ? `Presets file: ${plan.presets_file}` : ""].filter(Boolean).join(" ");
+  const named = Object.fromEntries(plan.presets.map((n) => [canonical(n), n]));  // keep the plan's own names
+  $("plan-presets").replaceChildren(Object.assign(document.createElement("b"), { textContent: "Presets:" }),
+    ...choices.presets.map((p) => {
+      const label = document.createElement("label");
+      const box = document.createElement("input");
+      box.type = "checkbox"; box.value = named[p.id] || p.id; box.checked = p.id in named;
+      label.title = `${p.label}, ${p.width}×${p.height}, style ${p.style}`;
+      label.append(box, ` ${box.value} (${p.width}×${p.height})`);
+      return label;
+    }));
+  const style = $("plan-style");
+  style.replaceChildren(new Option("each preset's own", ""), ...choices.styles.map((n) => new Option(n, n)));
+  style.value = plan.style || "";
+  const view = $("view");
+  const shown = [...plan.presets];
+  if (!shown.includes(clip.preset.id)) shown.push(clip.preset.id);
+  view.replaceChildren(...shown.map((n) => new Option(n, n)));
+  view.value = clip.preset.id;
+}
+
+async function changeView() {
+  S.view = $("view").value;
+  try {
+    const clip = await api(clipUrl(S.index));
+    showLook(clip.preset);
+    if (S.dirty) lintNow();
+    else { S.lines = clip.lines; S.rows = clip.rows; S.violations = clip.violations; S.karaoke = clip.karaoke; drawOverlay(); }
+  } catch (err) { say(`Could not show ${S.view}: ${err.message}`, "error"); }
+}
+
+async function savePlan() {
+  if (S.dirty && !(await save())) return;
+  const presets = [...document.querySelectorAll("#plan-presets input:checked")].map((b) => b.value);
+  if (!presets.length) return say("Choose at least one preset.", "error");
+  try {
+    await api(`/api/clips/${S.index}/plan`, { revision: S.clip.revision, presets, style: $("plan-style").value || null });
+    if (!presets.includes(S.view)) S.view = "";
+    load(await api(clipUrl(S.index)));
+    say(`Plan saved: Render makes ${presets.join(", ")}.`, "ok");
+  } catch (err) { say(`Plan not saved: ${err.message}`, "error"); }
+}
+
+// ---- rendering -----------------------------------------------------------------------------------
+
+function active(job) { return !!job && (job.state === "queued" || job.state === "running"); }
+
+function jobText(job) {
+  if (job.state === "queued") return "waiting for another clip's render to finish";
+  if (job.state === "running") return `${job.stage || "starting"} · ${Math.round(job.fraction * 100)}%`;
+  if (job.state === "done") return `rendered in ${job.seconds} s`;
+  return job.error || job.state;
+}
+
+function showRender(status) {
+  const was = S.render && S.render.job, job = status.job;
+  S.render = status;
+  const panel = $("render-panel");
+  panel.hidden = !job && !status.outputs.length;
+  panel.classList.toggle("failed", !!job && (job.state === "failed" || job.state === "stopped"));
+  $("render-progress").hidden = !job;
+  $("render-progress").value = job ? (job.state === "done" ? 1 : job.fraction) : 0;
+  $("render-stage").textContent = job ? jobText(job) : "Outputs of the last render:";
+  const btn = $("render");
+  btn.disabled = active(job) || S.clip.review.state !== "approved";
+  btn.textContent = active(job) ? `Rendering… ${Math.round(job.fraction * 100)}%` : "Render";
+  btn.title = S.clip.review.state !== "approved" ? "Approve the clip first: only an approved clip is rendered"
+    : "Render the plan's videos";
+  fillOutputs(status.outputs, job ? job.id : 0);
+  if (active(job)) pollSoon();
+  else if (was && active(was) && job && job.id === was.id) {
+    if (job.state === "done") say(`Rendered ${status.outputs.map((o) => o.file).join(", ")}.`, "ok");
+    else say(`Not rendered: ${job.error}`, "error");
+    caughtUp();
+  }
+}
+
+// A render saves the clip document (what it made, the plan): the page takes the new revision, so that
+// its next save is not refused as stale. Edits typed meanwhile are kept when the cues did not change.
+async function caughtUp() {
+  try {
+    const clip = await api(clipUrl(S.index));
+    if (!S.dirty) load(clip);
+    else if (JSON.stringify(clip.cues) === JSON.stringify(S.clip.cues)) S.clip.revision = clip.revision;
+  } catch (err) { say(`Could not reload the clip: ${err.message}`, "error"); }
+}
+
+function pollSoon() {
+  clearTimeout(S.pollTimer);
+  const index = S.index;
+  S.pollTimer = setTimeout(async () => {
+    try { const status = await api(`/api/clips/${index}/render`); if (index === S.index) showRender(status); }
+    catch (err) { say(`Lost track of the render: ${err.message}`, "error"); }
+  }, 500);
+}
+
+function size(bytes) { return bytes >= 1 << 20 ? `${(bytes / (1 << 20)).toFixed(1)} MB` : `${Math.ceil(bytes / 1024)} KB`; }
+
+function fillOutputs(outputs, jobId) {
+  const key = JSON.stringify([jobId, outputs.map((o) => [o.file, o.bytes])]);
+  if (key === S.outputsKey) return;  // unchanged: a playing video is left playing
+  S.outputsKey = key;
+  const q = `?token=${encodeURIComponent(token)}&v=${jobId}`;
+  $("outputs").replaceChildren(...outputs.map((o) => {
+    const li = document.createElement("li");
+    li.dataset.preset = o.preset;
+    const v = document.createElement("video");
+    v.controls = true; v.preload = "metadata"; v.src = o.url + q;
+    if (o.cover) v.poster = o.cover + q;
+    const cap = document.createElement("div");
+    cap.className = "output-cap";
+    cap.textContent = `${o.file} · ${size(o.bytes)} · ${fmt(o.duration)} · ${o.width}×${o.height}`;
+    li.append(v, cap);
+    return li;
+  }));
+}
+
+async function render() {
+  if (S.dirty && !(await save())) return;
+  try {
+    const status = await api(`/api/clips/${S.index}/render`, { revision: S.clip.revision });
+    if (!status.started) say("This clip is already rendering: its progress is shown below the plan.");
+    showRender(status);
+  } catch (err) { say(`Not rendered: ${err.message}`, "error"); }
 }
 
 // ---- linting and the overlay ---------------------------------------------------------------------
@@ -266,9 +443,9 @@ function lintSoon() {
 async function lintNow() {
   const seq = ++S.lintSeq;
   try {
-    const found = await api(`/api/clips/${S.index}/lint`, { cues: edits() });
+    const found = await api(`/api/clips/${S.index}/lint`, { cues: edits(), view: S.clip.preset.id });
     if (seq !== S.lintSeq) return; // a newer edit is being checked
-    S.violations = found.violations; S.lines = found.lines;
+    S.violations = found.violations; S.lines = found.lines; S.karaoke = found.karaoke; S.rows = found.rows;
     [...$("cues").children].forEach((li, i) => fillWarnings(li, i));
     drawOverlay();
   } catch (err) { say(`Could not check the cues: ${err.message}`, "error"); }
@@ -284,31 +461,54 @@ function drawOverlay() {
   const at = cueAt(playhead());
   const i = at >= 0 ? at : ($("video").paused ? S.current : -1);
   overlay.replaceChildren();
-  if (i < 0 || !S.lines[i]) return;
-  const p = S.clip.preset, scale = $("stage").clientWidth / p.width;
-  const size = { zh: p.zh_size, en: p.en_size }, em = { zh: p.zh_em, en: p.en_em };
-  const [bottom, top] = p.order === "zh-top" ? ["en", "zh"] : ["zh", "en"];
-  let margin = p.margin_bottom;
-  for (const lang of [bottom, top]) {
-    const lines = S.lines[i][lang];
-    if (!lines || !lines.length) continue;
+  if (i < 0 || !S.rows[i]) return;
+  // each row (language, pinyin, gloss) where the ASS writer puts it (ass.rows), in the plan's style
+  const p = S.clip.preset, st = p.style, scale = $("stage").clientWidth / p.width;
+  const boxed = st.border === "box";
+  for (const row of S.rows[i]) {
     const ev = document.createElement("div");
-    ev.className = `event ${lang}`; ev.lang = lang === "zh" ? "zh-Hans" : "en";
-    ev.textContent = lines.join("\n");
-    const o = Math.max(2, size[lang] / 20) * scale;
-    ev.style.bottom = `${margin * scale}px`;
-    ev.style.fontSize = `${em[lang] * scale}px`;
-    ev.style.lineHeight = `${size[lang] * scale}px`;
+    ev.className = `event ${row.kind}`; ev.lang = row.kind === "zh" ? "zh-Hans" : "en";
+    const o = row.outline * scale, sh = st.shadow_px * scale;
+    const sung = row.kind === "en" && S.karaoke[i];  // karaoke: the words spoken so far in the highlight colour
+    row.lines.forEach((text, n) => {
+      const line = document.createElement("span"), inner = document.createElement("span");
+      line.className = "line";
+      if (sung && sung[n]) {
+        sung[n].forEach(([word, start], k) => {
+          const w = document.createElement("span");
+          w.className = "word"; w.textContent = (k ? " " : "") + word;
+          if (playhead() >= start) { w.classList.add("spoken"); w.style.color = st.highlight; }
+          inner.append(w);
+        });
+      } else inner.textContent = text;
+      if (boxed) { inner.style.background = st.box; inner.style.padding = `${o}px`; inner.style.margin = `${-o}px 0`; }
+      line.append(inner);
+      ev.append(line);
+    });
+    ev.style.bottom = `${row.margin * scale}px`;
+    ev.style.color = st.text;
+    ev.style.fontWeight = st.bold ? "700" : "400";
+    ev.style.fontSize = `${row.em * scale}px`;
+    ev.style.lineHeight = `${row.size * p.line_height * scale}px`;
     ev.style.padding = `0 ${p.margin_sides * scale}px`;
-    ev.style.textShadow = [[-o, 0], [o, 0], [0, -o], [0, o], [-o, -o], [o, o], [-o, o], [o, -o]]
-      .map(([x, y]) => `${x}px ${y}px 0 #000`).join(",") + `, ${scale}px ${scale}px 0 rgba(0,0,0,.5)`;
+    const ring = boxed ? [] : [[-o, 0], [o, 0], [0, -o], [0, o], [-o, -o], [o, o], [-o, o], [o, -o]]
+      .map(([x, y]) => `${x}px ${y}px 0 ${st.outline}`);
+    if (sh) ring.push(`${sh}px ${sh}px 0 rgba(0,0,0,.5)`);
+    ev.style.textShadow = ring.join(",") || "none";
     overlay.append(ev);
-    margin += lines.length * size[lang] + p.line_gap;
   }
+}
+
+function followBackdrop() {
+  const v = $("video"), b = $("backdrop");
+  if (b.hidden || !b.src) return;
+  if (Math.abs(b.currentTime - v.currentTime) > 0.25) b.currentTime = v.currentTime;
+  if (v.paused !== b.paused) { if (v.paused) b.pause(); else b.play().catch(() => {}); }
 }
 
 function tick() {
   const v = $("video");
+  followBackdrop();
   $("clock").textContent = `${fmt(playhead())} / ${fmt(S.clip ? S.clip.duration : 0)}`;
   if (S.clip && S.clip.duration && !S.seeking) $("seek").value = Math.round(1000 * playhead() / S.clip.duration);
   $("playpause").textContent = v.paused ? "▶" : "⏸";
@@ -362,11 +562,13 @@ async function preview() {
   const btn = $("preview-btn");
   btn.disabled = true; btn.textContent = "Rendering…";
   try {
-    const blob = await api(`/api/clips/${S.index}/preview`, { cues: edits(), index: S.current, at: playhead() });
+    const blob = await api(`/api/clips/${S.index}/preview`, { cues: edits(), index: S.current, at: playhead(),
+                                                              view: S.clip.preset.id });
     const img = $("preview-img");
     if (img.src) URL.revokeObjectURL(img.src);
     img.src = URL.createObjectURL(blob);
-    $("preview-cap").textContent = `Cue ${S.current + 1} rendered by ffmpeg/libass with the ${S.clip.preset.id} preset and its font.`;
+    $("preview-cap").textContent = `Cue ${S.current + 1} rendered by ffmpeg/libass: ${S.clip.preset.id}, style ` +
+      `${S.clip.preset.style_name}, the caption font.`;
     $("preview").hidden = false;
   } catch (err) { say(`No preview: ${err.message}`, "error"); }
   finally { btn.disabled = false; btn.textContent = "Preview still"; }
@@ -387,7 +589,7 @@ document.addEventListener("keydown", (e) => {
 });
 
 window.addEventListener("beforeunload", (e) => { if (S.dirty) { e.preventDefault(); e.returnValue = ""; } });
-window.addEventListener("resize", drawOverlay);
+window.addEventListener("resize", () => { fitSide(); drawOverlay(); });
 window.addEventListener("hashchange", route);
 
 function route() {
@@ -396,6 +598,9 @@ function route() {
 }
 
 $("save").addEventListener("click", save);
+$("render").addEventListener("click", render);
+$("plan-save").addEventListener("click", savePlan);
+$("view").addEventListener("change", changeView);
 $("approve").addEventListener("click", () => approve());
 $("preview-btn").addEventListener("click", preview);
 $("prev").addEventListener("click", () => select(S.current - 1));
