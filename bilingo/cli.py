@@ -52,7 +52,11 @@ def _run_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", default="base", help="tiny.en, base (bundled), a model folder, or a hub name such as "
                    "small or large-v3 (downloads; needs the internet) [default: base]")
     p.add_argument("--engine", default="faster-whisper", choices=ENGINES, help="[default: faster-whisper]")
-    p.add_argument("--language", choices=("en", "zh"), help="spoken language (default: detect)")
+    p.add_argument("--language", choices=("en", "zh"), help="spoken language, for the whole recording "
+                   "(default: detected stretch by stretch among --languages)")
+    p.add_argument("--languages", type=_languages, metavar="en,zh",
+                   help="the languages you speak: detection chooses among these only, per stretch of speech "
+                   "(a recording may mix them) [default: [transcribe] languages in the config file, or en,zh]")
     p.add_argument("--beam-size", type=_bounded(1, MAX_BEAM, "beam width"), default=5, metavar="N",
                    help=f"beam search width, 1 (greedy) to {MAX_BEAM} [default: 5]")
     p.add_argument("--batch-size", type=_bounded(0, MAX_BATCH, "batch size"), default=0, metavar="N",
@@ -257,6 +261,27 @@ def main(argv: list[str] | None = None) -> int:
         return int(ExitCode.FAILED)
 
 
+def _languages(value: str) -> tuple[str, ...]:
+    from .transcribe.languages import parse
+
+    try:
+        return parse(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+
+
+def spoken_languages(args: argparse.Namespace) -> tuple[str, ...]:
+    """--languages, else the config file's, else en and zh; --language must be one of them."""
+    from .transcribe.languages import DEFAULT
+    from .translate import config
+
+    langs = getattr(args, "languages", None) or config.languages() or DEFAULT
+    if args.language and args.language not in langs:
+        raise BilingoError(f"--language {args.language} is not one of your languages ({','.join(langs)}); "
+                           f"add it to --languages or drop --language", ExitCode.BAD_INPUT)
+    return langs
+
+
 def cmd_run(args: argparse.Namespace, clip: Path | None = None, memory: tuple[Path, ...] = ()) -> int:
     from . import pipeline
     from .progress import Reporter
@@ -269,7 +294,8 @@ def cmd_run(args: argparse.Namespace, clip: Path | None = None, memory: tuple[Pa
         out_dir=out,
         presets=tuple(args.presets or ("linkedin",)),
         transcribe=TranscribeOptions(model=args.model, engine=args.engine, language=args.language,
-                                     beam_size=args.beam_size, batch_size=args.batch_size),
+                                     languages=spoken_languages(args), beam_size=args.beam_size,
+                                     batch_size=args.batch_size),
         translator=args.translator,
         memory_files=(*memory, *(args.memory or ())),
         translator_url=args.translator_url,
@@ -594,9 +620,10 @@ def cmd_translate(args: argparse.Namespace) -> int:
     before = doc.to_json()
     source = Path(doc.source.path)
     audio = None
-    if doc.language == "zh" and source.is_file():  # Whisper's translate task listens to the cues
+    spoken_zh = any(doc.source_of(c) == "zh" for c in doc.cues)
+    if spoken_zh and source.is_file():  # Whisper's translate task listens to the cues
         audio = media.extract_audio(source, doc.source.duration_ms, lambda _f: None)
-    elif args.translator == "whisper" and doc.language == "zh":
+    elif args.translator == "whisper" and spoken_zh:
         raise BilingoError(f"--translator whisper listens to the recording, and {source} is not there",
                            ExitCode.BAD_INPUT)
     opts = pipeline.RunOptions(out_dir=path.parent, translator=args.translator, memory_files=tuple(args.memory),
@@ -611,7 +638,7 @@ def cmd_translate(args: argparse.Namespace) -> int:
         doc.save(path)
     if error is not None:
         raise error
-    missing = 0 if doc.translated else sum(1 for c in doc.cues if not c.text(doc.target_language).strip())
+    missing = 0 if doc.translated else sum(1 for c in doc.cues if not c.text(doc.target_of(c)).strip())
     report.say(f"{len(doc.cues) - missing} of {len(doc.cues)} cues translated; `bilingo run` renders the videos")
     print(path)
     return 0

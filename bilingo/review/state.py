@@ -58,10 +58,12 @@ def record_edits(doc: ClipDocument, new_cues: list[Cue]) -> list[Cue]:
     word spans attached. Any change to text or timing returns an approved clip to draft. Returns the
     cues whose translation a person changed: `remember_human` them once the document is saved."""
     old = {c.id: c for c in doc.cues if c.id}
-    target = doc.target_language
     out = []
     for cue in assign_ids(new_cues):
         before = old.get(cue.id)
+        if before is not None and doc.source_of(cue) != doc.source_of(before):
+            cue = _spoken_in(cue, before, doc.target_of(cue))
+        target = doc.target_of(cue)
         changed = [lang for lang in LANGS if (before.text(lang) if before else "") != cue.text(lang)]
         if changed:
             edited = tuple(dict.fromkeys((*cue.edited, *(lang for lang in changed if cue.text(lang).strip()))))
@@ -72,11 +74,22 @@ def record_edits(doc: ClipDocument, new_cues: list[Cue]) -> list[Cue]:
     if _content(cues) != _content(doc.cues) and doc.review.state == "approved":
         doc.review = Review()  # what was approved is no longer what would be burned
     doc.cues = cues
-    return [c for c in cues if target in c.edited and (c.id not in old or old[c.id].text(target) != c.text(target))]
+    return [c for c in cues if doc.target_of(c) in c.edited
+            and (c.id not in old or old[c.id].text(doc.target_of(c)) != c.text(doc.target_of(c)))]
+
+
+def _spoken_in(cue: Cue, before: Cue, target: str) -> Cue:
+    """A cue a person says was spoken in the other language: its text in that language is now the
+    source, and its translation is cleared to be made again (`bilingo translate` fills that cue only)
+    unless the person wrote it in the same edit."""
+    if cue.text(target) != before.text(target) and cue.text(target).strip():
+        return cue
+    return replace(cue.with_text(target, ""), edited=tuple(lang for lang in cue.edited if lang != target),
+                   flags=tuple(f for f in cue.flags if f != MACHINE))
 
 
 def _content(cues: list[Cue]) -> list[tuple]:
-    return [(c.start, c.end, c.en, c.zh) for c in cues]
+    return [(c.start, c.end, c.en, c.zh, c.lang) for c in cues]
 
 
 def remember_human(doc: ClipDocument, cue: Cue) -> bool:
@@ -85,7 +98,7 @@ def remember_human(doc: ClipDocument, cue: Cue) -> bool:
     from ..translate import remember_edits
     from ..translate.memory import TranslationMemory, shared_path
 
-    source, target = doc.language, doc.target_language
+    source, target = doc.source_of(cue), doc.target_of(cue)
     if not cue.text(source).strip() or not cue.text(target).strip() or target not in cue.edited:
         return False
     memory = TranslationMemory(shared_path())
