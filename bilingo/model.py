@@ -457,6 +457,6 @@ def join_words(words: list[str], lang: str) -> str:
 
 
 def _spaced(before: str, after: str) -> bool:
-    if not is_cjk(before) and not is_cjk(after) and before.isalnum() and after.isalnum():
-        return True  # two Latin words (or numbers)
+    if not is_cjk(before) and not is_cjk(after) and (before.isalnum() or before in ",.;:!?") and after.isalnum():
+        return True  # two Latin words (or numbers), or one after ASCII punctuation
     return (is_hanzi(before) and _latin(after)) or (_latin(before) and is_hanzi(after))

@@ -1,6 +1,7 @@
 """The default engine: faster-whisper (CTranslate2), int8 on the CPU."""
 from __future__ import annotations
 
+import bisect
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -74,11 +75,15 @@ def run(audio: np.ndarray, ref: ModelRef, opts: TranscribeOptions, progress: Pro
             progress(1.0)
             return RawResult(info.language, info.language_probability, [w for win in windows for w in win.words])
         windows, info = _decode(model, audio, {**settings, "multilingual": True}, 0, detector, progress)
-        unclear = [k for k, w in enumerate(windows) if w.probability < languages.CLEAR and w.words]
-        if unclear:  # from a window's first word to the next window's (Whisper may have left the rest out)
-            ends = [w.words[0].start for w in windows[1:]] + [len(audio) * 1000 // SAMPLE_RATE]
-            ranges = [(windows[k].words[0].start if k else 0, ends[k]) for k in unclear]
-            windows = [w for k, w in enumerate(windows) if k not in unclear] + _again(model, audio, ranges, settings)
+        windows = [w for w in windows if w.words]
+        chunks = languages.speech_chunks(audio)
+        unclear = [k for k, w in enumerate(windows) if w.probability < languages.CLEAR]
+        # from a window's first word to the next window's (Whisper may have left the rest out)
+        ends = [w.words[0].start for w in windows[1:]] + [len(audio) * 1000 // SAMPLE_RATE]
+        ranges = [(windows[k].words[0].start if k else 0, ends[k]) for k in unclear] + _unheard(windows, chunks)
+        if ranges:
+            windows = [w for k, w in enumerate(windows) if k not in unclear] + _again(model, audio, chunks, ranges,
+                                                                                      settings)
     progress(1.0)
     return _merged(windows, info)
 
@@ -108,13 +113,31 @@ def _decode(model, audio: np.ndarray, settings: dict, batch_size: int, detector:
     return windows, info
 
 
-def _again(model, audio: np.ndarray, unclear: list[tuple[int, int]], settings: dict) -> list[_Window]:
-    """The parts of the audio (ms ranges) whose window held both languages, again: cut at pauses of
-    half a second or more, each chunk detected, consecutive chunks of a language joined into a
-    stretch, and each language's stretches decoded in that language."""
+UNHEARD_MS = 1000  # speech this long with no word decoded in it: Whisper may have skipped another language
+
+
+def _unheard(windows: list[_Window], chunks: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Speech chunks (ms) in which the first pass decoded no word: decoding a window in one language,
+    Whisper drops a phrase in the other (an English sentence inside Mandarin comes back as nothing)."""
+    mids = sorted((w.start + w.end) // 2 for win in windows for w in win.words)
+    out = []
+    for a, b in chunks:
+        start, end = a * 1000 // SAMPLE_RATE, b * 1000 // SAMPLE_RATE
+        k = bisect.bisect_left(mids, start)
+        if end - start >= UNHEARD_MS and (k == len(mids) or mids[k] >= end):
+            out.append((start, end))
+    return out
+
+
+def _again(model, audio: np.ndarray, chunks: list[tuple[int, int]], ranges: list[tuple[int, int]],
+           settings: dict) -> list[_Window]:
+    """The parts of the audio (ms ranges) whose window held both languages, or that Whisper left out,
+    again: the speech chunks in them (cut at pauses of half a second or more) each detected,
+    consecutive chunks of a language joined into a stretch, and each language's stretches decoded in
+    that language."""
     found = [languages.Stretch(a, b, *languages.detect(model, audio[a:b], model.model.allowed))
-             for a, b in languages.speech_chunks(audio)
-             if any(a * 1000 // SAMPLE_RATE < end and b * 1000 // SAMPLE_RATE > start for start, end in unclear)]
+             for a, b in chunks
+             if any(a * 1000 // SAMPLE_RATE < end and b * 1000 // SAMPLE_RATE > start for start, end in ranges)]
     stretches = languages.merge(found)
     out = []
     for lang in dict.fromkeys(s.lang for s in stretches):
@@ -131,16 +154,15 @@ def _again(model, audio: np.ndarray, unclear: list[tuple[int, int]], settings: d
 
 def _merged(windows: list[_Window], info) -> RawResult:
     """All the words in time order; the main language is the one with the most speech, and a clip in
-    more than one language gets the span of each stretch."""
-    windows = sorted((w for w in windows if w.words), key=lambda w: w.words[0].start)
+    more than one language gets the span of each run of words in one language."""
+    tagged = sorted(((x, w.lang) for w in windows for x in w.words), key=lambda t: (t[0].start, t[0].end))
     spans: list[Span] = []
-    for w in windows:
-        start, end = w.words[0].start, max(x.end for x in w.words)
-        if spans and spans[-1].lang == w.lang:
-            spans[-1] = Span(spans[-1].start, max(spans[-1].end, end), w.lang)
+    for word, lang in tagged:
+        if spans and spans[-1].lang == lang:
+            spans[-1] = Span(spans[-1].start, max(spans[-1].end, word.end), lang)
         else:
-            spans.append(Span(start, end, w.lang))
-    words = sorted((x for w in windows for x in w.words), key=lambda x: (x.start, x.end))
+            spans.append(Span(word.start, word.end, lang))
+    words = [x for x, _lang in tagged]
     speech: dict[str, int] = {}
     for s in spans:
         speech[s.lang] = speech.get(s.lang, 0) + s.end - s.start
@@ -148,5 +170,5 @@ def _merged(windows: list[_Window], info) -> RawResult:
         lang = next(iter(speech), info.language)
         return RawResult(lang, min((w.probability for w in windows), default=info.language_probability), words)
     main = max(speech, key=lambda k: speech[k])
-    probability = min(w.probability for w in windows if w.lang == main)
+    probability = min(w.probability for w in windows if w.lang == main and w.words)
     return RawResult(main, probability, words, tuple(spans))
