@@ -210,3 +210,44 @@ def test_the_burned_frame_shows_chinese_on_top_for_both_languages(mixed_run):
         assert len(bands) >= 2, (lang, bands)
         top, bottom = bands[0], bands[-1]
         assert top[2] > 1.3 * bottom[2], (lang, bands)  # hanzi above, Latin below
+
+
+# --- review: a cue's language, changed by a person ------------------------------------------------
+
+def test_review_changes_a_cues_language_and_only_that_cue_is_translated_again(tmp_path):
+    """jfk with its Chinese imported (all English speech); a person marks cue 1 as Mandarin speech on the
+    review page's save API: its English is cleared, and `bilingo translate` asks for that cue alone,
+    from Chinese to English."""
+    import shutil
+
+    from .review_clip import Review, make_clip
+
+    doc_path = make_clip(tmp_path / "made")
+    out = tmp_path / "served"
+    shutil.copytree(doc_path.parent, out)
+    doc_path = out / doc_path.name
+    before = ClipDocument.load(doc_path)
+    review = Review(doc_path)
+    try:
+        opened = review.get_json("/api/clips/0")
+        assert [c["lang"] for c in opened["cues"]] == ["en"] * len(opened["cues"])
+        cues = [{k: c[k] for k in ("id", "start", "end", "en", "zh", "lang")} for c in opened["cues"]]
+        cues[0]["lang"] = "zh"
+        status, _, payload = review.request("POST", "/api/clips/0/save", {"revision": opened["revision"], "cues": cues})
+        assert status == 200, payload
+        saved = json.loads(payload)
+    finally:
+        review.stop()
+    assert saved["cues"][0]["lang"] == "zh" and saved["cues"][0]["en"] == ""
+    doc = ClipDocument.load(doc_path)
+    assert doc.source_of(doc.cues[0]) == "zh" and not doc.translated
+    assert [c.en for c in doc.cues[1:]] == [c.en for c in before.cues[1:]]
+    with LibreServer() as server:
+        proc = bilingo("translate", doc_path, "--translator", "libre", "--translator-url", server.url,
+                       env={"LIBRE_API_KEY": "test"})
+    assert proc.returncode == 0, proc.stderr
+    assert server.directions == [("zh", "en")]
+    assert [q for q in server.requests for q in ([q] if isinstance(q, str) else q)] == [before.cues[0].zh]
+    after = ClipDocument.load(doc_path)
+    assert after.translated and after.cues[0].en and not HANZI.search(after.cues[0].en)
+    assert [(c.en, c.zh) for c in after.cues[1:]] == [(c.en, c.zh) for c in before.cues[1:]]
