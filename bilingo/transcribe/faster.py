@@ -138,7 +138,7 @@ def _again(model, audio: np.ndarray, chunks: list[tuple[int, int]], ranges: list
     found = [languages.Stretch(a, b, *languages.detect(model, audio[a:b], model.model.allowed))
              for a, b in chunks
              if any(a * 1000 // SAMPLE_RATE < end and b * 1000 // SAMPLE_RATE > start for start, end in ranges)]
-    stretches = languages.merge(found)
+    stretches = languages.padded(languages.merge(found), len(audio))
     out = []
     for lang in dict.fromkeys(s.lang for s in stretches):
         clips = [t for s in stretches if s.lang == lang for t in s.seconds]

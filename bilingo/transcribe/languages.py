@@ -118,3 +118,17 @@ def merge(found: list[Stretch]) -> list[Stretch]:
         else:
             out.append(s)
     return out
+
+
+PAD_MS = 300  # a stretch reaches this far into the pause on either side: a first word ("It") starts softly
+
+
+def padded(stretches: list[Stretch], length: int) -> list[Stretch]:
+    """Each stretch widened by `PAD_MS` into the pauses around it, never into its neighbours."""
+    pad = PAD_MS * SAMPLE_RATE // 1000
+    out = []
+    for k, s in enumerate(stretches):
+        lo = stretches[k - 1].end if k else 0
+        hi = stretches[k + 1].start if k + 1 < len(stretches) else length
+        out.append(Stretch(max(lo, s.start - pad), min(hi, s.end + pad), s.lang, s.probability))
+    return out
