@@ -13,6 +13,7 @@ from pathlib import Path
 
 from . import __version__
 from .errors import BilingoError, ExitCode
+from .rules import PROFILES
 
 DEMO_OUT = "bilingo-demo"
 
@@ -80,6 +81,8 @@ def _run_args(p: argparse.ArgumentParser) -> None:
                    help="x264 speed: ultrafast … veryslow (slower: smaller files) [default: the preset's, veryfast]")
     p.add_argument("--crf", type=_crf, metavar="N", help="x264 quality, 0–51 (lower: better, larger) [default: "
                    "the preset's, 23]")
+    p.add_argument("--profile", choices=PROFILES, help="caption reading speeds: learner (slower source line, "
+                   "longer cues) or native (Netflix adult) [default: learner for bilingual output, else native]")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress")
 
 
@@ -312,6 +315,7 @@ def cmd_run(args: argparse.Namespace, clip: Path | None = None, memory: tuple[Pa
         style=args.style,
         speed=args.speed,
         crf=args.crf,
+        profile=args.profile,
     )
     report = Reporter(quiet=args.quiet)
     report.say(f"bilingo {__version__}: {clip.name} → {out}")
@@ -481,7 +485,7 @@ def cmd_lint(args: argparse.Namespace) -> int:
     from .layout import Frame
     from .model import ClipDocument
     from .render import presets
-    from .rules import lint
+    from .rules import lint, of_document
 
     doc = ClipDocument.load(clip_document(args.clip, args.out))
     catalogue = presets.load_all(args.presets_file)
@@ -489,14 +493,16 @@ def cmd_lint(args: argparse.Namespace) -> int:
     # default: the frames the clip was rendered in (a preset since removed is skipped), else LinkedIn's
     names = args.presets or [p for p in doc.renders if p in known] or ["linkedin"]
     chosen = [msgspec.structs.replace(catalogue.get(p), id=p) for p in dict.fromkeys(names)]
-    problems = [("", v) for v in lint(doc.cues)]
+    prof = of_document(doc)  # the reading speeds the clip was captioned for
+    problems = [("", v) for v in lint(doc.cues, prof=prof)]
     for preset in chosen:
         problems += [(f"{preset.id}: ", v) for v in lint(doc.cues, frame=Frame.of(preset)) if v.rule in _LINE_RULES]
     for where, v in problems:
         print(f"{where}{v}")
     broken = len({v.cue for _, v in problems})
     print(f"{len(doc.cues)} cues, {broken} breaking a rule, {len(problems)} violations "
-          f"(lines checked for the sidecars and {', '.join(p.id for p in chosen)})", file=sys.stderr)
+          f"(caption profile {prof.name}; lines checked for the sidecars and {', '.join(p.id for p in chosen)})",
+          file=sys.stderr)
     return 1 if problems else 0
 
 

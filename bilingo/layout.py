@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from . import zh
+from .figures import EN_SCALE, MONTHS, is_figure, is_year
 from .assets_path import FONT_FILE, fonts_dir
 from .errors import BilingoError, ExitCode
 from .model import LANGS, Cue, is_cjk
@@ -180,8 +181,24 @@ PREPOSITIONS = frozenset(
 # end a phrase, so a break after them is fine.
 _OBJECT_TOO = frozenset("you it her".split())
 _LINKS = CONJUNCTIONS | PREPOSITIONS
+FUNCTION_WORDS = NO_BREAK_AFTER | _LINKS
+# Two words that make one unit, often a figure and its comparison ("14% compared to 15.1%"): never
+# split, although the second is a preposition or conjunction a line may otherwise break before.
+FIXED_PAIRS = frozenset(tuple(p.split()) for p in (
+    "compared to", "compared with", "according to", "due to", "rather than", "more than", "less than",
+    "fewer than", "greater than", "higher than", "lower than", "better than", "worse than", "other than",
+    "as well", "well as", "such as", "up to", "because of", "instead of", "ahead of", "out of", "as of",
+    "in order", "order to", "so that", "even though", "as if", "as though", "per cent"))
 ZH_PARTICLES = frozenset("的地得了着过吗呢吧啊呀嘛么")  # they lean on the word before: never start a line
+# Chinese function words a line or cue must not end on: structural 的, conjunctions and prepositions
+# (coverbs) lead into what follows, like their English counterparts; 是 like an auxiliary.
+ZH_LEAD_IN = frozenset("""的 和 与 跟 及 以及 或 或者 并 并且 而 而且 但 但是 因为 所以 如果 虽然 在 对 从 向 把 被 给 为 于
+    以 比 将 关于 根据 由于 通过 按照 对于 是 这 那 这个 那个 一个""".split())
+ZH_CONJUNCTIONS = frozenset("和 与 跟 及 以及 或 或者 并且 而且 但 但是 因为 所以 如果 虽然 然后".split())
+_ZH_NUMERAL = frozenset("0123456789零〇一二三四五六七八九十百千万亿两.")
 _ZH_PUNCT = "，。、；：？！…⋯,.;:?! "
+NEVER = 20.0  # a break costing this much splits a unit no subtitler would split
+MID_WORD = 30.0  # a cue boundary inside a Chinese word (between two of its characters)
 
 
 def _bare(word: str) -> str:
@@ -200,32 +217,113 @@ def _is_name_part(word: str) -> bool:
     return len(word) > 1 and word[0].isupper() and word.isalpha() and word != "I"
 
 
-def break_cost(before: str, after: str, lang: str, spaced: bool = False) -> float:
-    """What breaking between two words costs (negative: a good place). Shared by line breaking and
-    cue segmentation, since both follow the same sense-unit rules. `spaced`: Chinese words with a
-    space between them, which in a caption stands for a comma or full stop."""
+def break_cost(before: str, after: str, lang: str, spaced: bool = False, earlier: tuple[str, ...] = ()) -> float:
+    """What breaking between two words costs (negative: a good place; NEVER or more: a unit split).
+    The one scoring of boundaries: line breaking and cue segmentation both use it, since both follow
+    the same sense-unit rules. `earlier`: the words before `before` (up to two, for noun phrases).
+    `spaced`: Chinese words with a space between them, which in a caption stands for a comma or full stop."""
     if lang == "zh":
-        if after.rstrip(_ZH_PUNCT) in ZH_PARTICLES:
-            return 15.0
-        if spaced or before.endswith(SENTENCE_END + CLAUSE_END + tuple("：:⋯")):
-            return -10.0
-        return 8.0 if before == "的" else 0.0  # 的 binds a modifier to the noun after it
+        return _zh_break_cost(before, after, spaced)
+    unit = _unit_cost(before, after)
+    if unit:
+        return unit
     if ends_sentence(before):
         return -15.0
     if _ends_clause(before):
         return -13.0 if _bare(after) in CONJUNCTIONS else -10.0  # ", but" ends a clause for sure
+    b, a = _bare(before), _bare(after)
     cost = 0.0
-    if _bare(before) in NO_BREAK_AFTER and not (_bare(before) in _OBJECT_TOO and _bare(after) in _LINKS):
+    if b in NO_BREAK_AFTER and not (b in _OBJECT_TOO and a in _LINKS):
         cost += 25.0
-    elif _bare(before) in PREPOSITIONS:
-        cost += 10.0  # a preposition leads into its object
+    elif b in CONJUNCTIONS:
+        cost += 25.0  # a conjunction leads into its clause
+    elif b in PREPOSITIONS:
+        cost += NEVER  # a preposition leads into its object
     elif _is_name_part(before) and _is_name_part(after):
         cost += 20.0  # first and last name, or a multi-word proper noun
-    if _bare(after) in CONJUNCTIONS:
+    elif _inside_noun_phrase(earlier, before, after):
+        cost += 12.0  # "a final resting | place": the noun phrase an article opened goes on
+    if a in ("of", "ago"):
+        cost += 12.0  # "an increase | of 7%", "seven years | ago": they bind to the word before
+    elif a in CONJUNCTIONS:
         cost -= 6.0
-    elif _bare(after) in PREPOSITIONS:
+    elif a in PREPOSITIONS:
         cost -= 4.0
     return cost
+
+
+def _unit_cost(before: str, after: str) -> float:
+    """The cost of splitting a number from its unit, a date, or a fixed pair (0 when none is split)."""
+    b, a = _bare(before), _bare(after)
+    if (b, a) in FIXED_PAIRS:
+        return 30.0
+    clean = not before.rstrip(_CLOSERS).endswith(SENTENCE_END + CLAUSE_END)
+    if b in MONTHS and before[:1].isupper() and is_figure(after) and (clean or before.endswith(",")):
+        return 30.0  # "November | 19th"
+    if is_figure(before) and is_year(after) and not ends_sentence(before) and _ordinal_day(before):
+        return 30.0  # "November 19th, | 1863": the year belongs to the date, comma or not
+    counted = is_figure(before) and not is_year(before) or b in EN_SCALE or b == "per"
+    if clean and counted and a not in FUNCTION_WORDS and after[:1].isalnum():
+        return 30.0  # "7 | percent", "12 | months", "1.2 | billion", "billion | dollars": a figure and what it counts
+    return 0.0
+
+
+def splits_unit(before: str, after: str, lang: str, earlier: tuple[str, ...] = ()) -> bool:
+    """Whether a break between two words splits a unit: a date, a figure and its unit or comparison,
+    a noun phrase an article opened (Chinese: a figure and its unit); what bench/caption_quality.py counts."""
+    if lang == "zh":
+        return _zh_break_cost(before, after, False) >= MID_WORD
+    return _unit_cost(before, after) > 0 or _inside_noun_phrase(earlier, before, after)
+
+
+def ends_on_function_word(text: str, lang: str) -> bool:
+    """Whether a cue or line ends on a word that leads into what follows (an article, preposition,
+    conjunction, auxiliary; Chinese 的, 和, 在 …), with no punctuation after it."""
+    text = text.strip()
+    if not text or text.endswith(tuple(_ZH_PUNCT) + SENTENCE_END + CLAUSE_END):
+        return False
+    if lang == "zh":
+        tokens = [t for t in zh.cut(text) if not t.isspace()]
+        return bool(tokens) and tokens[-1] in ZH_LEAD_IN
+    return _bare(text.split()[-1]) in FUNCTION_WORDS
+
+
+def _ordinal_day(word: str) -> bool:
+    bare = _bare(word)
+    digits = bare.rstrip("stndrh")
+    return digits.isdigit() and 1 <= int(digits) <= 31
+
+
+def _inside_noun_phrase(earlier: tuple[str, ...], before: str, after: str) -> bool:
+    """Whether `before | after` falls inside a noun phrase that an article or determiner opened in
+    the last two words, with no punctuation or function word since ("the | hopes" is priced apart)."""
+    run = [*earlier[-2:], before]
+    for k in range(len(run) - 2, -1, -1):
+        if _bare(run[k]) in ("a", "an", "the", "this", "that", "these", "those", "my", "your", "his", "her",
+                              "its", "our", "their"):
+            inner = run[k + 1:]
+            return bool(inner) and all(_bare(w) not in FUNCTION_WORDS and w[-1:].isalnum() for w in inner) \
+                and _bare(after) not in FUNCTION_WORDS and after[:1].isalnum()
+        if _bare(run[k]) in FUNCTION_WORDS or not run[k][-1:].isalnum():
+            return False
+    return False
+
+
+def _zh_break_cost(before: str, after: str, spaced: bool) -> float:
+    head, tail = after.lstrip(_ZH_PUNCT), before.rstrip()
+    if after.rstrip(_ZH_PUNCT) in ZH_PARTICLES:
+        return 15.0
+    if tail and all(ch in _ZH_NUMERAL for ch in tail) and head and head[0] not in _ZH_PUNCT and not head[0].isdigit():
+        return 30.0  # "1.2 | 亿", "7 | 个", "2021 | 年", "三 | 天": a figure and its unit
+    if tail.endswith(("百分之", "第")):
+        return 30.0
+    if spaced or before.endswith(SENTENCE_END + CLAUSE_END + tuple("：:⋯")):
+        return -10.0
+    if tail in ZH_LEAD_IN:
+        return 25.0 if tail != "的" else NEVER  # 的 binds a modifier to the noun after it
+    if tail == "了":
+        return 5.0  # aspect 了 inside a clause: the object follows
+    return -6.0 if head in ZH_CONJUNCTIONS else 0.0
 
 
 @dataclass(frozen=True)
@@ -403,6 +501,10 @@ def _best_breaks(run: _Runs, lang: str) -> list[str]:
     best = [math.inf] * (n + 1)
     back = [0] * (n + 1)
     best[0] = 0.0
+    # a space between hanzi stands for a comma; one beside a Latin word is only spacing
+    cut = [0.0] + [break_cost(units[j - 1].text, units[j].text, lang,
+                              spaced=units[j].sep == " " and is_cjk(units[j - 1].text[-1]) and is_cjk(units[j].text[0]),
+                              earlier=tuple(u.text for u in units[max(0, j - 3):j - 1])) for j in range(1, n)]
     for i in range(1, n + 1):
         if before[i] + after[i] != n_lines:
             continue  # no layout of the fewest lines breaks here
@@ -411,11 +513,7 @@ def _best_breaks(run: _Runs, lang: str) -> list[str]:
                 break  # starting earlier only makes the line longer
             if best[j] == math.inf or before[j] != before[i] - 1:
                 continue
-            cost = best[j] + _line_cost(run.measure(j, i), target, run.box, lang, last=i == n)
-            if j > 0:
-                # a space between hanzi stands for a comma; one beside a Latin word is only spacing
-                spaced = units[j].sep == " " and is_cjk(units[j - 1].text[-1]) and is_cjk(units[j].text[0])
-                cost += break_cost(units[j - 1].text, units[j].text, lang, spaced=spaced)
+            cost = best[j] + _line_cost(run.measure(j, i), target, run.box, lang, last=i == n) + cut[j]
             if cost < best[i]:
                 best[i], back[i] = cost, j
     out, i = [], n

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import msgspec
 
-from . import media, segment, subtitles
+from . import figures, media, rules, segment, subtitles
 from .cache import stage_key
 from .errors import BilingoError, ExitCode, TranslatorUnavailable
 from .fsutil import atomic_write_text, check_writable, staging_dir, sweep_leftovers
@@ -57,6 +57,7 @@ class RunOptions:
     style: str | None = None  # caption style for every preset; None: each preset's
     speed: str | None = None  # x264 preset for every output; None: each preset's
     crf: int | None = None  # x264 CRF for every output; None: each preset's
+    profile: str | None = None  # caption profile (rules.PROFILES); None: learner when translating, else native
 
 
 @dataclass
@@ -250,7 +251,9 @@ def _document(info: media.MediaInfo, audio, result: RunResult, opts: RunOptions,
         raise BilingoError(f"{info.path.name}: no speech found (silence, noise or music); nothing to caption",
                            ExitCode.NO_SPEECH)
     with report.stage("segment"):
-        cues = attach_words(assign_ids(segment.segment(transcript)), transcript.words)
+        cues = segment.segment(transcript, profile=rules.profile(caption_profile(opts), transcript.language))
+        cues = figures.tidy(cues, transcript.language, (transcript.language,))  # Whisper's figures one way
+        cues = attach_words(assign_ids(cues), transcript.words)
     source = Source(path=str(info.path), audio_sha256=sha, duration_ms=info.duration_ms,
                     has_video=info.has_video, width=info.width, height=info.height)
     doc = ClipDocument(source=source, transcript=transcript, cues=cues, settings=_settings(opts),
@@ -264,7 +267,13 @@ def _settings(opts: RunOptions) -> dict:
     t = opts.transcribe
     return {"transcribe": {"model": t.model, "engine": t.engine, "language": t.language, "beam_size": t.beam_size,
                            "batch_size": t.batch_size, "languages": ",".join(t.languages)},
-            "translator": opts.translator}
+            "translator": opts.translator, "profile": caption_profile(opts)}
+
+
+def caption_profile(opts: RunOptions) -> str:
+    """The caption profile a run uses: --profile, else learner for bilingual output, native for one language."""
+    return opts.profile or ("native" if opts.translator == "none" else "learner")
+
 
 
 _FLAGS = {"model": "--model", "engine": "--engine", "language": "--language", "beam_size": "--beam-size",
@@ -281,6 +290,10 @@ def _say_overrides(doc: ClipDocument, opts: RunOptions, report: Reporter) -> Non
         now = " ".join(f"{_FLAGS[k]} {wanted['transcribe'][k]}" for k in differ)
         report.say(f"note: the transcript was made with {was or 'the defaults'}; it is kept, not redone with {now} "
                    "(add --redo transcribe to transcribe again)")
+    made_for = doc.settings.get("profile", "native")
+    if opts.profile and opts.profile != made_for:
+        report.say(f"note: the cues were cut for the {made_for} caption profile; they are kept, not cut again for "
+                   f"--profile {opts.profile} (add --redo transcribe to cut them again)")
     translator = doc.translator or doc.settings.get("translator", "")
     if doc.translated and translator and translator != opts.translator:
         report.say(f"note: the translations are {translator}'s and are kept, not redone with --translator "
@@ -398,7 +411,8 @@ def _translate(doc: ClipDocument, audio, opts: RunOptions, report: Reporter) -> 
     finally:
         memory.close()
     if error is None:
-        doc.cues = segment.fit_pair(doc.cues, doc.language)  # a long translation splits its cue, or is flagged
+        doc.cues = segment.fit_pair(doc.cues, doc.language, profile=rules.of_document(doc))  # split, or flagged
+        doc.cues = figures.tidy(doc.cues, doc.language, (doc.target_language,))  # figures one way, and kept
         doc.cues = attach_words(assign_ids(doc.cues), doc.transcript.words)
     doc.translator = opts.translator
     missing = sum(1 for c in doc.cues if not c.text(doc.target_of(c)).strip())

@@ -11,6 +11,11 @@ guidelines (see docs/subtitle-rules.md):
 | duration            | 833 – 7000 ms          |
 | gap between cues    | ≥ 2 frames; gaps ≤ 500 ms are closed to exactly 2 frames |
 
+Those are the `native` caption profile. The `learner` profile (`profile("learner", source)`, the
+default for bilingual output) lowers the source line's reading speed to 15 char/s English / 7 char/s
+Chinese, makes cues last at least 1.5 s and linger up to 1 s after their speech; the clip document
+stores the profile (`settings.profile`) so that lint, translation and review check the same numbers.
+
 Frames: bilingo times cues in integer milliseconds independent of the video's frame rate, so the
 gap rule needs one frame rate to be concrete. We use 25 fps (PAL, and what the presets render),
 where 2 frames are exactly 80 ms. `min_gap_ms(fps)` gives the gap for other rates (rounded up to
@@ -40,6 +45,57 @@ MAX_DURATION_MS = 7000
 MIN_GAP_FRAMES = 2
 CLOSE_GAP_MS = 500  # 12 frames at 24-25 fps: gaps up to this are closed to the minimum gap
 
+
+@dataclass(frozen=True)
+class Profile:
+    """Who reads the captions: the reading speed per language, the shortest a cue may be, and how
+    long a cue may linger after its speech when the next cue leaves room."""
+
+    name: str
+    max_cps: dict[str, float]
+    min_duration_ms: int
+    linger_ms: int = 0  # a cue stays up this long after its last word where the next cue allows
+
+    def cps(self, lang: str) -> float:
+        return self.max_cps.get(lang, self.max_cps["en"])
+
+
+NATIVE = Profile("native", dict(MAX_CPS), MIN_DURATION_MS)
+# A learner reads the source line in a language they are learning, beside a second language on up to
+# four lines: the source line gets children's-programme speeds (Netflix: 17 char/s English, 7 char/s
+# Simplified Chinese for children's content), English lowered further to 15 char/s, between
+# Netflix's 17 and the ~12 char/s of the "six-second rule" (two full lines in 6 s, Díaz Cintas &
+# Remael); cues last at least 1.5 s (Karamitroglou's ESIST proposal) and linger up to 1 s after
+# the speech. The translation, in the viewer's own language, keeps the native speed.
+LEARNER_CPS = {"en": 15.0, "zh": 7.0}
+LEARNER_MIN_DURATION_MS = 1500
+LEARNER_LINGER_MS = 1000
+PROFILES = ("learner", "native")
+
+
+def profile(name: str = "native", source: str = "en") -> Profile:
+    """The caption profile `name` for speech in `source`: "native" (Netflix adult numbers) or
+    "learner" (a learner's speed for the source line, the native speed for the translation)."""
+    if name == "native":
+        return NATIVE
+    if name != "learner":
+        raise ValueError(f"unknown caption profile {name!r} (one of {', '.join(PROFILES)})")
+    speeds = dict(MAX_CPS)
+    speeds[source if source in LEARNER_CPS else "en"] = LEARNER_CPS.get(source, LEARNER_CPS["en"])
+    return Profile("learner", speeds, LEARNER_MIN_DURATION_MS, LEARNER_LINGER_MS)
+
+
+def of_document(doc) -> Profile:
+    """The caption profile a clip document was made with (`settings.profile`; documents from before
+    profiles: native)."""
+    from .errors import BilingoError, ExitCode
+
+    name = doc.settings.get("profile", "native")
+    if name not in PROFILES:
+        raise BilingoError(f"the clip document's settings name the caption profile {name!r}, which bilingo does not "
+                           f"know; set it to one of {', '.join(PROFILES)}", ExitCode.BAD_INPUT)
+    return profile(name, doc.language)
+
 RULES = (
     "empty",         # a cue with no text in any language
     "line-length",   # a wrapped line longer than MAX_CHARS
@@ -60,8 +116,8 @@ def min_gap_ms(fps: float = FPS) -> int:
     return math.ceil(MIN_GAP_FRAMES * 1000 / fps - 1e-9)
 
 
-def max_cps(lang: str) -> float:
-    return MAX_CPS.get(lang, MAX_CPS["en"])
+def max_cps(lang: str, prof: Profile = NATIVE) -> float:
+    return prof.cps(lang)
 
 
 def reading_length(text: str, lang: str) -> int:
@@ -69,9 +125,9 @@ def reading_length(text: str, lang: str) -> int:
     return text_length(layout.display_text(text, lang))
 
 
-def reading_time_ms(text: str, lang: str) -> int:
+def reading_time_ms(text: str, lang: str, prof: Profile = NATIVE) -> int:
     """How long `text` must stay up to be read: its reading speed, and the minimum duration."""
-    return max(MIN_DURATION_MS, math.ceil(reading_length(text, lang) * 1000 / max_cps(lang)))
+    return max(prof.min_duration_ms, math.ceil(reading_length(text, lang) * 1000 / prof.cps(lang)))
 
 
 def cps(text: str, lang: str, duration_ms: int) -> float:
@@ -104,23 +160,24 @@ def _fmt(x: float) -> str:
     return f"{x:.1f}" if isinstance(x, float) and not x.is_integer() else f"{x:g}"
 
 
-def lint(cues: list[Cue], fps: float = FPS, frame: Frame | None = None) -> list[Violation]:
-    """Every rule every cue breaks, in cue order. Text rules are checked for each language the cue
-    has text in, on the lines `layout` makes: for a sidecar file without `frame`, or as burned into
-    a video of that frame."""
+def lint(cues: list[Cue], fps: float = FPS, frame: Frame | None = None, prof: Profile = NATIVE) -> list[Violation]:
+    """Every rule every cue breaks, in cue order, under the caption profile `prof`. Text rules are
+    checked for each language the cue has text in, on the lines `layout` makes: for a sidecar file
+    without `frame`, or as burned into a video of that frame."""
     out: list[Violation] = []
     gap_min = min_gap_ms(fps)
     for n, cue in enumerate(cues, 1):
-        out += _lint_timing(n, cue, cues[n - 2] if n > 1 else None, gap_min)
+        out += _lint_timing(n, cue, cues[n - 2] if n > 1 else None, gap_min, prof)
         texts = [(lang, cue.text(lang)) for lang in LANGS if cue.text(lang).strip()]
         if not texts:
             out.append(Violation(n, "", "empty", 0, 1))
         for lang, text in texts:
-            out += lint_text(n, text, lang, cue.duration, frame)
+            out += lint_text(n, text, lang, cue.duration, frame, prof)
     return out
 
 
-def lint_text(n: int, text: str, lang: str, duration_ms: int, frame: Frame | None = None) -> list[Violation]:
+def lint_text(n: int, text: str, lang: str, duration_ms: int, frame: Frame | None = None,
+              prof: Profile = NATIVE) -> list[Violation]:
     """The text rules (line length and width, line count, reading speed) for one language of cue `n`."""
     out = []
     if frame is None:
@@ -139,17 +196,17 @@ def lint_text(n: int, text: str, lang: str, duration_ms: int, frame: Frame | Non
     if len(lines) > max_lines:
         out.append(Violation(n, lang, "lines", len(lines), max_lines))
     speed = cps(text, lang, duration_ms)
-    if speed > max_cps(lang) + 1e-9:
-        out.append(Violation(n, lang, "cps", round(speed, 2), max_cps(lang)))
+    if speed > prof.cps(lang) + 1e-9:
+        out.append(Violation(n, lang, "cps", round(speed, 2), prof.cps(lang)))
     return out
 
 
-def _lint_timing(n: int, cue: Cue, prev: Cue | None, gap_min: int) -> list[Violation]:
+def _lint_timing(n: int, cue: Cue, prev: Cue | None, gap_min: int, prof: Profile) -> list[Violation]:
     out = []
     if cue.end < cue.start:
         out.append(Violation(n, "", "order", cue.duration, 0))
-    if cue.duration < MIN_DURATION_MS:
-        out.append(Violation(n, "", "min-duration", cue.duration, MIN_DURATION_MS))
+    if cue.duration < prof.min_duration_ms:
+        out.append(Violation(n, "", "min-duration", cue.duration, prof.min_duration_ms))
     if cue.duration > MAX_DURATION_MS:
         out.append(Violation(n, "", "max-duration", cue.duration, MAX_DURATION_MS))
     if prev is not None:

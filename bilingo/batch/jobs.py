@@ -65,6 +65,7 @@ class _Settings(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
     karaoke: bool | None = None
     trim: bool | None = None
     background: str | None = None
+    profile: str | None = None  # caption profile: learner or native
 
 
 class _Input(_Settings, forbid_unknown_fields=True):
@@ -332,7 +333,7 @@ def _options(out_dir: Path, s: dict, base: Path) -> RunOptions:
                       glossary_files=tuple(rel(g) for g in s.get("glossary", ())),
                       presets_file=rel(s["presets_file"]) if s.get("presets_file") else None,
                       style=s.get("style"), fit=s.get("fit"), karaoke=bool(s.get("karaoke")),
-                      trim=bool(s.get("trim")), background=s.get("background"))
+                      trim=bool(s.get("trim")), background=s.get("background"), profile=s.get("profile"))
 
 
 def with_threads(batch: Batch, threads: int) -> Batch:

@@ -31,7 +31,7 @@ from ..model import ClipDocument, Cue, StaleDocument, document_lock
 from ..formats import ass
 from ..render.presets import Preset
 from ..render.presets import load_all as load_presets
-from ..rules import lint
+from ..rules import NATIVE, Profile, lint, of_document
 from ..layout import ass_em_px
 from . import srt as review_srt
 from . import state
@@ -121,7 +121,7 @@ class App:
             "review": msgspec.to_builtins(doc.review), "state": state.clip_state(doc),
             "language": doc.language, "target": doc.target_language, "duration": doc.source.duration_ms,
             "has_video": doc.source.has_video, "folder": self.folder, "clips": len(self.docs),
-            "cues": [_cue_json(c, doc.source_of(c)) for c in doc.cues], **self.checks(doc.cues),
+            "cues": [_cue_json(c, doc.source_of(c)) for c in doc.cues], **self.checks(doc.cues, of_document(doc)),
             "edited_sidecars": [p.name for p in review_srt.edited_sidecars(doc, path)],
             "preset": {"id": self.preset.id, "label": self.preset.label, "width": self.preset.width,
                        "height": self.preset.height, "background": _css_colour(self.preset.background),
@@ -132,10 +132,11 @@ class App:
                        "zh_em": ass_em_px(lay.zh_size), "en_em": ass_em_px(lay.en_size)},
         }
 
-    def checks(self, cues: list[Cue]) -> dict[str, Any]:
-        """The linter's findings per cue and the lines each cue is burned as, for the page."""
+    def checks(self, cues: list[Cue], prof: Profile = NATIVE) -> dict[str, Any]:
+        """The linter's findings per cue (under the clip's caption profile) and the lines each cue is
+        burned as, for the page."""
         found: list[list[dict[str, Any]]] = [[] for _ in cues]
-        for v in lint(cues):
+        for v in lint(cues, prof=prof):
             if 0 < v.cue <= len(cues):
                 found[v.cue - 1].append({"rule": v.rule, "language": v.language, "text": str(v),
                                          "hard": v.rule in state.HARD_RULES})
@@ -336,7 +337,8 @@ class Handler(BaseHTTPRequestHandler):
             req = self._body(LintRequest)
             path = self.app.doc_path(index)
             cues = self.app.cues_from(req.cues, [])
-            return self._json(self.app.checks(cues) | {"document": path.name})
+            prof = of_document(ClipDocument.load(path))
+            return self._json(self.app.checks(cues, prof) | {"document": path.name})
         if action == "preview":
             png = self.app.preview(index, self._body(PreviewRequest))
             return self._send(HTTPStatus.OK, png, "image/png")
