@@ -122,8 +122,10 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--long", type=float, default=60.0)
     ap.add_argument("--skip-cost", action="store_true")
+    ap.add_argument("--skip-accuracy", action="store_true")
     args = ap.parse_args()
-    accuracy(args.threads)
+    if not args.skip_accuracy:
+        accuracy(args.threads)
     if not args.skip_cost:
         cost(args.runs, args.threads, args.long)
 

@@ -80,10 +80,11 @@ def run(audio: np.ndarray, ref: ModelRef, opts: TranscribeOptions, progress: Pro
         unclear = [k for k, w in enumerate(windows) if w.probability < languages.CLEAR]
         # from a window's first word to the next window's (Whisper may have left the rest out)
         ends = [w.words[0].start for w in windows[1:]] + [len(audio) * 1000 // SAMPLE_RATE]
-        ranges = [(windows[k].words[0].start if k else 0, ends[k]) for k in unclear] + _unheard(windows, chunks)
-        if ranges:
-            windows = [w for k, w in enumerate(windows) if k not in unclear] + _again(model, audio, chunks, ranges,
-                                                                                      settings)
+        found = _detected(model, audio, chunks, [(windows[k].words[0].start if k else 0, ends[k]) for k in unclear])
+        # speech left out: decoded again only when it is in another language than the words around it
+        found += [s for s in _detected(model, audio, chunks, _unheard(windows, chunks)) if s.lang != _near(windows, s)]
+        if found:
+            windows = [w for k, w in enumerate(windows) if k not in unclear] + _again(model, audio, found, settings)
     progress(1.0)
     return _merged(windows, info)
 
@@ -129,15 +130,27 @@ def _unheard(windows: list[_Window], chunks: list[tuple[int, int]]) -> list[tupl
     return out
 
 
-def _again(model, audio: np.ndarray, chunks: list[tuple[int, int]], ranges: list[tuple[int, int]],
-           settings: dict) -> list[_Window]:
-    """The parts of the audio (ms ranges) whose window held both languages, or that Whisper left out,
-    again: the speech chunks in them (cut at pauses of half a second or more) each detected,
-    consecutive chunks of a language joined into a stretch, and each language's stretches decoded in
-    that language."""
-    found = [languages.Stretch(a, b, *languages.detect(model, audio[a:b], model.model.allowed))
-             for a, b in chunks
-             if any(a * 1000 // SAMPLE_RATE < end and b * 1000 // SAMPLE_RATE > start for start, end in ranges)]
+def _detected(model, audio: np.ndarray, chunks: list[tuple[int, int]],
+              ranges: list[tuple[int, int]]) -> list[languages.Stretch]:
+    """The speech chunks (cut at pauses of half a second or more) that overlap the ms `ranges`, each
+    with its own detected language."""
+    return [languages.Stretch(a, b, *languages.detect(model, audio[a:b], model.model.allowed))
+            for a, b in chunks
+            if any(a * 1000 // SAMPLE_RATE < end and b * 1000 // SAMPLE_RATE > start for start, end in ranges)]
+
+
+def _near(windows: list[_Window], s: languages.Stretch) -> str:
+    """The language of the decoded word nearest to a stretch ("" when nothing was decoded)."""
+    mid = (s.start + s.end) * 500 // SAMPLE_RATE
+    return min(((abs((w.start + w.end) // 2 - mid), win.lang) for win in windows for w in win.words),
+               default=(0, ""))[1]  # no word at all: any language is worth a try
+
+
+def _again(model, audio: np.ndarray, found: list[languages.Stretch], settings: dict) -> list[_Window]:
+    """Chunks detected on their own (a window that held both languages, speech Whisper left out),
+    decoded again: consecutive chunks of a language joined into a stretch, and each language's
+    stretches decoded in that language."""
+    found = sorted(set(found), key=lambda s: s.start)
     stretches = languages.padded(languages.merge(found), len(audio))
     out = []
     for lang in dict.fromkeys(s.lang for s in stretches):
