@@ -1,7 +1,6 @@
 """The default engine: faster-whisper (CTranslate2), int8 on the CPU."""
 from __future__ import annotations
 
-import bisect
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -76,13 +75,13 @@ def run(audio: np.ndarray, ref: ModelRef, opts: TranscribeOptions, progress: Pro
             return RawResult(info.language, info.language_probability, [w for win in windows for w in win.words])
         windows, info = _decode(model, audio, {**settings, "multilingual": True}, 0, detector, progress)
         windows = [w for w in windows if w.words]
-        chunks = languages.speech_chunks(audio)
         unclear = [k for k, w in enumerate(windows) if w.probability < languages.CLEAR]
         # from a window's first word to the next window's (Whisper may have left the rest out)
         ends = [w.words[0].start for w in windows[1:]] + [len(audio) * 1000 // SAMPLE_RATE]
-        found = _detected(model, audio, chunks, [(windows[k].words[0].start if k else 0, ends[k]) for k in unclear])
+        ranges = [(windows[k].words[0].start if k else 0, ends[k]) for k in unclear]
+        found = _detected(model, audio, [c for r in ranges for c in _chunks(audio, *r)])
         # speech left out: decoded again only when it is in another language than the words around it
-        found += [s for s in _detected(model, audio, chunks, _unheard(windows, chunks)) if s.lang != _near(windows, s)]
+        found += [s for s in _detected(model, audio, _unheard(windows, audio)) if s.lang != _near(windows, s)]
         if found:
             windows = [w for k, w in enumerate(windows) if k not in unclear] + _again(model, audio, found, settings)
     progress(1.0)
@@ -117,26 +116,26 @@ def _decode(model, audio: np.ndarray, settings: dict, batch_size: int, detector:
 UNHEARD_MS = 1000  # speech this long with no word decoded in it: Whisper may have skipped another language
 
 
-def _unheard(windows: list[_Window], chunks: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """Speech chunks (ms) in which the first pass decoded no word: decoding a window in one language,
-    Whisper drops a phrase in the other (an English sentence inside Mandarin comes back as nothing)."""
-    mids = sorted((w.start + w.end) // 2 for win in windows for w in win.words)
-    out = []
-    for a, b in chunks:
-        start, end = a * 1000 // SAMPLE_RATE, b * 1000 // SAMPLE_RATE
-        k = bisect.bisect_left(mids, start)
-        if end - start >= UNHEARD_MS and (k == len(mids) or mids[k] >= end):
-            out.append((start, end))
-    return out
+def _chunks(audio: np.ndarray, start_ms: int, end_ms: int) -> list[tuple[int, int]]:
+    """The speech chunks (samples, cut at pauses of half a second or more) between two times."""
+    a, b = start_ms * SAMPLE_RATE // 1000, min(len(audio), end_ms * SAMPLE_RATE // 1000)
+    return [(a + x, a + y) for x, y in languages.speech_chunks(audio[a:b])] if b > a else []
 
 
-def _detected(model, audio: np.ndarray, chunks: list[tuple[int, int]],
-              ranges: list[tuple[int, int]]) -> list[languages.Stretch]:
-    """The speech chunks (cut at pauses of half a second or more) that overlap the ms `ranges`, each
-    with its own detected language."""
-    return [languages.Stretch(a, b, *languages.detect(model, audio[a:b], model.model.allowed))
-            for a, b in chunks
-            if any(a * 1000 // SAMPLE_RATE < end and b * 1000 // SAMPLE_RATE > start for start, end in ranges)]
+def _unheard(windows: list[_Window], audio: np.ndarray) -> list[tuple[int, int]]:
+    """Speech chunks (samples) of a second or more in which the first pass decoded no word: decoding a
+    window in one language, Whisper drops a phrase in the other (an English sentence inside Mandarin
+    comes back as nothing). Only the gaps between decoded words are searched (VAD over a fraction of
+    the audio)."""
+    times = sorted((w.start, w.end) for win in windows for w in win.words)
+    edges = [0] + [t for pair in times for t in pair] + [len(audio) * 1000 // SAMPLE_RATE]
+    gaps = [(a, b) for a, b in zip(edges[::2], edges[1::2]) if b - a >= UNHEARD_MS]
+    return [(x, y) for a, b in gaps for x, y in _chunks(audio, a, b) if (y - x) * 1000 >= UNHEARD_MS * SAMPLE_RATE]
+
+
+def _detected(model, audio: np.ndarray, chunks: list[tuple[int, int]]) -> list[languages.Stretch]:
+    """Each chunk (samples) with its own detected language."""
+    return [languages.Stretch(a, b, *languages.detect(model, audio[a:b], model.model.allowed)) for a, b in chunks]
 
 
 def _near(windows: list[_Window], s: languages.Stretch) -> str:
