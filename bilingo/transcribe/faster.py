@@ -81,7 +81,7 @@ def run(audio: np.ndarray, ref: ModelRef, opts: TranscribeOptions, progress: Pro
         ranges = [(windows[k].words[0].start if k else 0, ends[k]) for k in unclear]
         found = _detected(model, audio, [c for r in ranges for c in _chunks(audio, *r)])
         # speech left out: decoded again only when it is in another language than the words around it
-        found += [s for s in _detected(model, audio, _unheard(windows, audio)) if s.lang != _near(windows, s)]
+        found += _other_language(model, audio, windows, _unheard(windows, audio))
         if found:
             windows = [w for k, w in enumerate(windows) if k not in unclear] + _again(model, audio, found, settings)
     progress(1.0)
@@ -116,10 +116,10 @@ def _decode(model, audio: np.ndarray, settings: dict, batch_size: int, detector:
 UNHEARD_MS = 1000  # speech this long with no word decoded in it: Whisper may have skipped another language
 
 
-def _chunks(audio: np.ndarray, start_ms: int, end_ms: int) -> list[tuple[int, int]]:
+def _chunks(audio: np.ndarray, start_ms: int, end_ms: int, edges: bool = True) -> list[tuple[int, int]]:
     """The speech chunks (samples, cut at pauses of half a second or more) between two times."""
     a, b = start_ms * SAMPLE_RATE // 1000, min(len(audio), end_ms * SAMPLE_RATE // 1000)
-    return [(a + x, a + y) for x, y in languages.speech_chunks(audio[a:b])] if b > a else []
+    return [(a + x, a + y) for x, y in languages.speech_chunks(audio[a:b], edges)] if b > a else []
 
 
 def _unheard(windows: list[_Window], audio: np.ndarray) -> list[tuple[int, int]]:
@@ -130,7 +130,24 @@ def _unheard(windows: list[_Window], audio: np.ndarray) -> list[tuple[int, int]]
     times = sorted((w.start, w.end) for win in windows for w in win.words)
     edges = [0] + [t for pair in times for t in pair] + [len(audio) * 1000 // SAMPLE_RATE]
     gaps = [(a, b) for a, b in zip(edges[::2], edges[1::2]) if b - a >= UNHEARD_MS]
-    return [(x, y) for a, b in gaps for x, y in _chunks(audio, a, b) if (y - x) * 1000 >= UNHEARD_MS * SAMPLE_RATE]
+    return [(x, y) for a, b in gaps for x, y in _chunks(audio, a, b, edges=False)
+            if (y - x) * 1000 >= UNHEARD_MS * SAMPLE_RATE]
+
+
+def _other_language(model, audio: np.ndarray, windows: list[_Window],
+                    chunks: list[tuple[int, int]]) -> list[languages.Stretch]:
+    """The chunks (speech left out) in another language than the words around them. Usually they are
+    in the same one: all of them are detected at once, in one window, and one by one only when that
+    window is not clearly the language around every one of them."""
+    if not chunks:
+        return []
+    around = {_near(windows, languages.Stretch(a, b, "", 0.0)) for a, b in chunks}
+    joined = np.concatenate([audio[a:b] for a, b in chunks])
+    if len(around) == 1 and len(joined) <= languages.WINDOW_S * SAMPLE_RATE:
+        lang, p = languages.detect(model, joined, model.model.allowed)
+        if lang in around and p >= languages.CLEAR:
+            return []
+    return [s for s in _detected(model, audio, chunks) if s.lang != _near(windows, s)]
 
 
 def _detected(model, audio: np.ndarray, chunks: list[tuple[int, int]]) -> list[languages.Stretch]:

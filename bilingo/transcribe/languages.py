@@ -66,16 +66,16 @@ def detect(model, audio: np.ndarray, allowed: Sequence[str]) -> tuple[str, float
     return among(probs, allowed)[0]
 
 
-def speech_chunks(audio: np.ndarray) -> list[tuple[int, int]]:
-    """Speech between pauses of `MIN_SILENCE_MS` or more, in samples, each under 30 s. The first and
-    last chunk reach the clip's edges when speech comes within `EDGE_S` of them."""
+def speech_chunks(audio: np.ndarray, edges: bool = True) -> list[tuple[int, int]]:
+    """Speech between pauses of `MIN_SILENCE_MS` or more, in samples, each under 30 s. With `edges`,
+    the first and last chunk reach the clip's edges when speech comes within `EDGE_S` of them."""
     from faster_whisper.vad import VadOptions, get_speech_timestamps
 
     found = get_speech_timestamps(audio, VadOptions(min_silence_duration_ms=MIN_SILENCE_MS,
                                                     max_speech_duration_s=WINDOW_S - 1))
     chunks = [(c["start"], c["end"]) for c in found if c["end"] > c["start"]]
-    if not chunks:
-        return []
+    if not chunks or not edges:
+        return chunks
     edge = int(EDGE_S * SAMPLE_RATE)
     if chunks[0][0] < edge:
         chunks[0] = (0, chunks[0][1])
