@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from . import __version__
-from .errors import BilingoError, ExitCode
+from .errors import BilingoError, ExitCode, Interrupted
 from .rules import PROFILES
 
 DEMO_OUT = "bilingo-demo"
@@ -76,11 +76,25 @@ def _run_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--trim", action="store_true",
                    help="cut a recording longer than a preset allows (default: skip that preset)")
     p.add_argument("--karaoke", action="store_true", help="highlight the English line word by word as it is spoken")
+    p.add_argument("--key-words", action="store_true",
+                   help="learner aid: colour the clip's harder words in their line and gloss them in a small line "
+                   "(\"retention 保留 · revenue 收入\"); glosses from the translator via the memory, else CC-CEDICT")
+    p.add_argument("--pinyin", action="store_true", help="learner aid: a pinyin line above each Chinese line")
+    p.add_argument("--edition", choices=("shadowing",),
+                   help="also write NAME.PRESET.shadowing.mp4: each sentence, then a silent pause to repeat it aloud")
+    p.add_argument("--repeat", type=_bounded(1, 3, "repeat count"), default=1, metavar="N",
+                   help="shadowing: play each sentence N times before its pause (1 to 3) [default: 1]")
+    p.add_argument("--repeat-tempo", type=_tempo, default=1.0, metavar="X",
+                   help="shadowing: the repeats' speed, 0.5 to 1.0, pitch kept (e.g. 0.8) [default: 1.0]")
+    p.add_argument("--end-card", action="store_true", help="end on a card of the clip's key words and their glosses")
     p.add_argument("--style", metavar="NAME", help="caption style for every output (see `bilingo presets`)")
     p.add_argument("--speed", choices=X264_SPEEDS, metavar="PRESET",
                    help="x264 speed: ultrafast … veryslow (slower: smaller files) [default: the preset's, veryfast]")
     p.add_argument("--crf", type=_crf, metavar="N", help="x264 quality, 0–51 (lower: better, larger) [default: "
                    "the preset's, 23]")
+    p.add_argument("--accept-rough", action="store_true",
+                   help="render Whisper's rough English for Chinese speech when the translator cannot be reached "
+                        "(by default the run stops before rendering, for review)")
     p.add_argument("--profile", choices=PROFILES, help="caption reading speeds: learner (slower source line, "
                    "longer cues) or native (Netflix adult) [default: learner for bilingual output, else native]")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress")
@@ -117,6 +131,16 @@ def check_translate_args(args: argparse.Namespace, memory: tuple[Path, ...] = ()
 X264_SPEEDS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow")
 
 
+def _tempo(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0.5 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"{text!r}: give a speed from 0.5 to 1.0 (e.g. 0.8)")
+    return value
+
+
 def _crf(text: str) -> int:
     if not text.isdigit() or not 0 <= int(text) <= 51:
         raise argparse.ArgumentTypeError(f"{text!r}: give a whole number from 0 to 51")
@@ -149,6 +173,7 @@ def parser() -> argparse.ArgumentParser:
                       "presets the clip was rendered for, else linkedin)")
     lint.add_argument("--presets-file", type=Path, metavar="FILE", help="extra or overriding presets (JSON)")
     _review_commands(sub)
+    _learn_parser(sub)
     sub.add_parser("doctor", help="check ffmpeg, libass, fonts, models and translator reachability")
     sub.add_parser("models", help="list the Whisper models and where they live")
     install = sub.add_parser("install", help="install an optional engine")
@@ -212,6 +237,32 @@ def _review_commands(sub) -> None:
     status.add_argument("--out", type=Path, metavar="DIR", help=OUT_HELP)
 
 
+def _learn_parser(sub) -> None:
+    learn = sub.add_parser("learn", help="study material beside a clip: Anki deck, vocabulary notes, study page",
+                           description="Made from the clip document's reviewed text, beside it: NAME.apkg (a note per "
+                           "sentence with its audio, a still, both languages, pinyin and key words), NAME.vocab.md "
+                           "and NAME.vocab.csv (the key words), NAME.study.html (play, repeat and hide sentences; "
+                           "works offline from the file). All three unless some are named.")
+    learn.add_argument("clips", type=Path, nargs="+", metavar="CLIP", help=CLIP_HELP + ", or a folder of them")
+    learn.add_argument("--anki", action="store_true", help="the Anki deck (NAME.apkg)")
+    learn.add_argument("--vocab", action="store_true", help="the vocabulary notes (NAME.vocab.md, NAME.vocab.csv)")
+    learn.add_argument("--study-page", action="store_true", help="the study page (NAME.study.html)")
+    learn.add_argument("--word-cards", action="store_true", help="also a cloze note per key word in the deck")
+    learn.add_argument("--out", type=Path, metavar="DIR", help=OUT_HELP)
+    learn.add_argument("-q", "--quiet", action="store_true", help="no notes on stderr")
+
+
+def cmd_learn(args: argparse.Namespace) -> int:
+    from .learn.make import LearnOptions, for_clip
+
+    opts = LearnOptions.chosen(args.anki, args.vocab, args.study_page, args.word_cards)
+    say = (lambda _m: None) if args.quiet else (lambda m: print(m, file=sys.stderr))
+    for doc_path in clip_documents(args.clips, args.out):
+        for path in for_clip(doc_path, opts, say)[1]:
+            print(path)
+    return 0
+
+
 def _batch_parser(sub) -> None:
     b = sub.add_parser("batch", help="caption and render many recordings (folders, globs or a job file)",
                        description="Every recording in PATH… (files; folders, searched recursively for audio and "
@@ -233,14 +284,17 @@ def _batch_parser(sub) -> None:
     b.add_argument("--scheduler", metavar="tcp://HOST:8786", help="run the stages on a Dask cluster")
     b.add_argument("--no-recursive", dest="recursive", action="store_false", help="folders: only their own files")
     b.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
+    b.add_argument("--learn", action="store_true", help="study material for every clip (`bilingo learn`) and "
+                   "one deck and vocabulary list for the batch (OUT/NAME.apkg, OUT/NAME.vocab.md and .csv)")
     _run_args(b)
     # options left unset here fall back to the job file's, then to the defaults of `run`
     b.set_defaults(model=None, engine=None, translator=None, beam_size=None, batch_size=None, memory=None,
-                   glossary=None, karaoke=None, trim=None)
+                   glossary=None, karaoke=None, trim=None, key_words=None, pinyin=None, repeat=None,
+                   repeat_tempo=None, end_card=None, accept_rough=None)
 
 
-def _interrupted(_signum, _frame) -> None:
-    raise KeyboardInterrupt  # SIGTERM / SIGHUP clean up exactly like Ctrl-C
+def _interrupted(signum, _frame) -> None:
+    raise Interrupted(signum)  # SIGTERM / SIGHUP clean up exactly like Ctrl-C
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -253,9 +307,9 @@ def main(argv: list[str] | None = None) -> int:
         message = " ".join(str(err).split("\n"))  # one line, whatever a file name or a value held
         print(f"bilingo: error: {message}", file=sys.stderr)
         return int(err.code)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:  # the shell's convention: 128 + the signal (130 Ctrl-C, 143 SIGTERM)
         print("bilingo: interrupted; finished outputs and saved documents are kept", file=sys.stderr)
-        return 130
+        return 128 + getattr(exc, "signum", signal.SIGINT)
     except Exception as exc:  # a bug: say so in one line unless asked for the traceback
         if os.environ.get("BILINGO_DEBUG"):
             raise
@@ -315,12 +369,19 @@ def cmd_run(args: argparse.Namespace, clip: Path | None = None, memory: tuple[Pa
         style=args.style,
         speed=args.speed,
         crf=args.crf,
+        accept_rough=args.accept_rough,
+        key_words=args.key_words,
+        pinyin=args.pinyin,
+        edition=args.edition,
+        repeat=args.repeat,
+        repeat_tempo=args.repeat_tempo,
+        end_card=args.end_card,
         profile=args.profile,
     )
     report = Reporter(quiet=args.quiet)
     report.say(f"bilingo {__version__}: {clip.name} → {out}")
     result = pipeline.run(clip, opts, report)
-    for path in [*result.outputs, *result.covers, *result.captions, result.document]:
+    for path in [*result.outputs, *result.editions, *result.covers, *result.captions, result.document]:
         print(path)
     if result.stopped_for_review:
         report.say(f"next: bilingo review {result.document}")
@@ -458,8 +519,9 @@ def cmd_status(args: argparse.Namespace) -> int:
         edited = sum(1 for c in doc.cues if c.edited)
         machine = sum(1 for c in doc.cues if "machine-translation" in c.flags)
         hard = len(hard_violations(doc.cues))
-        notes = [f"{len(doc.cues)} cues", f"{edited} edited", f"{machine} machine-translated",
-                 f"{hard} rule{'s' if hard != 1 else ''} broken"]
+        missing = sum(1 for c in doc.cues if not c.text(doc.target_language).strip())
+        notes = [f"{len(doc.cues)} cues", *([f"{missing} untranslated"] if missing else []), f"{edited} edited",
+                 f"{machine} machine-translated", f"{hard} rule{'s' if hard != 1 else ''} broken"]
         if state == "approved":
             notes.append(f"by {doc.review.by} at {doc.review.at}")
         if doc.renders:
@@ -499,11 +561,17 @@ def cmd_lint(args: argparse.Namespace) -> int:
         problems += [(f"{preset.id}: ", v) for v in lint(doc.cues, frame=Frame.of(preset)) if v.rule in _LINE_RULES]
     for where, v in problems:
         print(f"{where}{v}")
-    broken = len({v.cue for _, v in problems})
+    from .learn.keywords import problems as key_word_problems
+
+    words = key_word_problems(doc.cues, doc.language)
+    for n, why in words:
+        print(f"cue {n}: {why} [key-word]")
+    broken = len({v.cue for _, v in problems} | {n for n, _ in words})
+    sys.stdout.flush()  # the lines before the summary, also where both streams go to one terminal or file
     print(f"{len(doc.cues)} cues, {broken} breaking a rule, {len(problems)} violations "
           f"(caption profile {prof.name}; lines checked for the sidecars and {', '.join(p.id for p in chosen)})",
           file=sys.stderr)
-    return 1 if problems else 0
+    return 1 if problems or words else 0
 
 
 _LINE_RULES = {"line-length", "lines", "line-width"}  # what differs between outputs (timing does not)
@@ -563,6 +631,11 @@ def cmd_translators(_args: argparse.Namespace) -> int:
         absent = config.missing(p.name)
         needs = ", ".join(f"{s.env}{'' if s.required else ' (optional)'}" for s in p.settings) or "nothing"
         state = "ready" if not absent else "needs " + ", ".join(s.env for s in absent)
+        if p.name == "google":  # the default: tried now, as `bilingo doctor` tries it, so the two agree
+            from .translate.providers import reachable
+
+            why = reachable("google")
+            state = "ready (reachable)" if why is None else "unreachable now"
         print(f"{p.name:<10} {state:<32} {p.label}; reads {needs}")
     print(f"{'whisper':<10} {'ready (offline)':<32} Whisper's translate task: Chinese speech to English")
     print(f"{'none':<10} {'ready':<32} source-language captions only")
@@ -653,7 +726,7 @@ def cmd_translate(args: argparse.Namespace) -> int:
 COMMANDS = {"run": cmd_run, "batch": cmd_batch, "lint": cmd_lint, "demo": cmd_demo, "doctor": cmd_doctor, "models": cmd_models, "presets": cmd_presets,
             "install": cmd_install, "translators": cmd_translators, "config": cmd_config, "memory": cmd_memory,
             "translate": cmd_translate, "review": cmd_review, "import": cmd_import, "approve": cmd_approve,
-            "render": cmd_render, "status": cmd_status}
+            "render": cmd_render, "status": cmd_status, "learn": cmd_learn}
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -32,3 +32,11 @@ class TranslatorUnavailable(BilingoError):
     def __init__(self, message: str, reason: str = ""):
         super().__init__(message, ExitCode.NEEDS_NETWORK)
         self.reason = reason or message
+
+
+class Interrupted(KeyboardInterrupt):
+    """SIGTERM or SIGHUP, stopping the run exactly as Ctrl-C does; the exit status is 128 + `signum`."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum

@@ -26,9 +26,11 @@ class MediaInfo:
     duration_ms: int
     has_audio: bool
     has_video: bool
-    width: int = 0
+    width: int = 0  # as displayed: after the rotation, in square pixels
     height: int = 0
     fps: float = 0.0
+    sar: float = 1.0  # the coded pixels' sample aspect ratio (width/height of one pixel)
+    audio_streams: int = 1  # bilingo listens to the first
 
 
 @lru_cache(maxsize=None)
@@ -84,13 +86,13 @@ def probe(path: Path) -> MediaInfo:
             audio = container.streams.audio
             video = [s for s in container.streams.video if not _is_cover_art(s)]
             duration = _duration_s(container, audio, video)
+            width, height, sar = _displayed(container, video[0]) if video else (0, 0, 1.0)
             info = MediaInfo(
                 path=path,
                 duration_ms=round(duration * 1000),
                 has_audio=bool(audio),
                 has_video=bool(video),
-                width=video[0].codec_context.width if video else 0,
-                height=video[0].codec_context.height if video else 0,
+                width=width, height=height, sar=sar, audio_streams=len(audio),
                 fps=float(video[0].average_rate or 0) if video else 0.0,
             )
     except av.FFmpegError as exc:
@@ -104,6 +106,26 @@ def probe(path: Path) -> MediaInfo:
     if info.duration_ms <= 0:
         raise BilingoError(f"{path.name}: has no readable duration; the file may be truncated", ExitCode.BAD_INPUT)
     return info
+
+
+def _displayed(container, stream) -> tuple[int, int, float]:
+    """The picture's size as shown (and as ffmpeg hands it to filters, rotating first): a phone's
+    1280×720 with a 90° display rotation is 720×1280; a 4:3 sample aspect widens the coded width.
+    Every preset's framing is decided from this, never from the coded size. Also the sample aspect."""
+    import av
+
+    ctx = stream.codec_context
+    sar = stream.sample_aspect_ratio or ctx.sample_aspect_ratio
+    sar_f = float(sar) if sar and sar > 0 else 1.0
+    width, height = round(ctx.width * sar_f), ctx.height
+    try:  # the rotation is side data of the stream, which PyAV shows on its frames
+        frame = next(container.decode(stream), None)
+        rotation = int(frame.rotation or 0) if frame is not None else 0
+    except (av.FFmpegError, StopIteration, ValueError, AttributeError):
+        rotation = 0
+    if rotation % 180 == 90:
+        width, height = height, width
+    return width, height, sar_f
 
 
 def _is_cover_art(stream) -> bool:

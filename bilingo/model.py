@@ -89,6 +89,26 @@ class Transcript:
         return transcript
 
 
+GlossOrigin = Literal["", "translator", "dictionary", "person"]
+
+
+@dataclass(frozen=True)
+class KeyWord:
+    """A word of a cue a learner is least likely to know, glossed in the other language (bilingo.learn).
+
+    `person`: a person chose or re-glossed it, so a rerun keeps it as it is; `removed`: a person took it
+    off, and it stays in the document (never shown) so that a rerun does not choose it again."""
+
+    word: str  # as written in the cue's text
+    span: tuple[int, int] = (0, 0)  # characters [start, end) of `word` in the cue's text of `lang`
+    lang: Lang = "en"  # the language of `word`: the clip's spoken language
+    level: str = ""  # "B2" (CEFR, as cefrpy derives it) or "HSK 5"
+    gloss: str = ""  # in the other language
+    origin: GlossOrigin = ""  # where the gloss came from; "dictionary": CC-CEDICT, not the sentence's sense
+    person: bool = False
+    removed: bool = False
+
+
 @dataclass(frozen=True)
 class Cue:
     start: int
@@ -100,6 +120,7 @@ class Cue:
     edited: tuple[Lang, ...] = ()  # languages whose text a person wrote or corrected: never machine-replaced
     words: tuple[int, int] = (0, 0)  # the transcript words it covers, [first, last); see `attach_words`
     lang: Literal["", "en", "zh"] = ""  # the language spoken (its source text); "": the document's language
+    keywords: tuple[KeyWord, ...] = ()  # learner key words (bilingo.learn.keywords); () in older documents
 
     @property
     def duration(self) -> int:
@@ -191,6 +212,11 @@ class ClipDocument:
         this copy was read, and their work is never overwritten blindly."""
         with document_lock(path):
             text = self.to_json() + "\n"
+            try:  # what bilingo cannot open again is never written (it would lock the clip out of every command)
+                ClipDocument.from_json(text)
+            except ValueError as exc:
+                raise BilingoError(f"not saving {path}: bilingo could not open it again ({exc}); the file on disk "
+                                   "is unchanged", ExitCode.FAILED) from exc
             try:
                 raw = path.read_bytes() if path.is_file() else None
             except OSError:
@@ -202,7 +228,7 @@ class ClipDocument:
             if raw is not None and raw == text.encode("utf-8"):
                 return False
             self.revision = max(self.revision, on_disk or 0) + 1
-            atomic_write_text(path, self.to_json() + "\n")
+            atomic_write_text(path, self.to_json() + "\n")  # the revision changed: the text with it
             return True
 
     @classmethod

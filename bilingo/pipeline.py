@@ -26,7 +26,7 @@ from .formats import ass
 from .render import colours, presets, verify, video
 from .transcribe import TranscribeOptions, decode_settings, transcribe
 from .transcribe.models import ModelRef, cache_dir, resolve
-from .translate import remember_edits, translate_cues
+from .translate import remember_edits, rough_cues, translate_cues
 from .translate.chat import ChatTranslator
 from .translate.glossary import Glossary
 from .translate.memory import TranslationMemory, shared_path as shared_memory_path
@@ -57,6 +57,13 @@ class RunOptions:
     style: str | None = None  # caption style for every preset; None: each preset's
     speed: str | None = None  # x264 preset for every output; None: each preset's
     crf: int | None = None  # x264 CRF for every output; None: each preset's
+    accept_rough: bool = False  # render Whisper's rough fallback translation without a review
+    key_words: bool = False  # learner aid: key words coloured in their line, glossed in a line of their own
+    pinyin: bool = False  # learner aid: a pinyin line above each Chinese line
+    edition: str | None = None  # "shadowing": also NAME.PRESET.shadowing.mp4 (each sentence, then a pause to repeat it)
+    repeat: int = 1  # shadowing: times each sentence is played before its pause
+    repeat_tempo: float = 1.0  # shadowing: the repeats' speed (pitch kept), e.g. 0.8
+    end_card: bool = False  # a closing card of the clip's key words and glosses
     profile: str | None = None  # caption profile (rules.PROFILES); None: learner when translating, else native
 
 
@@ -71,6 +78,7 @@ class RunResult:
     stopped_for_review: bool = False
     covers: list[Path] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # presets this recording cannot be rendered for
+    editions: list[Path] = field(default_factory=list)  # NAME.PRESET.shadowing.mp4
 
 
 def output_stem(clip: Path) -> str:
@@ -112,6 +120,8 @@ def _run(clip: Path, opts: RunOptions, report: Reporter) -> RunResult:
         review_srt.check_sidecars(doc, result.document)  # before any work that would overwrite them
 
     error = _translate(doc, audio, opts, report)
+    if error is None and (opts.key_words or opts.end_card):
+        _key_words(doc, audio, opts, report)
     doc.save(result.document)
     result.captions = review_srt.write_sidecars(doc, result.document, discard_edits=opts.discard_srt_edits)
     result.captions += _write_vtts(doc, out, stem)
@@ -122,6 +132,7 @@ def _run(clip: Path, opts: RunOptions, report: Reporter) -> RunResult:
         result.stopped_for_review = True
         report.say(f"ready for review: {result.document}")
         return result
+    _stop_if_rough(doc, result.document, opts)
     if opts.approved_only and doc.review.state != "approved":
         raise BilingoError(f"{result.document.name} is not approved: review and approve it first "
                            "(`bilingo review`, `bilingo approve`), or add --force to render the draft",
@@ -137,9 +148,18 @@ def _run(clip: Path, opts: RunOptions, report: Reporter) -> RunResult:
             pending.append((preset, seconds, key))
         result.outputs.append(path)
         result.covers.append(path.with_suffix(".jpg"))
-    if pending:
+    editions = []
+    for edition in _editions(doc, info, jobs, opts, report):
+        path = _inside(out, f"{stem}.{edition.name}")
+        if doc.renders.get(edition.name[:-4], {}).get("key") == edition.key and path.is_file():
+            report.say(f"{path.name} is up to date")
+        else:
+            editions.append(edition)
+        result.editions.append(path)
+    if pending or editions:
         try:
-            result.render_log.update(_render(info, doc, pending, out, stem, opts, catalogue, backdrop, report))
+            result.render_log.update(_render(info, doc, pending, out, stem, opts, catalogue, backdrop, report,
+                                             editions))
         except BilingoError as err:  # the earlier outputs are kept, and said to be out of date
             stale = [f"{stem}.{p.id}.mp4" for p, _s, _k in pending if (out / f"{stem}.{p.id}.mp4").is_file()]
             if stale:
@@ -148,6 +168,8 @@ def _run(clip: Path, opts: RunOptions, report: Reporter) -> RunResult:
             raise
         for preset, _seconds, key in pending:
             doc.renders[preset.id] = {"file": f"{stem}.{preset.id}.mp4", "key": key}
+        for edition in editions:
+            doc.renders[edition.name[:-4]] = {"file": f"{stem}.{edition.name}", "key": edition.key}
         doc.save(result.document)
     return result
 
@@ -237,7 +259,8 @@ def _document(info: media.MediaInfo, audio, result: RunResult, opts: RunOptions,
     old = _existing_document(result.document, sha)
     if old is not None and "transcribe" not in opts.redo:
         result.reused_document = True
-        report.say(f"using {result.document.name} and its review edits")
+        edited = sum(1 for c in old.cues if c.edited)
+        report.say(f"using {result.document.name}" + (f" and its review edits ({edited} cues)" if edited else ""))
         _say_overrides(old, opts, report)
         return _redo_translation(old, report) if "translate" in opts.redo else old
     if old is not None:
@@ -248,7 +271,12 @@ def _document(info: media.MediaInfo, audio, result: RunResult, opts: RunOptions,
         report.say(f"transcribing again: {len(old.cues)} cues ({edited} edited by a person) will be replaced")
     transcript, result.transcript_cached = _transcript(audio, sha, opts.transcribe, report)
     if not transcript.words:
-        raise BilingoError(f"{info.path.name}: no speech found (silence, noise or music); nothing to caption",
+        where = ""
+        if info.audio_streams > 1:  # say which stream was heard, and how to give bilingo another
+            where = (f" in the first of its {info.audio_streams} audio streams (the one bilingo listens to); to caption "
+                     f"another, extract it first, e.g. `ffmpeg -i {info.path.name} -map 0:v? -map 0:a:1 -c copy "
+                     f"second{info.path.suffix}` for the second")
+        raise BilingoError(f"{info.path.name}: no speech found{where} (silence, noise or music); nothing to caption",
                            ExitCode.NO_SPEECH)
     with report.stage("segment"):
         cues = segment.segment(transcript, profile=rules.profile(caption_profile(opts), transcript.language))
@@ -426,6 +454,8 @@ def _translate(doc: ClipDocument, audio, opts: RunOptions, report: Reporter) -> 
     why = str(error) if error is not None else "the translator gave nothing for them"
     return TranslatorUnavailable(f"{why}: {missing} of {len(doc.cues)} cues still need a translation; {resume} "
                                  "translates only those (rerun when online or with another --translator); "
+                                 "offline, give your own translations with --memory FILE (JSON or TSV), or "
+                                 "caption in the spoken language only with --translator none; "
                                  "the clip stays reviewable")
 
 
@@ -439,6 +469,35 @@ def _runs(doc: ClipDocument) -> list[tuple[str, int, int]]:
         else:
             out.append((lang, k, k + 1))
     return out
+
+
+def _stop_if_rough(doc: ClipDocument, document: Path, opts: RunOptions) -> None:
+    """Whisper's rough translation stood in for an unreachable translator: a person sees it before it is
+    burned into a video (as when translation fails), unless they asked for it, chose Whisper, or approved."""
+    rough = rough_cues(doc.cues, doc.target_language)
+    if not rough or opts.accept_rough or opts.translator == "whisper" or doc.review.state == "approved":
+        return
+    raise TranslatorUnavailable(
+        f"not rendered: the English of {rough} of {len(doc.cues)} cues is Whisper's rough "
+        f"translation of the speech (the {opts.translator} translator could not be reached); review it "
+        f"(`bilingo review {document}`), rerun online with --redo translate, or add --accept-rough to render it "
+        "as it is")
+
+
+def _key_words(doc: ClipDocument, audio, opts: RunOptions, report: Reporter) -> None:
+    """Choose the clip's key words (a person's choices kept) and gloss those without a gloss: from the
+    memory, the text translator when there is one, else the dictionary."""
+    from .learn import gloss, keywords
+
+    with report.stage("key words"):
+        doc.cues = keywords.choose(doc)
+        memory = TranslationMemory(shared_memory_path(), list(opts.memory_files))
+        try:
+            texts = [t for t in (_translators(doc, None, opts, doc.language) if opts.translator not in ("none", "whisper") else [])
+                     if hasattr(t, "translate")]
+            doc.cues = gloss.gloss(doc.cues, doc.language, memory, texts[0] if texts else None, notice=report.say)
+        finally:
+            memory.close()
 
 
 def _translators(doc: ClipDocument, audio, opts: RunOptions, source: str) -> list:
@@ -490,23 +549,87 @@ def _render_key(doc: ClipDocument, preset: presets.Preset, seconds: float, opts:
     for karaoke), the preset, the render options, and the rendering and layout code itself."""
     burned = [(c.start, c.end, c.en, c.zh) for c in doc.cues]
     words = [(w.text, w.start, w.end) for w in doc.transcript.words] if opts.karaoke else []
-    settings = [opts.background, opts.fit, opts.karaoke, opts.style, opts.speed, opts.crf, seconds]
+    keys = [[(k.word, k.gloss) for k in c.keywords if not k.removed] for c in doc.cues] if opts.key_words else []
+    keys = keys or ([[(k.word, k.gloss) for k in c.keywords if not k.removed] for c in doc.cues] if opts.end_card else [])
+    settings = [opts.background, opts.fit, opts.karaoke, opts.style, opts.speed, opts.crf, seconds, opts.key_words,
+                opts.pinyin, keys, opts.end_card]
     return stage_key("render", doc.source.audio_sha256, burned, words, msgspec.to_builtins(preset), settings,
                      code=("bilingo.render", "bilingo.layout"))
 
 
+@dataclass(frozen=True)
+class _Edition:
+    """A shadowing edition of one preset: its planned segments, frame rate, length and render key."""
+    preset: presets.Preset
+    segments: tuple
+    fps: float
+    seconds: float
+    key: str
+
+    @property
+    def name(self) -> str:
+        return f"{self.preset.id}.shadowing.mp4"
+
+
+def _editions(doc: ClipDocument, info: media.MediaInfo, jobs, opts: RunOptions, report: Reporter) -> list[_Edition]:
+    """The shadowing edition of each preset rendered, when asked for; one that would overrun its preset's
+    length is skipped and said (or, with --trim, holds the whole sentences that fit)."""
+    if opts.edition != "shadowing":
+        return []
+    from .learn import shadowing
+
+    out = []
+    for preset, seconds in jobs:
+        fps = video.edition_fps(info, preset)
+        limit = preset.max_duration_s if opts.trim else 0.0
+        cues = [c for c in doc.cues if c.end <= seconds * 1000]  # a trimmed output's cues
+        segments = shadowing.plan(cues, doc.language, fps, opts.repeat, opts.repeat_tempo, limit)
+        total = shadowing.seconds(segments, fps)
+        if not segments:
+            report.say(f"skipping the {preset.id} shadowing edition: no whole sentence fits")
+            continue
+        if preset.max_duration_s and total > preset.max_duration_s:
+            report.say(f"skipping the {preset.id} shadowing edition: it would last {total:.1f} s but {preset.id} "
+                       f"takes at most {preset.max_duration_s:g} s (--trim keeps the sentences that fit)")
+            continue
+        if total < preset.min_duration_s:
+            report.say(f"skipping the {preset.id} shadowing edition: {total:.1f} s is shorter than {preset.id} takes")
+            continue
+        key = stage_key("shadowing", _render_key(doc, preset, seconds, opts), [msgspec.to_builtins(s) for s in segments],
+                        code=("bilingo.learn.shadowing",))
+        out.append(_Edition(preset, tuple(segments), fps, total, key))
+    return out
+
+
+def _edition_file(doc: ClipDocument, edition: _Edition, style: presets.Style, aids: ass.Aids, work: Path) -> video.Output:
+    """The edition's ASS file (its cues re-timed onto the edition) and its output."""
+    from .learn import shadowing
+
+    cues = shadowing.retimed(doc.cues, list(edition.segments), edition.fps)
+    lines = [ass.caption_lines(c, edition.preset, aids) for c in cues]
+    name = f"{edition.preset.id}.shadowing.ass"
+    (work / name).write_text(ass.build(cues, edition.preset, lines, style).to_string("ass"), encoding="utf-8")
+    return video.Output(preset=edition.preset, seconds=edition.seconds, ass=name,
+                        video_kbps=video.size_limited_kbps(edition.preset, edition.seconds),
+                        segments=edition.segments, fps=edition.fps, suffix="shadowing")
+
+
 def _render(info: media.MediaInfo, doc: ClipDocument, jobs, out: Path, stem: str, opts: RunOptions,
-            catalogue: presets.Catalogue, backdrop: video.Backdrop, report: Reporter) -> dict[str, str]:
+            catalogue: presets.Catalogue, backdrop: video.Backdrop, report: Reporter,
+            editions: list[_Edition] = ()) -> dict[str, str]:
     """Every pending preset in one ffmpeg process, each output verified, then moved into place with
     its cover; nothing is moved unless all of them pass."""
     karaoke = opts.karaoke and doc.language == "en"
     if opts.karaoke and not karaoke:
         report.say("note: --karaoke highlights spoken English word by word; this recording is Chinese")
     enc = video.Encoding(speed=opts.speed, crf=opts.crf)
-    ids = ", ".join(p.id for p, _s, _k in jobs)
+    ids = ", ".join([*(p.id for p, _s, _k in jobs), *(e.name[:-4] for e in editions)])
     with staging_dir(out) as work, report.stage(f"render {ids}") as progress:
-        outputs = [_captions_file(doc, preset, seconds, catalogue.style(preset, opts.style), karaoke, work, report)
+        aids = ass.Aids(key_words=opts.key_words, pinyin=opts.pinyin)
+        outputs = [_captions_file(doc, preset, seconds, catalogue.style(preset, opts.style), karaoke, work, report,
+                                  aids, _card_seconds(doc, preset, seconds, opts, report), video.edition_fps(info, preset))
                    for preset, seconds, _key in jobs]
+        outputs += [_edition_file(doc, e, catalogue.style(e.preset, opts.style), aids, work) for e in editions]
         measured = video.measure_loudness(info, outputs[0].preset.loudness, max(o.seconds for o in outputs))
         render = lambda outs, prog: video.render(info, outs, work, backdrop=backdrop, fit=opts.fit,  # noqa: E731
                                                  measured=measured, enc=enc, progress=prog)
@@ -515,34 +638,60 @@ def _render(info: media.MediaInfo, doc: ClipDocument, jobs, out: Path, stem: str
             report.say(f"warning: some characters have no glyph in the caption font ({ids})")
         outputs = [_verified(o, work, render, report) for o in outputs]
         first = doc.cues[0] if doc.cues else None
-        video.covers(outputs, [min((first.start + first.end) / 2000 if first else 0.5, o.seconds / 2)
-                               for o in outputs], work)
+        whole = [o for o in outputs if not o.suffix]
+        if whole:
+            video.covers(whole, [min((first.start + first.end) / 2000 if first else 0.5, o.seconds / 2)
+                                 for o in whole], work)
         for o in outputs:
-            os.replace(work / f"{o.preset.id}.jpg", _inside(out, f"{stem}.{o.preset.id}.jpg"))
-            os.replace(work / o.name, _inside(out, f"{stem}.{o.preset.id}.mp4"))
-    return {o.preset.id: log for o in outputs}
+            if not o.suffix:
+                os.replace(work / f"{o.preset.id}.jpg", _inside(out, f"{stem}.{o.preset.id}.jpg"))
+            os.replace(work / o.name, _inside(out, f"{stem}.{o.name}"))
+    return {o.name[:-4]: log for o in outputs}
+
+
+def _card_seconds(doc: ClipDocument, preset: presets.Preset, seconds: float, opts: RunOptions,
+                  report: Reporter) -> float:
+    """How long the end card lasts (0: none): long enough to read its words, within the preset's length."""
+    from .learn import card
+
+    if not opts.end_card:
+        return 0.0
+    words = card.words(doc.cues)
+    if not words:
+        report.say(f"note: {preset.id}: no key word has a gloss, so there is no end card")
+        return 0.0
+    length = card.seconds(len(words))
+    if preset.max_duration_s and seconds + length > preset.max_duration_s:
+        report.say(f"note: {preset.id}: no end card, the clip already fills the {preset.max_duration_s:g} s it allows")
+        return 0.0
+    return length
 
 
 def _captions_file(doc: ClipDocument, preset: presets.Preset, seconds: float, style: presets.Style,
-                   karaoke: bool, work: Path, report: Reporter) -> video.Output:
+                   karaoke: bool, work: Path, report: Reporter, aids: ass.Aids = ass.Aids(),
+                   card_s: float = 0.0, fps: float = 0.0) -> video.Output:
     """The preset's ASS file in the scratch folder; cues that need too many lines are named."""
-    lines = [ass.caption_lines(c, preset) for c in doc.cues]
+    lines = [ass.caption_lines(c, preset, aids) for c in doc.cues]
     crowded = [str(i) for i, ls in enumerate(lines, 1) if ass.overflowing(preset, style, ls)]
     if crowded:
         report.say(f"warning: {preset.id}: cue {', '.join(crowded[:8])}{'…' if len(crowded) > 8 else ''} needs more "
                    f"than {preset.captions.max_lines} lines or leaves the safe area; shorten it in the clip document")
     words = [ass.cue_words(c, doc.transcript.words) for c in doc.cues] if karaoke else None
     subs = ass.build(doc.cues, preset, lines, style, words)
+    if card_s:
+        from .learn import card
+
+        card.add(subs, card.words(doc.cues), preset, style, round(seconds * 1000), round((seconds + card_s) * 1000))
     name = f"{preset.id}.ass"
     (work / name).write_text(subs.to_string("ass"), encoding="utf-8")
-    kbps = video.size_limited_kbps(preset, seconds)
-    return video.Output(preset=preset, seconds=seconds, ass=name, video_kbps=kbps)
+    kbps = video.size_limited_kbps(preset, seconds + card_s)
+    return video.Output(preset=preset, seconds=seconds, ass=name, video_kbps=kbps, card_s=card_s, fps=fps)
 
 
 def _verified(o: video.Output, work: Path, render, report: Reporter, tries: int = 2) -> video.Output:
     """The output when it matches its preset; a size overrun is encoded again, alone, at a lower cap."""
     for attempt in range(tries + 1):
-        found = verify.problems(work / o.name, o.preset, o.seconds)
+        found = verify.problems(work / o.name, o.preset, o.total_s)
         if not found:
             return o
         over = o.preset.max_bytes and (work / o.name).stat().st_size > o.preset.max_bytes

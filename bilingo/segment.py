@@ -95,6 +95,9 @@ def segment(transcript: Transcript, fps: float = FPS, profile: Profile = NATIVE)
     cuts = _choose_cuts(speech, sense)
     cues = _timed(speech, cuts)
     cues = [_with_flag(c, UNIT_SPLIT) if j < len(words) and sense[j] >= NEVER else c for c, (_i, j) in zip(cues, cuts)]
+    if transcript.duration_ms > 0:  # no cue outlives the recording (transcribe/cleanup.py clamps the words)
+        end = transcript.duration_ms
+        cues = [replace(c, end=min(c.end, end)) for c in cues if c.start < end]
     return _flag(cues, fps, profile)
 
 

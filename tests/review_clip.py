@@ -21,11 +21,11 @@ from .conftest import MEDIA, bilingo
 ZH = ["所以，我的美国同胞们，不要问你的国家能为你做什么，", "而要问你能为你的国家做什么。", "谢谢。"]
 
 
-def make_clip(folder: Path) -> Path:
+def make_clip(folder: Path, recording: Path = MEDIA / "jfk.flac") -> Path:
     out = folder / "out"
-    proc = bilingo("run", MEDIA / "jfk.flac", "--out", out, "--model", "tiny.en", "--translator", "none", "--review")
+    proc = bilingo("run", recording, "--out", out, "--model", "tiny.en", "--translator", "none", "--review")
     assert proc.returncode == 0, proc.stderr
-    doc = out / "jfk.bilingo.json"
+    doc = out / f"{recording.stem}.bilingo.json"
     cues = ClipDocument.load(doc).cues
     assert len(cues) >= 2, cues
     zh = folder / "translated.zh.srt"

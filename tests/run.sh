@@ -9,5 +9,7 @@ command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=nonint
 python3 -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -e '.[test]'
+# the official Anki library reads the decks bilingo writes, as Anki would; AGPL-3.0: tests only, never imported by bilingo
+.venv/bin/python -m pip install -q 'anki==26.9.3'
 .venv/bin/bilingo install openai-whisper
 exec .venv/bin/python -m pytest "$@"

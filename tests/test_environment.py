@@ -130,3 +130,96 @@ def test_a_full_cache_disk_costs_the_cache_not_the_run(full_disk, tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert "warning: cannot cache the transcript" in proc.stderr
     assert (tmp_path / "out" / "jfk.linkedin.mp4").is_file()
+
+
+def _memory_with(db: Path, n: int) -> None:
+    from bilingo.translate.memory import TranslationMemory
+
+    tm = TranslationMemory(db)
+    for i in range(n):
+        tm.add(f"Sentence number {i}.", "en", f"第{i}句。", "zh")
+    tm.close()
+
+
+def _memory_kept(db: Path, n: int) -> None:
+    from bilingo.translate.memory import TranslationMemory
+
+    assert not list(db.parent.glob("*.damaged")), "a healthy memory was set aside"
+    tm = TranslationMemory(db)
+    assert tm.count() == {"machine": n} and tm.lookup("sentence number 7", "en", "zh") == "第7句。"
+    tm.close()
+
+
+def test_a_full_disk_never_sets_a_healthy_memory_aside(tmpfs):
+    """Issue 19 item 2: a full disk was "internal error: OperationalError" and the memory renamed .damaged."""
+    from bilingo.translate.memory import TranslationMemory
+
+    where = tmpfs("size=16m")
+    db = where / "memory.sqlite3"
+    _memory_with(db, 300)
+    fill(where)
+    message = _fails(lambda: TranslationMemory(db), ExitCode.SYSTEM)
+    assert str(db) in message and "disk is full" in message
+    (where / "filler").unlink()
+    tm = TranslationMemory(db)  # opened while there was room, then the disk fills during the run
+    fill(where)
+    message = _fails(lambda: [tm.add(f"New sentence {i}. " * 20, "en", "新句子。" * 40, "zh") for i in range(2000)],
+                     ExitCode.SYSTEM)
+    assert str(db) in message and "disk is full" in message
+    tm.close()
+    (where / "filler").unlink()
+    _memory_kept(db, 300)
+
+
+def test_a_read_only_memory_is_exit_7_and_kept(tmpfs):
+    from bilingo.translate.memory import TranslationMemory
+
+    where = tmpfs("size=16m")
+    db = where / "memory.sqlite3"
+    _memory_with(db, 20)
+    subprocess.run(["mount", "-o", "remount,ro", str(where)], check=True)
+    message = _fails(lambda: TranslationMemory(db), ExitCode.SYSTEM)
+    assert str(db) in message and "read-only" in message
+    subprocess.run(["mount", "-o", "remount,rw", str(where)], check=True)
+    _memory_kept(db, 20)
+
+
+def test_run_with_the_memory_on_a_full_disk_is_exit_7_and_keeps_it(tmpfs, tmp_path):
+    """The whole command: a run that reaches translation names the memory and the cause, exit 7."""
+    from .translate_servers import LibreServer
+
+    where = tmpfs("size=16m")
+    db = where / "memory.sqlite3"
+    _memory_with(db, 50)
+    fill(where)
+    with LibreServer() as server:
+        proc = bilingo("run", MEDIA / "jfk.flac", "--out", tmp_path / "out", "--model", "tiny.en",
+                       "--translator", "libre", "--translator-url", server.url,
+                       env={"BILINGO_MEMORY": str(db), "BILINGO_CONFIG": str(tmp_path / "config.toml")})
+    assert proc.returncode == ExitCode.SYSTEM, proc.stderr
+    errors = [ln for ln in proc.stderr.splitlines() if ln.startswith("bilingo: error:")]
+    assert len(errors) == 1 and str(db) in errors[0] and "disk is full" in errors[0], proc.stderr
+    assert "Traceback" not in proc.stderr and "internal error" not in proc.stderr
+    (where / "filler").unlink()
+    _memory_kept(db, 50)
+
+
+def test_a_disk_that_fills_during_the_encode_is_exit_7(tmpfs, tmp_path):
+    """Issue 19 item 14: exit 6 ("ffmpeg failed") for what is the machine's problem."""
+    import json
+
+    preset = {"label": "test frame", "width": 320, "height": 180, "max_fps": 10, "min_duration_s": 1,
+              "max_duration_s": 60, "video": {"codec": "libx264", "profile": "high", "crf": 20, "preset": "ultrafast"},
+              "audio": {"codec": "aac", "sample_rate": 48000, "bitrate": "128k"},
+              "captions": {"zh_size": 14, "en_size": 11, "margin_bottom": 8, "margin_sides": 10, "line_gap": 2},
+              "safe_area": {"top": 8, "bottom": 8, "left": 10, "right": 10}, "background": "0x1b2430"}
+    presets = tmp_path / "presets.json"
+    presets.write_text(json.dumps({"presets": {"small": preset}}))
+    where = tmpfs("size=160k")  # room for the document and captions, not for the video
+    proc = bilingo("run", MEDIA / "jfk.flac", "--out", where / "out", "--model", "tiny.en", "--translator", "none",
+                   "--presets-file", presets, "--to", "small")
+    assert proc.returncode == ExitCode.SYSTEM, proc.stderr
+    errors = [ln for ln in proc.stderr.splitlines() if ln.startswith("bilingo: error:")]
+    assert len(errors) == 1 and "disk is full" in errors[0] and str(where / "out") in errors[0], proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert not list(where.rglob("*.mp4")) and not list(where.rglob(".bilingo-work-*"))

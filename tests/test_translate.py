@@ -396,14 +396,24 @@ def test_translators_lists_providers_and_never_prints_a_key(tmp_path):
 
 
 def test_chinese_speech_falls_back_to_whisper_offline(tmp_path):
+    """Offline, Whisper's rough English fills the cues, and the run stops before rendering for review
+    (issue 19 item 12: it was burned unreviewed with exit 0); --accept-rough renders it."""
     out = tmp_path / "out"
     proc = bilingo("run", MEDIA / "BAC009S0764W0121.wav", "--out", out, env=OFFLINE)
-    assert proc.returncode == 0, proc.stderr
+    assert proc.returncode == ExitCode.NEEDS_NETWORK, proc.stderr
     assert "google could not be reached (ProxyError): translating with whisper instead" in proc.stderr
+    line = assert_clean_failure(proc)
+    assert "Whisper's rough translation" in line and "--accept-rough" in line and "bilingo review" in line
+    assert not list(out.glob("*.mp4"))
     doc = ClipDocument.load(out / "BAC009S0764W0121.bilingo.json")
     assert doc.language == "zh" and doc.translated
     for cue in doc.cues:
         assert cue.en.strip() and cue.en.isascii() and MACHINE in cue.flags
+    again = bilingo("run", MEDIA / "BAC009S0764W0121.wav", "--out", out, env=OFFLINE)
+    assert again.returncode == ExitCode.NEEDS_NETWORK and not list(out.glob("*.mp4"))  # a rerun stops again
+    accepted = bilingo("run", MEDIA / "BAC009S0764W0121.wav", "--out", out, "--accept-rough", env=OFFLINE)
+    assert accepted.returncode == 0, accepted.stderr
+    assert (out / "BAC009S0764W0121.linkedin.mp4").is_file()
 
 
 def test_whisper_translator_refuses_english_speech(tmp_path):

@@ -6,7 +6,7 @@ parameters, a form or a JSON body); `ChatServer` speaks OpenAI's POST /v1/chat/c
 through; LibreTranslate requests for English get a small Chinese→English one), so a test knows exactly
 what comes back. `script` is a list of faults to serve, one per
 request, before normal service: "429", "500", "slow", "bad-json", "drop-line", "wrong-parts",
-"eat-placeholders", "empty"; `always` repeats one fault for every request.
+"eat-placeholders", "empty", "extra-line", "huge", "control", "10mb"; `always` repeats one fault for every request.
 """
 from __future__ import annotations
 
@@ -55,6 +55,18 @@ def to_chinese(text: str) -> str:
     return out
 
 
+def _junk(line: str, fault: str | None) -> str:
+    """A translated line spoiled as a faulty server spoils it: "huge" (50,000 more characters), "control"
+    (a NUL inside), "10mb" (one 10 MB line)."""
+    if fault == "huge":
+        return line + "长" * 50_000
+    if fault == "control":
+        return line[:2] + "\x00" + line[2:]
+    if fault == "10mb":
+        return "字" * 10_000_000
+    return line
+
+
 class _Server:
     delay = 2.0  # seconds a "slow" request hangs
 
@@ -63,6 +75,7 @@ class _Server:
         self.requests: list = []  # what each served request asked for
         self.directions: list[tuple[str, str]] = []  # (source, target) of each served LibreTranslate request
         self.hits = 0  # HTTP requests received, faults included
+        self.times: list[float] = []  # when each was received (time.monotonic)
         self.lock = threading.Lock()
         handler = type("Handler", (_Handler,), {"server_obj": self})
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
@@ -94,9 +107,11 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, *_args) -> None:  # quiet
         pass
 
-    def _send(self, code: int, body: bytes, kind: str = "application/json") -> None:
+    def _send(self, code: int, body: bytes, kind: str = "application/json", headers: dict | None = None) -> None:
         self.send_response(code)
         self.send_header("Content-Type", kind)
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
@@ -110,12 +125,15 @@ class _Handler(BaseHTTPRequestHandler):
         fault = srv.fault()
         with srv.lock:
             srv.hits += 1
+            srv.times.append(time.monotonic())
         if srv.latency:
             time.sleep(srv.latency)
         if fault == "slow":
             time.sleep(srv.delay)
         if fault == "429":
             return self._send(429, b'{"error": "Too many requests"}')
+        if fault and fault.startswith("429-after-"):  # "429-after-N": 429 with Retry-After: N
+            return self._send(429, b'{"error": "Too many requests"}', headers={"Retry-After": fault[10:]})
         if fault == "500":
             return self._send(500, b'{"error": "boom"}')
         if fault == "bad-json":
@@ -153,6 +171,9 @@ class _LibreHandler(_Handler):
                 lines = lines[:-2] + [lines[-2] + lines[-1]]
             if fault == "eat-placeholders":
                 lines = [re.sub(r"\[T\d+\]", "", ln) for ln in lines]
+            lines = [_junk(ln, fault) for ln in lines]
+            if fault == "extra-line":
+                lines.append("多余的一行")
             out.append("\n".join(lines))
         if fault == "empty":
             out = ["" for _ in out]
@@ -173,7 +194,8 @@ class _ChatHandler(_Handler):
         request = json.loads(body)
         self.server_obj.requests.append(request)
         payload = json.loads(request["messages"][-1]["content"])
-        items = [{"id": it["id"], "parts": [to_chinese(p) for p in it["parts"]]} for it in payload["items"]]
+        items = [{"id": it["id"], "parts": [_junk(to_chinese(p), fault) for p in it["parts"]]}
+                 for it in payload["items"]]
         if fault == "wrong-parts":
             for it in items:
                 if len(it["parts"]) > 1:

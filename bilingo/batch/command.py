@@ -22,7 +22,11 @@ def run_batch(args: argparse.Namespace) -> int:
            "glossary": [str(g.resolve()) for g in args.glossary] if args.glossary else None,
            "presets_file": str(args.presets_file.resolve()) if args.presets_file else None,
            "style": args.style, "fit": args.fit, "karaoke": args.karaoke, "trim": args.trim,
-           "scheduler": args.scheduler, "workers": args.workers, "recursive": args.recursive}
+           "accept_rough": args.accept_rough,
+           "key_words": args.key_words, "pinyin": args.pinyin, "edition": args.edition, "repeat": args.repeat,
+           "repeat_tempo": args.repeat_tempo, "end_card": args.end_card,
+           "scheduler": args.scheduler, "workers": args.workers, "recursive": args.recursive,
+           "learn": args.learn or None}
     batch = jobs.build(list(args.paths), {k: v for k, v in cli.items() if v is not None}, args.out)
     if batch.scheduler:
         executor = f"dask {batch.scheduler}"
@@ -46,12 +50,29 @@ def run_batch(args: argparse.Namespace) -> int:
             outcomes = local.run(batch, mode, workers, display.event, display.finished)
     seconds = time.perf_counter() - start
     table = report.rows(batch, outcomes, mode)
+    learned_ok = _learn(batch, quiet)
     report.write_summary(batch, table, seconds, executor)
     if args.json:
         print(report.dump_json(batch, table, seconds, executor))
     else:
         report.print_table(table, seconds, batch.out)
-    return report.exit_code(table)
+    code = report.exit_code(table)
+    return code if learned_ok or code else int(ExitCode.PARTLY_FAILED)
+
+
+def _learn(batch: jobs.Batch, quiet: bool) -> bool:
+    """Study material for the clips that asked for it (each clip's beside its document, the batch's
+    deck and vocabulary list in OUT); False when some clip's could not be made (each says why)."""
+    from ..learn.make import for_batch_of
+
+    if not any(c.learn for c in batch.clips):
+        return True
+    say = (lambda _m: None) if quiet else (lambda m: print(m, file=sys.stderr))
+    made, failed = for_batch_of(batch, say)
+    if not quiet:
+        for path in made:
+            print(f"study material: {path}", file=sys.stderr)
+    return not failed
 
 
 def _check_models(batch: jobs.Batch) -> None:

@@ -3,7 +3,8 @@
 A batch comes from the command line (`bilingo batch PATH…`) or from a job file (`jobs/NAME.toml`).
 Every recording gets a folder of its own under the batch's output folder, named after it; two
 recordings with the same name from different folders get their parent folder's name in front,
-so they never share a clip document or an output file.
+so they never share a clip document or an output file. A folder, once made, keeps its name in later
+runs of the batch (its clip document says which recording it belongs to).
 """
 from __future__ import annotations
 
@@ -14,10 +15,12 @@ import re
 import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Annotated, Literal
 
 import msgspec
 
 from ..errors import BilingoError, ExitCode
+from ..learn.make import LearnOptions
 from ..pipeline import RunOptions
 from ..transcribe import ENGINES, TranscribeOptions
 
@@ -26,6 +29,7 @@ MEDIA_SUFFIXES = frozenset(
     .split())
 from ..translate.config import CHOICES as TRANSLATORS
 MODES = ("straight", "review", "render")  # --no-review, --until review, --render
+MAX_BATCH = 64  # faster-whisper's batch size, as `--batch-size` allows
 
 
 @dataclass
@@ -33,6 +37,7 @@ class Clip:
     source: Path  # absolute
     name: str  # its folder under the batch's output folder, unique in the batch
     options: RunOptions  # out_dir is the clip's own folder
+    learn: LearnOptions | None = None  # study material to make once its document is done
 
 
 @dataclass
@@ -65,6 +70,18 @@ class _Settings(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
     karaoke: bool | None = None
     trim: bool | None = None
     background: str | None = None
+    accept_rough: bool | None = None  # render Whisper's rough fallback translation without a review
+    key_words: bool | None = None  # learner aids (bilingo.learn)
+    pinyin: bool | None = None
+    edition: Literal["shadowing"] | None = None
+    repeat: Annotated[int, msgspec.Meta(ge=1, le=3)] | None = None
+    repeat_tempo: Annotated[float, msgspec.Meta(ge=0.5, le=1.0)] | None = None
+    end_card: bool | None = None
+    learn: bool | None = None  # study material per clip and per batch (`bilingo learn`): all three aids
+    anki: bool | None = None  # or only the ones named
+    vocab: bool | None = None
+    study_page: bool | None = None
+    word_cards: bool | None = None
     profile: str | None = None  # caption profile: learner or native
 
 
@@ -88,12 +105,14 @@ def load_job(path: Path) -> tuple[_JobFile, str]:
         raise BilingoError(f"cannot read the job file {path}: {exc}", ExitCode.BAD_INPUT) from exc
     try:
         data = tomllib.loads(raw)
+        job = msgspec.convert(data, _JobFile)
     except tomllib.TOMLDecodeError as exc:  # its message ends with "(at line N, column M)"
         raise BilingoError(f"{path}: {exc}", ExitCode.BAD_INPUT) from exc
-    try:
-        job = msgspec.convert(data, _JobFile)
     except msgspec.ValidationError as exc:
         raise BilingoError(_located(path, raw, str(exc)), ExitCode.BAD_INPUT) from exc
+    except RecursionError as exc:  # arrays or tables nested thousands deep: no job file needs that
+        raise BilingoError(f"{path}: values are nested too deeply to be a job file (a job file's values are "
+                           "text, numbers, lists of them and [[input]] tables)", ExitCode.BAD_INPUT) from exc
     for where, s in [("$", job), *((f"$.input[{i}]", t) for i, t in enumerate(job.input))]:
         _check_values(path, raw, where, s)
     return job, raw
@@ -103,7 +122,7 @@ def _check_values(path: Path, raw: str, where: str, s: _Settings) -> None:
     def bad(key: str, message: str) -> None:
         raise BilingoError(f"{path}:{_line(raw, f'{where}.{key}')}: {key}: {message}", ExitCode.BAD_INPUT)
 
-    from ..render import presets as preset_data
+    from ..render import colours, presets as preset_data
 
     if s.engine is not None and s.engine not in ENGINES:
         bad("engine", f"{s.engine!r} is not one of {', '.join(ENGINES)}")
@@ -113,6 +132,14 @@ def _check_values(path: Path, raw: str, where: str, s: _Settings) -> None:
         bad("language", f"{s.language!r} is not en or zh")
     if s.beam_size is not None and not 1 <= s.beam_size <= 16:
         bad("beam_size", f"{s.beam_size} is out of range (1–16)")
+    if s.batch_size is not None and not 0 <= s.batch_size <= MAX_BATCH:
+        bad("batch_size", f"{s.batch_size} is out of range (0–{MAX_BATCH}; 0: no batching), as --batch-size")
+    if s.background is not None:
+        try:
+            colours.parse(s.background)
+        except ValueError as exc:
+            if not _relative(path, s.background).is_file():
+                bad("background", f"neither a colour ({exc}) nor an image file")
     if s.threads is not None and not 0 <= s.threads <= 256:
         bad("threads", f"{s.threads} is out of range (0–256; 0: one per core)")
     if s.presets_file and not _relative(path, s.presets_file).is_file():
@@ -192,22 +219,33 @@ def _relative(job: Path, value: str) -> Path:
 # --- inputs -----------------------------------------------------------------------------------
 
 def expand(pattern: str, base: Path, recursive: bool, skip: Path | None = None) -> list[Path]:
-    """A file, a folder (its media files, in subfolders too when `recursive`) or a glob."""
+    """A file, a folder (its media files, in subfolders too when `recursive`) or a glob. Nothing inside
+    `skip` (the batch's own output folder) is ever a recording: its videos are outputs."""
     path = Path(pattern).expanduser()
     path = path if path.is_absolute() else base / path
     if path.is_file():
+        if _inside(path.resolve(), skip):
+            raise BilingoError(f"{pattern}: is inside the batch's output folder {skip}, which holds its outputs, "
+                               "not recordings; choose another --out", ExitCode.BAD_INPUT)
         return [path.resolve()]
     if path.is_dir():
-        return _media_in(path, recursive, skip)
+        return [] if _inside(path.resolve(), skip) else _media_in(path, recursive, skip)
     if glob.has_magic(str(path)):
         found: list[Path] = []
         for hit in sorted(glob.glob(str(path), recursive=True)):
             p = Path(hit)
+            if _inside(p.resolve(), skip):
+                continue
             found += [p.resolve()] if p.is_file() else _media_in(p, recursive, skip) if p.is_dir() else []
         if not found:
-            raise BilingoError(f"{pattern}: matches no recordings", ExitCode.BAD_INPUT)
+            raise BilingoError(f"{pattern}: matches no recordings" + (f" outside the batch's output folder {skip}"
+                                                                       if skip else ""), ExitCode.BAD_INPUT)
         return found
     raise BilingoError(f"{pattern}: no such file or folder", ExitCode.BAD_INPUT)
+
+
+def _inside(path: Path, folder: Path | None) -> bool:
+    return folder is not None and (path == folder or folder in path.parents)
 
 
 def _media_in(folder: Path, recursive: bool, skip: Path | None) -> list[Path]:
@@ -215,7 +253,7 @@ def _media_in(folder: Path, recursive: bool, skip: Path | None) -> list[Path]:
     for root, dirs, files in os.walk(folder):
         here = Path(root)
         # hidden folders and the batch's own output folder hold no recordings to process
-        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and (skip is None or (here / d).resolve() != skip))
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and not _inside((here / d).resolve(), skip))
         found += [(here / f).resolve() for f in sorted(files)
                   if Path(f).suffix.lower() in MEDIA_SUFFIXES and not f.startswith(".")]
         if not recursive:
@@ -223,20 +261,57 @@ def _media_in(folder: Path, recursive: bool, skip: Path | None) -> list[Path]:
     return found
 
 
-def clip_names(sources: list[Path]) -> dict[Path, str]:
-    """Each recording's folder name: its stem, with parent folders in front while two collide
-    (case-insensitively: such file systems exist), and a hash of the path as the last resort."""
-    depth = dict.fromkeys(sources, 0)
+def clip_names(sources: list[Path], out: Path | None = None) -> dict[Path, str]:
+    """Each recording's folder name: the folder it already has under `out` (a name, once made, never
+    changes: its document and review edits are there), else its stem, with parent folders in front
+    while two collide or the name is another recording's folder (case-insensitively: such file
+    systems exist), and a hash of the path as the last resort."""
+    owners, taken = existing_folders(out) if out else ({}, set())
+    kept = {s: n for s, n in owners.items() if s in set(sources)}
+    rest = [s for s in sources if s not in kept]
+    depth = dict.fromkeys(rest, 0)
     while True:
-        names = {s: _name(s, depth[s]) for s in sources}
+        names = {s: _name(s, depth[s]) for s in rest}
         groups: dict[str, list[Path]] = {}
         for s, n in names.items():
             groups.setdefault(n.lower(), []).append(s)
-        clashes = [s for group in groups.values() if len(group) > 1 for s in group]
+        clashes = [s for key, group in groups.items() if len(group) > 1 or key in taken for s in group]
+        clashes = [s for s in clashes if depth[s] <= len(s.parent.parts)]  # the hashed name is the last resort
         if not clashes:
-            return names
+            return {**kept, **names}
         for s in clashes:
             depth[s] += 1
+
+
+class _Recorded(msgspec.Struct):
+    path: str
+
+
+class _DocumentSource(msgspec.Struct):
+    source: _Recorded
+
+
+def existing_folders(out: Path) -> tuple[dict[Path, str], set[str]]:
+    """Recording → the name of its folder under `out`, from the clip documents already there; and the
+    names (lower case) of every folder holding a clip document, readable or not: none is free to take."""
+    from ..model import MAX_DOCUMENT_BYTES
+
+    owners: dict[Path, str] = {}
+    taken: set[str] = set()
+    try:
+        folders = sorted(d for d in out.iterdir() if d.is_dir() and not d.name.startswith((".", "_")))
+    except OSError:
+        return owners, taken
+    for folder in folders:
+        for doc in sorted(folder.glob("*.bilingo.json")):
+            taken.add(folder.name.lower())
+            try:
+                if doc.stat().st_size <= MAX_DOCUMENT_BYTES:
+                    owners.setdefault(Path(msgspec.json.decode(doc.read_bytes(), type=_DocumentSource).source.path),
+                                      folder.name)
+            except (OSError, msgspec.DecodeError, msgspec.ValidationError):
+                continue
+    return owners, taken
 
 
 def _name(source: Path, depth: int) -> str:
@@ -307,8 +382,9 @@ def _batch(chosen: list[tuple[Path, dict]], top: dict, cli: dict, out: Path, ori
     if not unique:
         raise BilingoError(f"no recordings found in {origin} (media files: {', '.join(sorted(MEDIA_SUFFIXES))})",
                            ExitCode.BAD_INPUT)
-    names = clip_names(sorted(unique))
-    clips = [Clip(s, names[s], _options(out / names[s], {**top, **unique[s], **_cli_settings(cli)}, base))
+    names = clip_names(sorted(unique), out)
+    settings = {s: {**top, **unique[s], **_cli_settings(cli)} for s in unique}
+    clips = [Clip(s, names[s], _options(out / names[s], settings[s], base), _learn(settings[s]))
              for s in sorted(unique, key=lambda p: names[p])]
     return Batch(clips=clips, out=out, origin=origin, scheduler=cli.get("scheduler"), workers=cli.get("workers"))
 
@@ -333,7 +409,32 @@ def _options(out_dir: Path, s: dict, base: Path) -> RunOptions:
                       glossary_files=tuple(rel(g) for g in s.get("glossary", ())),
                       presets_file=rel(s["presets_file"]) if s.get("presets_file") else None,
                       style=s.get("style"), fit=s.get("fit"), karaoke=bool(s.get("karaoke")),
-                      trim=bool(s.get("trim")), background=s.get("background"), profile=s.get("profile"))
+                      trim=bool(s.get("trim")), background=_background(s.get("background"), rel),
+                      key_words=bool(s.get("key_words")), pinyin=bool(s.get("pinyin")), edition=s.get("edition"),
+                      repeat=s.get("repeat") or 1, repeat_tempo=s.get("repeat_tempo") or 1.0,
+                      end_card=bool(s.get("end_card")), profile=s.get("profile"),
+                      accept_rough=bool(s.get("accept_rough")))
+
+
+def _learn(s: dict) -> LearnOptions | None:
+    """`learn = true` makes all three aids; `anki`, `vocab`, `study_page` name some (and imply learn)."""
+    named = {k: bool(s.get(k)) for k in ("anki", "vocab", "study_page")}
+    if not (s.get("learn") or any(named.values()) or s.get("word_cards")):
+        return None
+    return LearnOptions.chosen(**named, word_cards=bool(s.get("word_cards")))
+
+
+def _background(value: str | None, rel) -> str | None:
+    """A colour as written; an image file relative to the job file, like every path in it."""
+    from ..render import colours
+
+    if value is None:
+        return None
+    try:
+        colours.parse(value)
+        return value
+    except ValueError:
+        return str(rel(value))
 
 
 def with_threads(batch: Batch, threads: int) -> Batch:

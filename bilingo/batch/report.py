@@ -83,7 +83,10 @@ def rows(batch: Batch, outcomes: list[Outcome], mode: str) -> list[dict]:
         stages = by_clip.get(clip.name, {})
         failed = next((o for o in stages.values() if o.failed), None)
         render = stages.get("render")
-        if failed:
+        if failed and mode == "review" and failed.stage == "prepare" and failed.code == ExitCode.NEEDS_NETWORK:
+            # offline: the document and source captions are saved, and a person can review them now
+            status, reason = "ready for review", f"translation incomplete: {failed.message}"
+        elif failed:
             status, reason = "failed", failed.message
         elif render and render.status == "needs review":
             status, reason = "needs review", render.message

@@ -19,7 +19,8 @@ from typing import Any
 
 from .. import pipeline
 from ..cache import stage_key
-from ..fsutil import atomic_write_text
+from ..errors import BilingoError, ExitCode
+from ..fsutil import atomic_write_text, os_error
 from ..model import ClipDocument
 from .jobs import Clip
 
@@ -61,14 +62,20 @@ def document_path(clip: Clip) -> Path:
 
 def file_digest(path: Path, record: dict[str, Any]) -> str:
     """The recording's SHA-256, reused from the record while its size and mtime are unchanged."""
-    st = path.stat()
-    known = record.get("digest") or {}
-    if known.get("size") == st.st_size and known.get("mtime_ns") == st.st_mtime_ns and known.get("sha256"):
-        return known["sha256"]
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
+    try:
+        st = path.stat()
+        known = record.get("digest") or {}
+        if known.get("size") == st.st_size and known.get("mtime_ns") == st.st_mtime_ns and known.get("sha256"):
+            return known["sha256"]
+        h = hashlib.sha256()
+        with open(path, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                h.update(block)
+    except FileNotFoundError as exc:  # moved or deleted while the batch ran: this clip fails, the batch goes on
+        raise BilingoError(f"{path}: no such file any more (moved or deleted since the batch started); put it "
+                           "back or run the batch again without it", ExitCode.BAD_INPUT) from exc
+    except OSError as exc:
+        raise os_error(exc, path, "read") from exc
     record["digest"] = {"size": st.st_size, "mtime_ns": st.st_mtime_ns, "sha256": h.hexdigest()}
     return record["digest"]["sha256"]
 

@@ -77,6 +77,7 @@ class Style(_Record):
     outline: ColourText = "black"
     box: ColourText = "0x12161c"  # opaque: karaoke splits a line into pieces whose translucent boxes would overlap
     highlight: ColourText = "0xffd400"  # karaoke: the words already spoken
+    keyword: ColourText = "0x7ee8a0"  # --key-words: a key word in its caption line and in the gloss line
     border: Literal["outline", "box"] = "outline"
     outline_px: Annotated[float, msgspec.Meta(ge=0, le=20)] = 0.0  # 0: a twentieth of the font size
     shadow_px: Annotated[float, msgspec.Meta(ge=0, le=20)] = 1.0
@@ -174,7 +175,7 @@ def _finish(pid: str, p: Preset, styles: dict[str, Style], name: str) -> Preset:
 
 
 def _check_style(sid: str, style: Style, name: str) -> None:
-    for field in ("text", "outline", "box", "highlight"):
+    for field in ("text", "outline", "box", "highlight", "keyword"):
         try:
             colours.parse(getattr(style, field))
         except ValueError as exc:

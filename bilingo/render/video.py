@@ -8,6 +8,7 @@ Colours reach the graph only in the canonical 0xRRGGBBAA form `colours.parse` pr
 """
 from __future__ import annotations
 
+import errno
 import json
 import math
 import os
@@ -23,6 +24,7 @@ import ffmpeg
 
 from ..assets_path import fonts_dir
 from ..errors import BilingoError, ExitCode
+from ..fsutil import os_error
 from ..media import MediaInfo, find_ffmpeg
 from ..proc import child
 from . import colours
@@ -40,10 +42,18 @@ class Output:
     seconds: float
     ass: str | None = None
     video_kbps: int = 0  # > 0: size-limited, bitrate-targeted with a capped VBV
+    segments: tuple = ()  # an edition cut from the recording (bilingo.learn.shadowing.Segment), else ()
+    fps: float = 0.0  # the frame rate the segments were planned at
+    suffix: str = ""  # "shadowing": written as PRESET.shadowing.mp4
+    card_s: float = 0.0  # > 0: an end card this long follows the clip (its text is in the ASS file)
+
+    @property
+    def total_s(self) -> float:
+        return self.seconds + self.card_s
 
     @property
     def name(self) -> str:
-        return f"{self.preset.id}.mp4"
+        return f"{self.preset.id}{'.' + self.suffix if self.suffix else ''}.mp4"
 
 
 @dataclass(frozen=True)
@@ -98,6 +108,8 @@ def _video_branches(src, info: MediaInfo, outputs: list[Output], backdrop: Backd
         top = max(o.preset.max_fps for o in outputs)
         rate = min(_rate(info.fps), Fraction(top)) if info.fps else Fraction(top)
         base = src.video.filter("fps", fps=str(rate))
+        if abs(info.sar - 1) > 0.01:  # square pixels first: every fit below measures the picture as shown
+            base = base.filter("scale", "trunc(iw*sar/2)*2", "ih").filter("setsar", 1)
         branches = base.filter_multi_output("split", len(outputs)) if len(outputs) > 1 else None
         for i, o in enumerate(outputs):
             v = branches[i] if branches is not None else base
@@ -142,6 +154,88 @@ def _reframe(v, src_w: int, src_h: int, preset: Preset, fit: Fit):
     return ffmpeg.overlay(bg, fg, x="(W-w)/2", y="(H-h)/2")
 
 
+def edition_fps(info: MediaInfo, preset: Preset) -> float:
+    """The frame rate an edition cut from the recording is planned and rendered at."""
+    return float(min(_rate(info.fps), Fraction(preset.max_fps))) if info.has_video and info.fps else float(preset.max_fps)
+
+
+class _Inputs:
+    """Inputs of one graph that must stay distinct. ffmpeg-python merges equal nodes, so two plays of one
+    sentence (or two presets' identical end cards) would become one input feeding two branches, which
+    it refuses without a split, and a split would hold frames in memory until the later branch's turn.
+    Each input therefore differs in a setting that changes nothing: the demuxer's queue size."""
+
+    def __init__(self) -> None:
+        self.n = 0
+
+    def __call__(self, *args, **kwargs):
+        self.n += 1
+        return ffmpeg.input(*args, thread_queue_size=512 + self.n, **kwargs)
+
+
+def _segment_video(info: MediaInfo, o: Output, inp, seconds: float, backdrop: Backdrop, fit: Fit | None,
+                   inputs: _Inputs):
+    """One segment's picture at the output's size and rate, from its own seeked input."""
+    p = o.preset
+    if info.has_video:
+        return _reframe(inp.video.filter("fps", fps=o.fps), info.width, info.height, p, fit or p.fit)
+    if backdrop.image is not None:
+        still = inputs(str(backdrop.image), loop=1, framerate=1, t=f"{seconds + 1:.3f}").video
+        return _reframe(still, 0, 0, p, fit or "blur").filter("fps", fps=o.fps)
+    colour = backdrop.colour or colours.parse(p.background)
+    return inputs(f"color=c={colour.ffmpeg}:s={p.width}x{p.height}:r={o.fps}:d={seconds + 1:.3f}", f="lavfi").video
+
+
+def _edition(info: MediaInfo, o: Output, backdrop: Backdrop, fit: Fit | None, measured: dict | None,
+             inputs: _Inputs):
+    """An edition's video and audio: each segment plays (at its tempo, pitch kept by atempo), then holds
+    its last frame over silence for its pause; cut to whole frames and samples, then concatenated, so
+    the file lasts exactly the sum of its segments."""
+    rate = o.preset.audio.sample_rate
+    parts = []
+    for seg in o.segments:
+        play_s = (seg.end_ms - seg.start_ms) / 1000
+        frames = seg.play_frames + seg.pause_frames
+        # each play its own input, decoded again (see _Inputs)
+        inp = inputs(str(info.path), ss=f"{seg.start_ms / 1000:.3f}", t=f"{play_s:.3f}")
+        v = _segment_video(info, o, inp, play_s, backdrop, fit, inputs).filter("setpts", f"(PTS-STARTPTS)/{seg.tempo:g}")
+        v = (v.filter("fps", fps=o.fps).filter("tpad", stop_mode="clone", stop_duration=f"{frames / o.fps + 1:.3f}")
+             .filter("trim", end_frame=frames).filter("setpts", "PTS-STARTPTS"))
+        a = _normalised(inp.audio, o.preset.loudness, measured)
+        if seg.tempo != 1.0:
+            a = a.filter("atempo", f"{seg.tempo:g}")
+        samples = round(frames / o.fps * rate)
+        a = (a.filter("aresample", rate).filter("asetpts", "PTS-STARTPTS").filter("apad", whole_len=samples)
+             .filter("atrim", end_sample=samples))
+        parts += [v, a]
+    joined = ffmpeg.concat(*parts, v=1, a=1).node
+    return joined[0], joined[1]
+
+
+def _with_card(v, a, o: Output, backdrop: Backdrop, inputs: _Inputs):
+    """The clip cut to its length, then the end card: the preset's background colour over silence (the
+    card's words are drawn by the same subtitles filter as the captions)."""
+    p = o.preset
+    colour = backdrop.colour or colours.parse(p.background)
+    card = inputs(f"color=c={colour.ffmpeg}:s={p.width}x{p.height}:r={o.fps or p.max_fps}:d={o.card_s:.3f}",
+                  f="lavfi").video.filter("setsar", 1)
+    quiet = inputs(f"anullsrc=r={p.audio.sample_rate}:cl=stereo:d={o.card_s:.3f}", f="lavfi").audio
+    v = v.filter("trim", duration=f"{o.seconds:.3f}").filter("setpts", "PTS-STARTPTS")
+    a = a.filter("atrim", duration=f"{o.seconds:.3f}").filter("asetpts", "PTS-STARTPTS").filter(
+        "aformat", channel_layouts="stereo")
+    joined = ffmpeg.concat(v, a, card, quiet, v=1, a=1).node
+    return joined[0], joined[1]
+
+
+def _normalised(a, target: Loudness, measured: dict | None):
+    if measured is None:
+        return a
+    return a.filter("loudnorm", **_loudnorm_args(target), **{
+        "measured_I": measured["input_i"], "measured_TP": measured["input_tp"],
+        "measured_LRA": measured["input_lra"], "measured_thresh": measured["input_thresh"],
+        "offset": measured["target_offset"], "linear": "true"})
+
+
 def _audio_branches(src, outputs: list[Output], measured: dict | None):
     """The audio, loudness-normalised once per distinct target (usually one for all outputs)."""
     groups: dict[tuple, list[int]] = {}
@@ -150,12 +244,7 @@ def _audio_branches(src, outputs: list[Output], measured: dict | None):
     heads = src.audio.filter_multi_output("asplit", len(groups)) if len(groups) > 1 else None
     result: list = [None] * len(outputs)
     for g, ((target, rate), members) in enumerate(groups.items()):
-        a = heads[g] if heads is not None else src.audio
-        if measured is not None:
-            a = a.filter("loudnorm", **_loudnorm_args(target), **{
-                "measured_I": measured["input_i"], "measured_TP": measured["input_tp"],
-                "measured_LRA": measured["input_lra"], "measured_thresh": measured["input_thresh"],
-                "offset": measured["target_offset"], "linear": "true"})
+        a = _normalised(heads[g] if heads is not None else src.audio, target, measured)
         a = a.filter("aresample", rate)
         tails = a.filter_multi_output("asplit", len(members)) if len(members) > 1 else None
         for j, i in enumerate(members):
@@ -170,7 +259,7 @@ def _loudnorm_args(target: Loudness) -> dict:
 def _encoder_args(o: Output, enc: Encoding) -> dict:
     v, a = o.preset.video, o.preset.audio
     args = {"vcodec": v.codec, "preset": enc.speed or v.preset, "pix_fmt": "yuv420p", "acodec": a.codec,
-            "ar": a.sample_rate, "ac": 2, "movflags": "+faststart", "t": f"{o.seconds:.3f}",
+            "ar": a.sample_rate, "ac": 2, "movflags": "+faststart", "t": f"{o.total_s:.3f}",
             "profile:v": v.profile, "b:a": a.bitrate}
     args["crf"] = v.crf if enc.crf is None else enc.crf
     if o.video_kbps:  # capped CRF: the VBV buffer holds every stretch to the rate the size limit allows
@@ -181,10 +270,15 @@ def _encoder_args(o: Output, enc: Encoding) -> dict:
 def graph(info: MediaInfo, outputs: list[Output], *, backdrop: Backdrop = Backdrop(), fit: Fit | None = None,
           measured: dict | None = None, enc: Encoding = Encoding()):
     src = ffmpeg.input(str(info.path))
-    videos = list(_video_branches(src, info, outputs, backdrop, fit))
-    audios = _audio_branches(src, outputs, measured)
+    whole = [o for o in outputs if not o.segments]
+    branches = dict(zip((o.name for o in whole), zip(_video_branches(src, info, whole, backdrop, fit),
+                                                     _audio_branches(src, whole, measured)))) if whole else {}
     streams = []
-    for o, v, a in zip(outputs, videos, audios):
+    inputs = _Inputs()
+    for o in outputs:
+        v, a = branches[o.name] if not o.segments else _edition(info, o, backdrop, fit, measured, inputs)
+        if o.card_s:
+            v, a = _with_card(v, a, o, backdrop, inputs)
         if o.ass is not None:
             v = v.filter("subtitles", o.ass, fontsdir=FONTS)
         streams.append(ffmpeg.output(v.filter("format", "yuv420p"), a, o.name, **_encoder_args(o, enc)))
@@ -219,6 +313,11 @@ def link_fonts(folder: Path) -> None:
             os.symlink(font, folder / font.name)
 
 
+# what ffmpeg writes (strerror) when the disk, not the encode, failed
+_MACHINE_CAUSES = {"No space left on device": errno.ENOSPC, "Disk quota exceeded": errno.EDQUOT,
+                   "Read-only file system": errno.EROFS, "Input/output error": errno.EIO}
+
+
 def run(cmd: list[str], workdir: Path, total_s: float, what: str,
         progress: Callable[[float], None] = lambda _f: None) -> str:
     """Run one ffmpeg command in `workdir`; returns its warnings, or raises exit 6 with its last line."""
@@ -235,6 +334,9 @@ def run(cmd: list[str], workdir: Path, total_s: float, what: str,
         reader.join()
     log = "".join(errors)
     if proc.returncode != 0:
+        for cause, code in _MACHINE_CAUSES.items():  # the machine's problem (exit 7), not a failed encode
+            if cause in log:
+                raise os_error(OSError(code, os.strerror(code)), workdir.parent, f"write {what} in")
         last = [ln for ln in log.splitlines() if ln.strip()][-1:] or ["no message"]
         raise BilingoError(f"ffmpeg failed rendering {what}: {last[0]}", ExitCode.RENDER_FAILED)
     return log
@@ -248,7 +350,7 @@ def render(info: MediaInfo, outputs: list[Output], workdir: Path, *, backdrop: B
     if any(o.ass for o in outputs):
         link_fonts(workdir / FONTS)
     cmd = graph(info, outputs, backdrop=backdrop, fit=fit, measured=measured, enc=enc).compile(cmd=find_ffmpeg())
-    return run(cmd, workdir, max(o.seconds for o in outputs), ", ".join(o.preset.id for o in outputs), progress)
+    return run(cmd, workdir, max(o.total_s for o in outputs), ", ".join(o.preset.id for o in outputs), progress)
 
 
 def covers(outputs: list[Output], at_s: list[float], workdir: Path) -> None:

@@ -33,6 +33,7 @@ from ..render.presets import Preset
 from ..render.presets import load_all as load_presets
 from ..rules import NATIVE, Profile, lint, of_document
 from ..layout import ass_em_px
+from . import keywords as key_words
 from . import srt as review_srt
 from . import state
 
@@ -180,6 +181,21 @@ class App:
             _save(doc, path, req.revision)
         return self.clip(index)
 
+    def key_words(self, index: str, edit: "key_words.KeyWordEdit | None" = None) -> dict[str, Any]:
+        """The clip's key words per cue; with `edit`, a person's change saved first (bilingo.review.keywords)."""
+        path = self.doc_path(index)
+        if edit is None:
+            return key_words.listed(ClipDocument.load(path))
+        with document_lock(path):
+            doc = ClipDocument.load(path)
+            _check_revision(doc, edit.revision)
+            try:
+                key_words.apply(doc, edit)
+            except BilingoError as err:
+                raise HttpError(HTTPStatus.UNPROCESSABLE_ENTITY, str(err)) from err
+            _save(doc, path, edit.revision)
+        return key_words.listed(doc) | {"revision": doc.revision}
+
     def preview(self, index: str, req: PreviewRequest) -> bytes:
         from .preview import still
 
@@ -321,6 +337,8 @@ class Handler(BaseHTTPRequestHandler):
         if len(parts) == 4 and parts[1] == "clips" and parts[3] == "media":
             doc = ClipDocument.load(self.app.doc_path(parts[2]))
             return self._file(Path(doc.source.path))
+        if len(parts) == 4 and parts[1] == "clips" and parts[3] == "keywords":
+            return self._json(self.app.key_words(parts[2]))
         if len(parts) == 4 and parts[1] == "clips" and parts[3] == "document":
             return self._file(self.app.doc_path(parts[2]))
         raise HttpError(HTTPStatus.NOT_FOUND, "not found")
@@ -333,6 +351,8 @@ class Handler(BaseHTTPRequestHandler):
             return self._json(self.app.save(index, self._body(SaveRequest)))
         if action == "approve":
             return self._json(self.app.approve(index, self._body(ApproveRequest)))
+        if action == "keywords":
+            return self._json(self.app.key_words(index, self._body(key_words.KeyWordEdit)))
         if action == "lint":
             req = self._body(LintRequest)
             path = self.app.doc_path(index)

@@ -13,6 +13,7 @@ import numpy as np
 
 from ..model import Span, Transcript, Word, is_cjk
 from . import chinese
+from .cleanup import LOOP_RUN, clean, drop_loops  # noqa: F401 (drop_loops, LOOP_RUN: public here)
 from .languages import DEFAULT as DEFAULT_LANGUAGES
 from .models import resolve
 
@@ -81,28 +82,6 @@ class RawResult:
     spans: tuple[Span, ...] = ()  # a recording in more than one language: each stretch's (ms)
 
 
-LOOP_RUN = 6  # a word said more often than this in a row is Whisper looping, not speech
-
-
-def drop_loops(words: list[Word]) -> list[Word]:
-    """Cut Whisper's repetition loops ("问问问问…", "the same the same …") to their first occurrence,
-    whichever engine or setting produced them."""
-    out: list[Word] = []
-    for unit in (1, 2, 3):  # loops of one, two or three words
-        out = []
-        i = 0
-        while i < len(words):
-            run = 1
-            while (i + (run + 1) * unit <= len(words) and
-                   [w.text for w in words[i + run * unit:i + (run + 1) * unit]] == [w.text for w in words[i:i + unit]]):
-                run += 1
-            keep = 1 if run > LOOP_RUN else run
-            out.extend(words[i:i + keep * unit] if run > 1 else words[i:i + 1])
-            i += run * unit if run > 1 else 1
-        words = out
-    return out
-
-
 def transcribe(audio: np.ndarray, opts: TranscribeOptions, progress: Progress | None = None) -> Transcript:
     """Transcribe 16 kHz mono float32 `audio` with the engine and model in `opts`."""
     ref = resolve(opts.model)
@@ -113,10 +92,11 @@ def transcribe(audio: np.ndarray, opts: TranscribeOptions, progress: Progress | 
     else:
         raise ValueError(f"unknown engine {opts.engine}")
     raw = engine.run(audio, ref, opts, progress or (lambda _f: None))
+    duration_ms = round(len(audio) * 1000 / SAMPLE_RATE)
     draft = Transcript(language=raw.language, language_probability=round(float(raw.language_probability), 4),
-                       words=tuple(drop_loops(raw.words)), duration_ms=round(len(audio) * 1000 / SAMPLE_RATE),
-                       engine=opts.engine, model=opts.model, settings=decode_settings(opts, ref.multilingual),
-                       spans=raw.spans)
+                       words=tuple(clean(raw.words, duration_ms)),  # loops, bursts and words past the end: not speech
+                       duration_ms=duration_ms, engine=opts.engine, model=opts.model,
+                       settings=decode_settings(opts, ref.multilingual), spans=raw.spans)
     words: list[Word] = []
     for lang, run in draft.runs():  # Chinese stretches: Simplified, and words regrouped
         words += chinese.regroup(chinese.to_simplified(list(run))) if lang == "zh" else run

@@ -18,15 +18,21 @@ from typing import Callable, Sequence
 
 from ..errors import TranslatorUnavailable
 from ..model import Cue, is_cjk, other_language
-from . import sentences as S
+from . import replies, sentences as S
 from .glossary import FLAG as GLOSSARY_FLAG, Glossary
 from .memory import HUMAN, MACHINE as MACHINE_ORIGIN, RANK, TranslationMemory, normalise
 from .providers import WrongCount
 
 MACHINE = "machine-translation"
+ROUGH = "rough-translation"  # Whisper's translate task standing in for an unreachable translator: never rendered unseen
 MAX_ITEMS = 40  # sentences a request
 MAX_MISMATCHES = 3  # batches that did not map back before a translator gets single sentences only
 CONTEXT = 2  # sentences either side sent as context (chat models)
+
+
+def rough_cues(cues: Sequence[Cue], target: str) -> int:
+    """Cues whose `target` text is still Whisper's rough stand-in translation (a person's edit ends that)."""
+    return sum(1 for c in cues if ROUGH in c.flags and target not in c.edited and c.text(target).strip())
 
 
 def needs_translation(cue: Cue, target: str) -> bool:
@@ -152,7 +158,9 @@ def _batches_done(translator, todo, every, out, memory, glossary, source, target
                         continue
                     _keep(translator, sentence, parts, out, memory, glossary or translator.glossary, source, target)
                     yield sentence
-    finally:
+    finally:  # finished, failed or interrupted: nothing pending goes on after this
+        if hasattr(translator, "stop"):
+            translator.stop.set()
         pool.shutdown(wait=False, cancel_futures=True)
 
 
@@ -163,8 +171,7 @@ def _translate_batch(translator, batch: list[S.Sentence], context, target: str) 
             answers = translator.translate([list(s.parts) for s in batch], context)
             if len(batch) > 1 and any(len(a) != len(s.cues) for a, s in zip(answers, batch)):
                 raise WrongCount("a sentence came back with another number of parts")
-            return [a if len(a) == len(s.cues) else S.split(S.join(a, target), s.parts, target)
-                    for a, s in zip(answers, batch)]
+            return [_checked_parts(a, s, target) for a, s in zip(answers, batch)]
         answers = translator.translate([s.text for s in batch], context)
         return [_checked(a, s, target) for a, s in zip(answers, batch)]
     except WrongCount:
@@ -180,9 +187,23 @@ def _translate_batch(translator, batch: list[S.Sentence], context, target: str) 
 
 
 def _checked(answer: str, s: S.Sentence, target: str) -> list[str] | None:
+    """The answer cut onto the sentence's cues, or None when it is no translation of it (still in the
+    source script, or refused by `replies`: too long, extra lines, control characters)."""
     if not answer.strip() or (target == "en" and any(is_cjk(ch) for ch in answer)):
-        return None  # no translation: still in the source script
+        return None
+    if replies.problem(s.text, answer.strip(), target):
+        return None
     return S.split(answer, s.parts, target)
+
+
+def _checked_parts(answer: list[str], s: S.Sentence, target: str) -> list[str] | None:
+    """A chat model's parts for one sentence, each checked like a whole reply; then the sentence."""
+    if any(replies.form_problem(part) for part in answer):
+        return None
+    joined = S.join(answer, target)
+    if replies.problem(s.text, joined, target):
+        return None
+    return answer if len(answer) == len(s.cues) else S.split(joined, s.parts, target)
 
 
 def _keep(translator, sentence, parts, out, memory, glossary, source, target) -> None:
@@ -202,4 +223,4 @@ def _per_cue(translator, todo: list[S.Sentence], out: list[Cue], source: str, ta
             if needs_translation(out[i], target):
                 text = translator.translate_cue(out[i], source).strip()
                 if text and not (target == "en" and any(is_cjk(ch) for ch in text)):
-                    _fill(out, S.Sentence((i,), (out[i].text(source),), source), [text], target, (MACHINE,))
+                    _fill(out, S.Sentence((i,), (out[i].text(source),), source), [text], target, (MACHINE, ROUGH))

@@ -7,11 +7,12 @@ cue. The answer is validated (every id, the right number of non-blank parts) bef
 from __future__ import annotations
 
 import json
+import threading
 
 from ..errors import TranslatorUnavailable
-from . import config
+from . import config, replies
 from .glossary import Glossary
-from .providers import Transient, WrongCount, retrying
+from .providers import Transient, WrongCount, retry_after, retrying, with_timeout
 
 NAMES = {"en": "English", "zh": "Simplified Chinese"}
 SYSTEM = """You translate video subtitles from {src} into {tgt} for viewers who read both.
@@ -40,6 +41,7 @@ class ChatTranslator:
                              api_key=config.value("openai", "api_key") or "not-needed",
                              timeout=self.limits.timeout, max_retries=0)
         self.requests = 0
+        self.stop = threading.Event()  # set when the run stops: pending requests and retries end at once
 
     def translate(self, items: list[list[str]], context: tuple[list[str], list[str]] = ([], [])) -> list[list[str]]:
         """Per item (a sentence as its cues' source texts), one translation per cue."""
@@ -54,16 +56,26 @@ class ChatTranslator:
             system += "\nGlossary:\n" + "\n".join(glossary)
         messages = [{"role": "system", "content": system},
                     {"role": "user", "content": json.dumps(payload, ensure_ascii=False)}]
-        reply = retrying(self.name, self.limits, lambda: self._once(messages))
-        return _parse(str(reply), items)
+        reply = str(retrying(self.name, self.limits, lambda: self._once(messages), self.stop))
+        asked = messages[-1]["content"]
+        if len(reply) > replies.max_reply(asked, self.target):  # before parsing: a huge answer is junk
+            raise WrongCount(f"an answer of {len(reply)} characters to a request of {len(asked)}")
+        return _parse(reply, items)
 
     def _once(self, messages: list[dict]) -> str:
         import openai
 
         self.requests += 1
         try:
-            answer = self.client.chat.completions.create(model=self.model, messages=messages, temperature=0.2)
-        except (openai.APITimeoutError, openai.RateLimitError, openai.InternalServerError) as exc:
+            answer = with_timeout(lambda: self.client.chat.completions.create(
+                model=self.model, messages=messages, temperature=0.2), self.limits.timeout + 1, self.stop)
+        except TimeoutError as exc:
+            raise Transient("did not answer in time") from exc
+        except openai.RateLimitError as exc:
+            asked = retry_after(exc.response.headers.get("retry-after") if exc.response is not None else None)
+            raise Transient("is rate-limiting requests (429)" + (f", asking to wait {asked:g} s" if asked else ""),
+                            asked) from exc
+        except (openai.APITimeoutError, openai.InternalServerError) as exc:
             raise Transient(f"{type(exc).__name__}") from exc
         except openai.APIConnectionError as exc:
             why = f"openai endpoint could not be reached ({type(exc.__cause__ or exc).__name__})"

@@ -21,8 +21,10 @@ Every entry needs non-blank text in both languages: anything else is refused wit
 from __future__ import annotations
 
 import csv
+import errno
 import io
 import json
+import os
 import re
 import sqlite3
 import time
@@ -31,7 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import BilingoError, ExitCode
-from ..fsutil import atomic_write_text, read_user_text
+from ..fsutil import atomic_write_text, check_writable, os_error, read_user_text
 from ..model import LANGS, is_cjk
 
 SCHEMA = "bilingo.memory"
@@ -148,24 +150,34 @@ class TranslationMemory:
     def __init__(self, db: Path | None = None, files: list[Path] | tuple[Path, ...] = ()):
         self.db = db
         self.use_machine = True  # False for a retranslation: earlier machine output is not reused
-        try:
-            self._con = self._connect()
-        except sqlite3.DatabaseError as exc:
-            if db is None or not db.is_file() or isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
-                raise BilingoError(f"cannot open the translation memory {db}: {exc}", ExitCode.BAD_INPUT) from exc
-            db.replace(db.with_name(db.name + ".damaged"))  # kept for a person to look at, never fatal
-            for extra in ("-wal", "-shm"):
-                db.with_name(db.name + extra).unlink(missing_ok=True)
-            self._con = self._connect()
-        except OSError as exc:
-            raise BilingoError(f"cannot open the translation memory {db}: {exc.strerror or exc}",
-                               ExitCode.BAD_INPUT) from exc
+        self._con = self._open()
         self._files: dict[tuple[str, str, str], str] = {}
         if db is not None:
             self._adopt_legacy(db.with_name("memory.json"))
         for path in files:
             for entry in read_file(path):  # later files win
                 self._index_file_entry(entry)
+
+    def _open(self) -> sqlite3.Connection:
+        """The connection; a memory that cannot be opened is set aside only when SQLite itself finds it
+        corrupt: a full disk, a read-only folder or a lock leaves a healthy memory where it is (exit 7)."""
+        db = self.db
+        try:
+            return self._connect()
+        except sqlite3.DatabaseError as exc:
+            if db is None or not db.is_file() or not _corrupt(db):
+                raise _db_error(exc, db, "open") from exc
+        except OSError as exc:
+            raise os_error(exc, db or "the translation memory", "open the translation memory") from exc
+        try:
+            db.replace(db.with_name(db.name + ".damaged"))  # kept for a person to look at, never fatal
+            for extra in ("-wal", "-shm"):
+                db.with_name(db.name + extra).unlink(missing_ok=True)
+            return self._connect()
+        except OSError as exc:
+            raise os_error(exc, db, "set aside the damaged translation memory") from exc
+        except sqlite3.DatabaseError as exc:
+            raise _db_error(exc, db, "open") from exc
 
     def _adopt_legacy(self, legacy: Path) -> None:
         """Earlier bilingo kept machine translations (and copies of --memory files) in memory.json: take its
@@ -239,8 +251,8 @@ class TranslationMemory:
             rows.append((target, source, translation, text, None))
         try:
             self._insert(rows, origin, provider)
-        except sqlite3.OperationalError as exc:  # disk full, read-only: an environment error, said as such
-            raise BilingoError(f"cannot write the translation memory {self.db}: {exc}", ExitCode.BAD_INPUT) from exc
+        except sqlite3.DatabaseError as exc:  # disk full, read-only: the machine's problem, said as such
+            raise _db_error(exc, self.db, "write") from exc
 
     def _insert(self, rows: list, origin: str, provider: str) -> None:
         with self._con:
@@ -272,6 +284,54 @@ class TranslationMemory:
 
     def count(self) -> dict[str, int]:
         return dict(self._con.execute("SELECT origin, COUNT(*) FROM tm GROUP BY origin"))
+
+
+# SQLite's result codes that mean the machine, not the memory: errno-like causes for exit 7
+_SQLITE_CAUSES = {
+    "SQLITE_FULL": errno.ENOSPC, "SQLITE_READONLY": errno.EROFS, "SQLITE_PERM": errno.EACCES,
+    "SQLITE_IOERR": errno.EIO, "SQLITE_CANTOPEN": None,
+}
+
+
+def _corrupt(db: Path) -> bool:
+    """True only when SQLite reads `db` and finds it damaged (not a database, or quick_check fails).
+    Opened read-only (immutable when even the -shm cannot be made), so a full or read-only disk can
+    still be checked; a file that cannot be read at all is not called corrupt."""
+    for query in ("mode=ro", "mode=ro&immutable=1"):
+        try:
+            con = sqlite3.connect(f"{db.resolve().as_uri()}?{query}", uri=True, timeout=5)
+        except sqlite3.DatabaseError:
+            continue
+        try:
+            rows = con.execute("PRAGMA quick_check").fetchall()
+            return rows != [("ok",)]
+        except sqlite3.DatabaseError as exc:
+            name = getattr(exc, "sqlite_errorname", "")
+            if name.startswith(("SQLITE_NOTADB", "SQLITE_CORRUPT")):
+                return True
+        finally:
+            con.close()
+    return False
+
+
+def _db_error(exc: sqlite3.DatabaseError, db: Path | None, doing: str) -> BilingoError:
+    """One line naming the memory and the cause: the machine's (exit 7) where SQLite or the folder says so."""
+    name = getattr(exc, "sqlite_errorname", "") or ""
+    where = db if db is not None else "the translation memory"
+    for prefix, err in _SQLITE_CAUSES.items():
+        if name.startswith(prefix):
+            if db is not None:  # SQLite's "disk I/O error" is often a full disk: ask the folder itself
+                try:
+                    check_writable(db.parent)
+                except BilingoError as why:
+                    return BilingoError(f"cannot {doing} the translation memory {db}: {why}", why.code)
+            err = err or errno.EIO
+            cause = os_error(OSError(err, os.strerror(err)), where, f"{doing} the translation memory")
+            return BilingoError(f"{cause} ({exc})", ExitCode.SYSTEM)
+    if "locked" in str(exc) or name.startswith("SQLITE_BUSY"):
+        return BilingoError(f"cannot {doing} the translation memory {where}: another bilingo holds it ({exc}); "
+                            "run again when it has finished", ExitCode.SYSTEM)
+    return BilingoError(f"cannot {doing} the translation memory {where}: {exc}", ExitCode.SYSTEM)
 
 
 def _hit(row) -> Hit:

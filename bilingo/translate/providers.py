@@ -9,10 +9,11 @@ abandoned when it overruns; timeouts, 429 and 5xx are retried with exponential b
 from __future__ import annotations
 
 import threading
-from typing import Callable
+import time
+from typing import Callable, TypeVar
 
 from ..errors import BilingoError, ExitCode, TranslatorUnavailable
-from . import config
+from . import config, replies
 from .glossary import Glossary
 
 # deep-translator's language codes per provider
@@ -25,49 +26,109 @@ _CODES = {
     "libre": {"en": "en", "zh": "zh"},
 }
 PLAIN = tuple(_CODES)
+T = TypeVar("T")
 
 
 class Transient(Exception):
-    """Worth retrying: a timeout, 429 or a 5xx."""
+    """Worth retrying: a timeout, 429 or a 5xx; `retry_after`: the seconds the server asked to wait."""
+
+    def __init__(self, message: str, retry_after: float | None = None):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+MAX_RETRY_AFTER_S = 60.0  # a server asking for a longer wait than this is given up on at once
+
+
+def retry_after(value: str | None) -> float | None:
+    """Seconds from a Retry-After header (delta-seconds or an HTTP date); None when absent or unreadable."""
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    from email.utils import parsedate_to_datetime
+
+    try:
+        return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
+    except (TypeError, ValueError):
+        return None
 
 
 class WrongCount(Exception):
     """The reply does not map back onto the request (another number of lines or parts)."""
 
 
-def with_timeout(fn: Callable[[], str], seconds: float) -> str:
-    """Run `fn` in a daemon thread: a hung request is abandoned, and never keeps the process alive."""
+class Cancelled(Exception):
+    """The run is stopping (a signal): no request is sent or waited for any more."""
+
+
+def with_timeout(fn: Callable[[], T], seconds: float, stop: threading.Event | None = None) -> T:
+    """Run `fn` in a daemon thread: a hung request is abandoned when it overruns or when `stop` is set,
+    and never keeps the process alive."""
     box: dict[str, object] = {}
+    done = threading.Event()
 
     def work() -> None:
         try:
             box["value"] = fn()
         except BaseException as exc:  # handed to the caller's thread
             box["error"] = exc
+        finally:
+            done.set()
 
     thread = threading.Thread(target=work, daemon=True)
     thread.start()
-    thread.join(seconds)
-    if thread.is_alive():
-        raise TimeoutError(f"no answer in {seconds:g} s")
+    deadline = time.monotonic() + seconds
+    while not done.wait(min(0.1, max(0.0, deadline - time.monotonic()))):
+        if stop is not None and stop.is_set():
+            raise Cancelled("stopped")
+        if time.monotonic() >= deadline:
+            raise TimeoutError(f"no answer in {seconds:g} s")
     if "error" in box:
         raise box["error"]  # type: ignore[misc]
-    return str(box.get("value") or "")
+    return box.get("value")  # type: ignore[return-value]
 
 
-def retrying(name: str, limits: config.Limits, call: Callable[[], object]) -> object:
-    """`call()` retried on `Transient` with exponential backoff and jitter; then one clear error."""
+def retrying(name: str, limits: config.Limits, call: Callable[[], object],
+             stop: threading.Event | None = None) -> object:
+    """`call()` retried on `Transient` with exponential backoff and jitter, never past `stop` (set when
+    the run is interrupted: no further try, no wait); then one clear error."""
     from tenacity import RetryError, Retrying, retry_if_exception_type, stop_after_attempt, wait_random_exponential
 
+    stop = stop or threading.Event()
+
+    def sleep(seconds: float) -> None:
+        if stop.wait(seconds):
+            raise Cancelled("stopped")
+
+    def attempt_once() -> object:
+        if stop.is_set():
+            raise Cancelled("stopped")
+        return call()
+
+    backoff = wait_random_exponential(multiplier=limits.backoff, max=30)
+
+    def wait(state) -> float:  # the server's Retry-After when it gave one, else exponential backoff
+        asked = getattr(state.outcome.exception(), "retry_after", None)
+        return max(asked, backoff(state)) if asked is not None else backoff(state)
+
+    def too_long(state) -> bool:  # waiting longer than the budget allows: give up now, not after the wait
+        asked = getattr(state.outcome.exception(), "retry_after", None)
+        return asked is not None and asked > MAX_RETRY_AFTER_S
+
     try:
-        for attempt in Retrying(retry=retry_if_exception_type(Transient), stop=stop_after_attempt(limits.retries + 1),
-                                wait=wait_random_exponential(multiplier=limits.backoff, max=30), reraise=False):
+        for attempt in Retrying(retry=retry_if_exception_type(Transient),
+                                stop=stop_after_attempt(limits.retries + 1) | too_long, wait=wait, sleep=sleep,
+                                reraise=False):
             with attempt:
-                return call()
+                return attempt_once()
     except RetryError as exc:
         last = exc.last_attempt.exception()
         why = f"{name} {last}"
-        raise TranslatorUnavailable(f"{why} after {limits.retries + 1} tries", why) from last
+        tries = exc.last_attempt.attempt_number
+        raise TranslatorUnavailable(f"{why} after {tries} {'try' if tries == 1 else 'tries'}", why) from last
     raise AssertionError("unreachable")
 
 
@@ -89,6 +150,7 @@ class PlainTranslator:
         self._client_lock = threading.Lock()
         self._client_obj = None
         self.requests = 0
+        self.stop = threading.Event()  # set when the run stops: pending requests and retries end at once
 
     def _client(self):
         """deep-translator's client, made once (Microsoft's constructor already goes online)."""
@@ -100,13 +162,13 @@ class PlainTranslator:
     def translate(self, texts: list[str], _context: tuple[list[str], list[str]] = ([], [])) -> list[str]:
         """One translation per text, in order; `WrongCount` when the reply does not map back."""
         protected = [self.glossary.protect(" ".join(t.split()), self.source) for t in texts]
-        reply = retrying(self.name, self.limits, lambda: self._once("\n".join(p for p, _ in protected)))
-        lines = [ln.strip() for ln in str(reply).split("\n") if ln.strip()]
-        if len(lines) != len(texts):
-            if len(texts) == 1 and lines:
-                lines = [" ".join(lines)]
-            else:
-                raise WrongCount(f"{len(texts)} lines sent, {len(lines)} came back")
+        request = "\n".join(p for p, _ in protected)
+        reply = str(retrying(self.name, self.limits, lambda: self._once(request), self.stop))
+        if len(reply) > replies.max_reply(request, self.target):  # before any work on it: a 10 MB reply is junk
+            raise WrongCount(f"a reply of {len(reply)} characters to a request of {len(request)}")
+        lines = [ln.strip() for ln in reply.split("\n") if ln.strip()]
+        if len(lines) != len(texts):  # an extra line is junk, never joined onto the translation
+            raise WrongCount(f"{len(texts)} lines sent, {len(lines)} came back")
         return [Glossary.restore(line, terms, self.target) for line, (_, terms) in zip(lines, protected)]
 
     def _once(self, text: str) -> str:
@@ -115,7 +177,7 @@ class PlainTranslator:
 
         self.requests += 1
         try:
-            result = with_timeout(lambda: self._client().translate(text), self.limits.timeout)
+            result = with_timeout(lambda: self._client().translate(text), self.limits.timeout, self.stop)
         except TimeoutError as exc:
             raise Transient(f"did not answer in {self.limits.timeout:g} s") from exc
         except dt.TooManyRequests as exc:

@@ -49,8 +49,22 @@ def _tokens(text: str, lang: str) -> list[str]:
         import jieba
 
         jieba.setLogLevel(60)
-        return [t for t in jieba.cut(text) if t]
+        return [t for piece in _pieces(text) for t in jieba.cut(piece) if t]
     return re.findall(r"\S+\s*|\s+", text)
+
+
+def _pieces(text: str, size: int = 256) -> list[str]:
+    """`text` in pieces of at most `size` characters, cut after punctuation or a space where the piece
+    has one (where jieba cuts anyway): jieba's time grows faster than the length of one run of text."""
+    out, start = [], 0
+    while len(text) - start > size:
+        window = text[start:start + size]
+        cut = max(window.rfind(ch) for ch in (*CLAUSE_END, " ")) + 1
+        end = start + (cut if cut > 0 else size)
+        out.append(text[start:end])
+        start = end
+    out.append(text[start:])
+    return out
 
 
 def split(translation: str, sources: list[str] | tuple[str, ...], lang: str) -> list[str]:
@@ -75,23 +89,33 @@ def split(translation: str, sources: list[str] | tuple[str, ...], lang: str) -> 
         return _share(translation, n)
     weights = [max(1, len(s)) for s in sources]
     total, length = sum(weights), len(translation)
+    after_punct = {b: _punct_before(translation, b) for b in bounds}  # once per bound: linear in the text
     cuts: list[int] = []
     acc = 0
+    first = 0  # index in bounds of the first bound after the last cut
     for k in range(n - 1):
         acc += weights[k]
         want = length * acc / total
-        lo = cuts[-1] if cuts else 0
-        usable = [b for idx, b in enumerate(bounds) if b > lo and len(bounds) - idx - 1 >= n - 2 - k]
+        usable = bounds[first:len(bounds) - (n - 2 - k)]  # leave a bound for each cut still to make
         src_clause = sources[k].rstrip()[-1:] in CLAUSE_END
 
         def cost(b: int) -> float:
-            after_punct = translation[:b].rstrip()[-1:] in CLAUSE_END
-            bonus = 0.2 if after_punct and src_clause else 0.08 if after_punct else 0.0
+            bonus = (0.2 if src_clause else 0.08) if after_punct[b] else 0.0
             return abs(b - want) / length - bonus
 
-        cuts.append(min(usable, key=cost))
+        best = min(range(len(usable)), key=lambda i: cost(usable[i]))
+        cuts.append(usable[best])
+        first += best + 1
     edges = [0, *cuts, length]
     return [translation[a:b].strip() for a, b in zip(edges, edges[1:])]
+
+
+def _punct_before(text: str, b: int) -> bool:
+    """Whether the last non-space character before position `b` ends a clause (without copying the text)."""
+    i = b - 1
+    while i >= 0 and text[i].isspace():
+        i -= 1
+    return i >= 0 and text[i] in CLAUSE_END
 
 
 def _share(text: str, n: int) -> list[str]:

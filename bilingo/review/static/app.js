@@ -71,6 +71,7 @@ async function openClip(index) {
   const clip = await api(`/api/clips/${index}`);
   S.index = index;
   load(clip);
+  loadKeyWords(index);
   $("folder").hidden = true; $("clip").hidden = false; $("actions").hidden = false;
   $("home").hidden = !(clip.folder || clip.clips > 1);
   const video = $("video");
@@ -161,6 +162,7 @@ function cueItem(cue, i) {
     ta.addEventListener("focus", () => select(i, !S.playing));
     li.append(ta);
   }
+  li.append(keyWordList(cue, i));
   const warn = document.createElement("ul"); warn.className = "warn";
   li.append(warn);
   fillWarnings(li, i);
@@ -433,3 +435,48 @@ video.addEventListener("loadedmetadata", () => { select(S.current); tick(); });
 
 if (!token) say("This page needs the URL bilingo printed (it carries the session token).", "error");
 else route();
+
+// --- key words (learner aids, bilingo.learn): listed per cue; a person adds, removes or re-glosses one ---
+// Their own endpoint, saved against the document's revision; a person's choice wins on every rerun.
+
+S.keywords = {};
+
+async function loadKeyWords(index) {
+  try {
+    S.keywords = (await api(`/api/clips/${index}/keywords`)).cues || {};
+  } catch (err) { S.keywords = {}; return; }
+  renderCues();
+}
+
+function keyWordList(cue, i) {
+  const box = document.createElement("div"); box.className = "keywords";
+  box.addEventListener("click", (e) => e.stopPropagation());
+  for (const k of S.keywords[cue.id] || []) {
+    const chip = document.createElement("span"); chip.className = `kw ${k.person ? "person" : ""}`;
+    const word = document.createElement("b"); word.textContent = k.word;
+    word.title = [k.level, k.origin === "dictionary" ? "dictionary gloss (CC-CEDICT)" : k.origin].filter(Boolean).join(" · ");
+    const gloss = document.createElement("input"); gloss.className = "kw-gloss"; gloss.value = k.gloss;
+    gloss.setAttribute("aria-label", `gloss of ${k.word}`); gloss.size = Math.max(4, k.gloss.length + 1);
+    gloss.addEventListener("change", () => keyWordEdit(cue, "gloss", k.word, gloss.value));
+    chip.append(word, gloss, button("✕", `remove the key word ${k.word}`, () => keyWordEdit(cue, "remove", k.word)));
+    box.append(chip);
+  }
+  const add = document.createElement("input"); add.className = "kw-add"; add.placeholder = "+ key word";
+  add.setAttribute("aria-label", `cue ${i + 1} add a key word`);
+  add.addEventListener("keydown", (e) => {
+    if (e.key === "Enter" && add.value.trim()) { e.preventDefault(); keyWordEdit(cue, "add", add.value.trim()); }
+  });
+  box.append(add);
+  return box;
+}
+
+async function keyWordEdit(cue, action, word, gloss = "") {
+  if (S.dirty) { say("Save your cue edits first: key words are saved on their own."); return; }
+  try {
+    const res = await api(`/api/clips/${S.index}/keywords`,
+                          { revision: S.clip.revision, cue: cue.id, action, word, gloss });
+    S.keywords = res.cues; S.clip.revision = res.revision;
+    renderCues();
+    say(`key word ${word}: ${action === "remove" ? "removed" : "saved"}`, "ok");
+  } catch (err) { say(err.message, "error"); }
+}
