@@ -428,8 +428,8 @@ def _translate(doc: ClipDocument, audio, opts: RunOptions, report: Reporter) -> 
             return None
         with report.stage("translate") as progress:
             for lang, first, last in runs:
-                if lang not in chains:
-                    chains[lang] = _translators(doc, audio, opts, lang)
+                # a chain per run: a translator is stopped once its run is done (batches never outlive it)
+                chains[lang] = _translators(doc, audio, opts, lang)
                 share = (last - first) / len(doc.cues)
                 done = first / len(doc.cues)
                 part, err = translate_cues(doc.cues[first:last], lang, memory, chains[lang], notice=report.say,
