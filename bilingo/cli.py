@@ -56,7 +56,11 @@ def _run_args(p: argparse.ArgumentParser, out_help: str = RUN_OUT_HELP) -> None:
     p.add_argument("--model", default="base", help="tiny.en, base (bundled), a model folder, or a hub name such as "
                    "small or large-v3 (downloads; needs the internet) [default: base]")
     p.add_argument("--engine", default="faster-whisper", choices=ENGINES, help="[default: faster-whisper]")
-    p.add_argument("--language", choices=("en", "zh"), help="spoken language (default: detect)")
+    p.add_argument("--language", choices=("en", "zh"), help="spoken language, for the whole recording "
+                   "(default: detected stretch by stretch among --languages)")
+    p.add_argument("--languages", type=_languages, metavar="en,zh",
+                   help="the languages you speak: detection chooses among these only, per stretch of speech "
+                   "(a recording may mix them) [default: [transcribe] languages in the config file, or en,zh]")
     p.add_argument("--beam-size", type=_bounded(1, MAX_BEAM, "beam width"), default=5, metavar="N",
                    help=f"beam search width, 1 (greedy) to {MAX_BEAM} [default: 5]")
     p.add_argument("--batch-size", type=_bounded(0, MAX_BATCH, "batch size"), default=0, metavar="N",
@@ -342,6 +346,27 @@ def main(argv: list[str] | None = None) -> int:
         return int(ExitCode.FAILED)
 
 
+def _languages(value: str) -> tuple[str, ...]:
+    from .transcribe.languages import parse
+
+    try:
+        return parse(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+
+
+def spoken_languages(args: argparse.Namespace) -> tuple[str, ...]:
+    """--languages, else the config file's, else en and zh; --language must be one of them."""
+    from .transcribe.languages import DEFAULT
+    from .translate import config
+
+    langs = getattr(args, "languages", None) or config.languages() or DEFAULT
+    if args.language and args.language not in langs:
+        raise BilingoError(f"--language {args.language} is not one of your languages ({','.join(langs)}); "
+                           f"add it to --languages or drop --language", ExitCode.BAD_INPUT)
+    return langs
+
+
 def cmd_run(args: argparse.Namespace, clip: Path | None = None, memory: tuple[Path, ...] = ()) -> int:
     from . import pipeline
     from .progress import Reporter
@@ -353,7 +378,8 @@ def cmd_run(args: argparse.Namespace, clip: Path | None = None, memory: tuple[Pa
     opts = pipeline.RunOptions(
         out_dir=out,
         transcribe=TranscribeOptions(model=args.model, engine=args.engine, language=args.language,
-                                     beam_size=args.beam_size, batch_size=args.batch_size),
+                                     languages=spoken_languages(args), beam_size=args.beam_size,
+                                     batch_size=args.batch_size),
         translator=args.translator,
         memory_files=(*memory, *(args.memory or ())),
         translator_url=args.translator_url,
@@ -668,7 +694,7 @@ def cmd_translate(args: argparse.Namespace) -> int:
     report = Reporter(quiet=args.quiet)
     doc = translate_document(path, TranslatePlan(args.translator, args.translator_url, tuple(args.memory),
                                                  tuple(args.glossary)), report)
-    missing = 0 if doc.translated else sum(1 for c in doc.cues if not c.text(doc.target_language).strip())
+    missing = 0 if doc.translated else sum(1 for c in doc.cues if not c.text(doc.target_of(c)).strip())
     report.say(f"{len(doc.cues) - missing} of {len(doc.cues)} cues translated")
     _next(report, ("review", path), ("approve", path), ("render", path))
     print(path)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -29,7 +30,7 @@ from . import zh
 from .figures import EN_SCALE, MONTHS, is_figure, is_year
 from .assets_path import FONT_FILE, fonts_dir
 from .errors import BilingoError, ExitCode
-from .model import LANGS, Cue
+from .model import LANGS, Cue, is_cjk
 
 MAX_CHARS = {"en": 42, "zh": 16}  # characters per line (Netflix English / Simplified Chinese)
 MAX_LINES = 2
@@ -51,6 +52,19 @@ def max_chars(lang: str) -> int:
 def text_length(text: str) -> int:
     """Characters as the rules count them: without line breaks."""
     return len(text.replace("\n", ""))
+
+
+def line_length(text: str, lang: str) -> float:
+    """How much of a line `text` fills, in the units of the language's character limit: characters for
+    English; for Chinese a full-width character (hanzi, Chinese punctuation) counts 1 and anything
+    half-width (a Latin letter, digit or space) ½, as the caption font sets it about half as wide, so
+    "这个是 frequently 的意思" fills 12 of a line's 16, not 20. Burned captions are also measured in the
+    font itself (`wrap_px`)."""
+    text = text.replace("\n", "")
+    if lang != "zh":
+        return len(text)
+    full = sum(1 for ch in text if is_cjk(ch) or unicodedata.east_asian_width(ch) in "WF")
+    return full + (len(text) - full) / 2
 
 
 def check_length(text: str) -> None:
@@ -133,11 +147,12 @@ def fits_lines(text: str, lang: str, max_lines: int = MAX_LINES) -> bool:
     the fewest lines are counted greedily, no breaks are chosen)."""
     limit = max_chars(lang)
     shown = display_text(text, lang)
-    if text_length(shown) <= limit:
+    if line_length(shown, lang) <= limit:
         return True
-    if text_length(shown) > max_lines * limit + max_lines - 1:  # the spaces dropped at the breaks
+    if line_length(shown, lang) > max_lines * limit + max_lines - 1:  # the spaces dropped at the breaks
         return False
-    run = _Runs(_line_units(shown, lang, _Box(limit)), _Box(limit))
+    box = _Box(limit, lang=lang)
+    run = _Runs(_line_units(shown, lang, box), box)
     return all(run.fits(k, k + 1) for k in range(run.n)) and run.min_lines() <= max_lines
 
 
@@ -353,9 +368,13 @@ class _Box:
     chars: int
     width_px: float | None = None
     em_px: float = 1.0
+    lang: str = "en"
+
+    def length(self, text: str) -> float:
+        return line_length(text, self.lang)
 
     def fits(self, text: str) -> bool:
-        if text_length(text) > self.chars:
+        if self.length(text) > self.chars:
             return False
         return self.width_px is None or text_width_px(text, self.em_px) <= self.width_px
 
@@ -377,10 +396,10 @@ class _Runs:
     def __init__(self, units: list[_Unit], box: _Box):
         self.units, self.box, self.n = units, box, len(units)
         self.chars, self.adv = [0], [0]
-        self.sep_chars = [len(u.sep) for u in units] + [0]
+        self.sep_chars = [box.length(u.sep) for u in units] + [0]
         self.sep_adv = [_advance(u.sep) if box.width_px is not None else 0 for u in units] + [0]
         for k, u in enumerate(units):
-            self.chars.append(self.chars[-1] + self.sep_chars[k] + len(u.text))
+            self.chars.append(self.chars[-1] + self.sep_chars[k] + box.length(u.text))
             if box.width_px is not None:
                 self.adv.append(self.adv[-1] + self.sep_adv[k] + _advance(u.text))
 
@@ -431,7 +450,7 @@ def wrap(text: str, lang: str, max_chars: int | None = None) -> list[str]:
     Explicit line breaks typed by a reviewer are kept. A word longer than a line gets a line of its
     own (Chinese: it is split by characters, since any place between hanzi is readable)."""
     check_length(text)
-    return _wrap(text, lang, _Box(max_chars or MAX_CHARS.get(lang, MAX_CHARS["en"])))
+    return _wrap(text, lang, _Box(max_chars or MAX_CHARS.get(lang, MAX_CHARS["en"]), lang=lang))
 
 
 def wrap_px(text: str, lang: str, max_width_px: int, font_size_px: int, max_chars: int | None = None) -> list[str]:
@@ -441,7 +460,8 @@ def wrap_px(text: str, lang: str, max_width_px: int, font_size_px: int, max_char
     `font_size_px` is the em size. An ASS `Fontsize` renders smaller: libass scales a font so its
     OS/2 win ascent + descent fill the size; `ass_em_px()` converts (`lines` does this)."""
     check_length(text)
-    return _wrap(text, lang, _Box(max_chars or MAX_CHARS.get(lang, MAX_CHARS["en"]), max_width_px, font_size_px))
+    return _wrap(text, lang, _Box(max_chars or MAX_CHARS.get(lang, MAX_CHARS["en"]), max_width_px, font_size_px,
+                                  lang))
 
 
 def _wrap(text: str, lang: str, box: _Box) -> list[str]:
@@ -481,7 +501,9 @@ def _best_breaks(run: _Runs, lang: str) -> list[str]:
     best = [math.inf] * (n + 1)
     back = [0] * (n + 1)
     best[0] = 0.0
-    cut = [0.0] + [break_cost(units[j - 1].text, units[j].text, lang, spaced=units[j].sep == " ",
+    # a space between hanzi stands for a comma; one beside a Latin word is only spacing
+    cut = [0.0] + [break_cost(units[j - 1].text, units[j].text, lang,
+                              spaced=units[j].sep == " " and is_cjk(units[j - 1].text[-1]) and is_cjk(units[j].text[0]),
                               earlier=tuple(u.text for u in units[max(0, j - 3):j - 1])) for j in range(1, n)]
     for i in range(1, n + 1):
         if before[i] + after[i] != n_lines:

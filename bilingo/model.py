@@ -21,7 +21,7 @@ from .fsutil import atomic_write_text
 from .plan import RenderPlan
 
 SCHEMA = "bilingo.clip"
-SCHEMA_VERSION = 3  # 2: cue ids, edited languages, word spans, review state, revision; 3: the render plan
+SCHEMA_VERSION = 3  # 2: cue ids, edited languages, word spans, review state, revision; 3: the render plan, cue and span languages
 LANGS = ("en", "zh")
 Lang = Literal["en", "zh"]
 
@@ -45,18 +45,44 @@ class Word:
 
 
 @dataclass(frozen=True)
+class Span:
+    """A stretch of speech in one language (ms), as detected and decoded."""
+
+    start: int
+    end: int
+    lang: Lang
+
+
+@dataclass(frozen=True)
 class Transcript:
-    language: Lang  # ISO 639-1 as Whisper reports it
+    language: Lang  # ISO 639-1 as Whisper reports it: the main language (most speech) of a mixed recording
     language_probability: float
     words: tuple[Word, ...]
     duration_ms: int
     engine: str = ""
     model: str = ""
     settings: dict[str, Any] = field(default_factory=dict, hash=False)  # what was passed to the engine
+    spans: tuple[Span, ...] = ()  # a recording that mixes languages: each stretch's; () when all is `language`
 
     @property
     def text(self) -> str:
-        return join_words([w.text for w in self.words], self.language)
+        return " ".join(join_words([w.text for w in run], lang) for lang, run in self.runs())
+
+    def word_language(self, word: Word) -> str:
+        """The language of the stretch a word was decoded in."""
+        mid = (word.start + word.end) // 2
+        return next((s.lang for s in self.spans if s.start <= mid < s.end), self.language)
+
+    def runs(self) -> list[tuple[str, tuple[Word, ...]]]:
+        """Consecutive words of one language: one run for a single-language transcript."""
+        out: list[tuple[str, list[Word]]] = []
+        for w in self.words:
+            lang = self.word_language(w) if self.spans else self.language
+            if out and out[-1][0] == lang:
+                out[-1][1].append(w)
+            else:
+                out.append((lang, [w]))
+        return [(lang, tuple(ws)) for lang, ws in out]
 
     @classmethod
     def from_json(cls, raw: bytes | str) -> "Transcript":
@@ -96,6 +122,7 @@ class Cue:
     id: str = ""  # stable identity for review, import and re-timing; given by `assign_ids`
     edited: tuple[Lang, ...] = ()  # languages whose text a person wrote or corrected: never machine-replaced
     words: tuple[int, int] = (0, 0)  # the transcript words it covers, [first, last); see `attach_words`
+    lang: Literal["", "en", "zh"] = ""  # the language spoken (its source text); "": the document's language
     keywords: tuple[KeyWord, ...] = ()  # learner key words (bilingo.learn.keywords); () in older documents
 
     @property
@@ -166,10 +193,21 @@ class ClipDocument:
     def target_language(self) -> str:
         return other_language(self.language)
 
+    def source_of(self, cue: Cue) -> str:
+        """The language a cue was spoken in (a recording may mix them)."""
+        return cue.lang or self.language
+
+    def target_of(self, cue: Cue) -> str:
+        """The language a cue is translated into."""
+        return other_language(self.source_of(cue))
+
+    @property
+    def mixed(self) -> bool:
+        return any(self.source_of(c) != self.language for c in self.cues)
+
     @property
     def translated(self) -> bool:
-        tgt = self.target_language
-        return bool(self.cues) and all(c.text(tgt).strip() for c in self.cues)
+        return bool(self.cues) and all(c.text(self.target_of(c)).strip() for c in self.cues)
 
     def to_json(self) -> str:
         """Cues first (what a person reads and edits), the transcript's words one per line after them."""
@@ -231,7 +269,7 @@ class ClipDocument:
         header = _decode(raw, _Header)
         if header.schema != SCHEMA:
             raise ValueError("not a bilingo clip document")
-        if header.version not in (1, 2, SCHEMA_VERSION):
+        if header.version not in (1, 2, SCHEMA_VERSION):  # 2 → 3: a plan from the last render; cues speak the document's language
             raise ValueError(f"clip document version {header.version} is newer than this bilingo reads "
                              f"({SCHEMA_VERSION}); update bilingo")
         doc = _decode(raw, cls)
@@ -469,16 +507,29 @@ def is_cjk(ch: str) -> bool:
     return is_hanzi(ch) or 0x3000 <= o <= 0x303F or 0xFF00 <= o <= 0xFFEF
 
 
+def _latin(ch: str) -> bool:
+    return ch.isascii() and ch.isalpha()
+
+
 def join_words(words: list[str], lang: str) -> str:
-    """Join word texts the way the language writes them: spaces for English, none between hanzi."""
+    """Join word texts the way the language writes them: spaces for English, none between hanzi.
+
+    Latin words inside Chinese (names, "AI", an English word a teacher quotes) keep their spaces from
+    each other, and get one from the hanzi beside them, as the Chinese copywriting guidelines
+    (中文文案排版指北) set mixed text: "这个是 frequently 的意思". Digits stay against hanzi ("3月")."""
     if lang != "zh":
         return " ".join(w.strip() for w in words if w.strip())
     out = ""
     for w in (w.strip() for w in words):
         if not w:
             continue
-        # Latin words inside Chinese speech (names, "AI") keep a space from their Latin neighbours.
-        if out and not is_cjk(out[-1]) and not is_cjk(w[0]) and out[-1].isalnum() and w[0].isalnum():
+        if out and _spaced(out[-1], w[0]):
             out += " "
         out += w
     return out
+
+
+def _spaced(before: str, after: str) -> bool:
+    if not is_cjk(before) and not is_cjk(after) and (before.isalnum() or before in ",.;:!?") and after.isalnum():
+        return True  # two Latin words (or numbers), or one after ASCII punctuation
+    return (is_hanzi(before) and _latin(after)) or (_latin(before) and is_hanzi(after))

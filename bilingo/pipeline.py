@@ -20,7 +20,8 @@ from . import figures, media, rules, segment
 from .cache import stage_key
 from .errors import BilingoError, ExitCode, TranslatorUnavailable, hint
 from .fsutil import atomic_write_text, check_writable, staging_dir, sweep_leftovers
-from .model import ClipDocument, Source, StaleDocument, Transcript, assign_ids, attach_words, document_lock
+from .model import (ClipDocument, Source, StaleDocument, Transcript, assign_ids, attach_words, document_lock,
+                    other_language)
 from .plan import (Plan, RenderPlan, Target, TranslatePlan, changed, describe, from_document_settings,
                    presets_file_note, resolve_plan)
 from .progress import Reporter, with_progress
@@ -314,8 +315,8 @@ def _settings(opts: RunOptions) -> dict:
     """The options a clip document is made with: a later run that asks for others is told."""
     t = opts.transcribe
     return {"transcribe": {"model": t.model, "engine": t.engine, "language": t.language, "beam_size": t.beam_size,
-                           "batch_size": t.batch_size}, "translator": opts.translator,
-            "profile": caption_profile(opts)}
+                           "batch_size": t.batch_size, "languages": ",".join(t.languages)},
+            "translator": opts.translator, "profile": caption_profile(opts)}
 
 
 def caption_profile(opts: RunOptions) -> str:
@@ -324,7 +325,7 @@ def caption_profile(opts: RunOptions) -> str:
 
 
 _FLAGS = {"model": "--model", "engine": "--engine", "language": "--language", "beam_size": "--beam-size",
-          "batch_size": "--batch-size"}
+          "batch_size": "--batch-size", "languages": "--languages"}
 
 
 def _say_overrides(doc: ClipDocument, opts: RunOptions, report: Reporter) -> None:
@@ -351,9 +352,9 @@ def _redo_translation(doc: ClipDocument, report: Reporter) -> ClipDocument:
     """Clear every machine translation so the translate stage runs again; a person's text stays."""
     from .translate import MACHINE
 
-    tgt = doc.target_language
-    kept = sum(1 for c in doc.cues if tgt in c.edited)
-    doc.cues = [c if tgt in c.edited else replace(c.with_text(tgt, ""), flags=tuple(f for f in c.flags if f != MACHINE))
+    kept = sum(1 for c in doc.cues if doc.target_of(c) in c.edited)
+    doc.cues = [c if doc.target_of(c) in c.edited else
+                replace(c.with_text(doc.target_of(c), ""), flags=tuple(f for f in c.flags if f != MACHINE))
                 for c in doc.cues]
     doc.translator = ""
     report.say(f"translating again; {kept} cues edited by a person are kept")
@@ -368,7 +369,7 @@ def _transcript_key(sha: str, topts: TranscribeOptions, ref: ModelRef) -> str:
     """Everything that changes a transcript: the audio, the engine and the settings passed to it,
     the model's files, and the transcription code itself (bilingo.cache hashes its source)."""
     return stage_key("transcribe", sha, topts.engine, decode_settings(topts, ref.multilingual), topts.batch_size,
-                     ref.identity or ref.name, code=("bilingo.transcribe",))
+                     list(topts.languages), ref.identity or ref.name, code=("bilingo.transcribe",))
 
 
 def _transcript(audio, sha: str, topts: TranscribeOptions, report: Reporter) -> tuple[Transcript, bool]:
@@ -386,8 +387,9 @@ def _transcript(audio, sha: str, topts: TranscribeOptions, report: Reporter) -> 
         _discard(cached)
     with report.stage(f"transcribe ({topts.model})") as progress:
         transcript = transcribe(audio, topts, progress)
+    mixed = ", ".join(f"{lang} {len(run)} words" for lang, run in transcript.runs()) if transcript.spans else ""
     report.say(f"language: {transcript.language} (p={transcript.language_probability:.2f}), "
-               f"{len(transcript.words)} words")
+               f"{len(transcript.words)} words" + (f"; stretches: {mixed}" if mixed else ""))
     try:
         atomic_write_text(cached, json.dumps(asdict(transcript), ensure_ascii=False))
     except (OSError, BilingoError) as exc:  # a cache that cannot be written costs time, not the run
@@ -404,19 +406,31 @@ def _discard(path: Path) -> None:
 
 def _translate(doc: ClipDocument, audio, opts: RunOptions, report: Reporter) -> TranslatorUnavailable | None:
     """Fill the target language of the cues that lack it (never a cue a person edited), by sentence,
-    from the memory first; the error says how many cues remain and how to finish them."""
+    from the memory first; the error says how many cues remain and how to finish them. A recording that
+    mixes languages is translated run by run, each run in its own direction (English → Chinese,
+    Mandarin → English), into the one document."""
     if opts.translator == "none":
         return None
     memory = TranslationMemory(shared_memory_path(), list(opts.memory_files))
     memory.use_machine = "translate" not in opts.redo  # --redo translate asks for a new translation
+    chains: dict[str, list] = {}
+    error: TranslatorUnavailable | None = None
     try:
+        runs = _runs(doc)
         if doc.translated:
-            remember_edits(doc.cues, doc.language, memory)
+            for lang, first, last in runs:
+                remember_edits(doc.cues[first:last], lang, memory)
             return None
-        chain = _translators(doc, audio, opts)
         with report.stage("translate") as progress:
-            doc.cues, error = translate_cues(doc.cues, doc.language, memory, chain, progress=progress,
-                                             notice=report.say)  # each translator checks its own glossary
+            for lang, first, last in runs:
+                # a chain per run: a translator is stopped once its run is done (batches never outlive it)
+                chains[lang] = _translators(doc, audio, opts, lang)
+                share = (last - first) / len(doc.cues)
+                done = first / len(doc.cues)
+                part, err = translate_cues(doc.cues[first:last], lang, memory, chains[lang], notice=report.say,
+                                           progress=lambda f, d=done, s=share: progress(d + s * f))
+                doc.cues[first:last] = part  # each translator checks its own glossary
+                error = error or err
     finally:
         memory.close()
     if error is None:
@@ -424,11 +438,11 @@ def _translate(doc: ClipDocument, audio, opts: RunOptions, report: Reporter) -> 
         doc.cues = figures.tidy(doc.cues, doc.language, (doc.target_language,))  # figures one way, and kept
         doc.cues = attach_words(assign_ids(doc.cues), doc.transcript.words)
     doc.translator = opts.translator
-    missing = sum(1 for c in doc.cues if not c.text(doc.target_language).strip())
+    missing = sum(1 for c in doc.cues if not c.text(doc.target_of(c)).strip())
     if not missing:
         return None
     resume = hint("translate", opts.out_dir / f"{output_stem(Path(doc.source.path))}.bilingo.json")
-    if error is None and chain and chain[-1].name == "whisper":
+    if error is None and chains and all(chain and chain[-1].name == "whisper" for chain in chains.values()):
         return TranslatorUnavailable(f"Whisper gave no English for {missing} of {len(doc.cues)} cues; write them in "
                                      "the clip document (or a --memory file) and rerun; the clip stays reviewable")
     why = str(error) if error is not None else "the translator gave nothing for them"
@@ -437,6 +451,18 @@ def _translate(doc: ClipDocument, audio, opts: RunOptions, report: Reporter) -> 
                                  "offline, give your own translations with --memory FILE (JSON or TSV), or "
                                  "caption in the spoken language only with --translator none; "
                                  "the clip stays reviewable")
+
+
+def _runs(doc: ClipDocument) -> list[tuple[str, int, int]]:
+    """Consecutive cues spoken in one language: (language, first, last) with cues[first:last]."""
+    out: list[tuple[str, int, int]] = []
+    for k, cue in enumerate(doc.cues):
+        lang = doc.source_of(cue)
+        if out and out[-1][0] == lang:
+            out[-1] = (lang, out[-1][1], k + 1)
+        else:
+            out.append((lang, k, k + 1))
+    return out
 
 
 def _stop_if_rough(doc: ClipDocument, document: Path, opts: RunOptions) -> None:
@@ -461,25 +487,25 @@ def _key_words(doc: ClipDocument, audio, opts: RunOptions, report: Reporter) -> 
         doc.cues = keywords.choose(doc)
         memory = TranslationMemory(shared_memory_path(), list(opts.memory_files))
         try:
-            texts = [t for t in (_translators(doc, None, opts) if opts.translator not in ("none", "whisper") else [])
+            texts = [t for t in (_translators(doc, None, opts, doc.language) if opts.translator not in ("none", "whisper") else [])
                      if hasattr(t, "translate")]
             doc.cues = gloss.gloss(doc.cues, doc.language, memory, texts[0] if texts else None, notice=report.say)
         finally:
             memory.close()
 
 
-def _translators(doc: ClipDocument, audio, opts: RunOptions) -> list:
-    """The chosen translator, then (for Chinese speech) Whisper's offline translate task."""
+def _translators(doc: ClipDocument, audio, opts: RunOptions, source: str) -> list:
+    """The chosen translator from `source`, then (for Chinese speech) Whisper's offline translate task."""
     chain: list = []
     glossary = Glossary.load(opts.glossary_files)
+    target = other_language(source)
     if opts.translator == "openai":
-        chain.append(ChatTranslator(doc.language, doc.target_language, opts.translator_url, glossary=glossary))
+        chain.append(ChatTranslator(source, target, opts.translator_url, glossary=glossary))
     elif opts.translator != "whisper":
-        chain.append(PlainTranslator(opts.translator, doc.language, doc.target_language, opts.translator_url,
-                                     glossary=glossary))
-    if doc.language == "zh" and audio is not None and resolve(opts.transcribe.model).multilingual:
+        chain.append(PlainTranslator(opts.translator, source, target, opts.translator_url, glossary=glossary))
+    if source == "zh" and audio is not None and resolve(opts.transcribe.model).multilingual:
         chain.append(WhisperTranslator(audio, opts.transcribe.model, opts.transcribe.threads))
-    elif opts.translator == "whisper":
+    elif opts.translator == "whisper" and not any(doc.source_of(c) == "zh" for c in doc.cues):
         raise BilingoError("--translator whisper turns Chinese speech into English; this recording is English",
                            ExitCode.BAD_INPUT)
     return chain
@@ -716,9 +742,10 @@ def translate_document(doc_path: Path, translate: TranslatePlan, report: Reporte
     doc = ClipDocument.load(doc_path)
     source = Path(doc.source.path)
     audio = None
-    if doc.language == "zh" and source.is_file():  # Whisper's translate task listens to the cues
+    spoken_zh = any(doc.source_of(c) == "zh" for c in doc.cues)
+    if spoken_zh and source.is_file():  # Whisper's translate task listens to the cues
         audio = media.extract_audio(source, doc.source.duration_ms, lambda _f: None)
-    elif translate.translator == "whisper" and doc.language == "zh":
+    elif translate.translator == "whisper" and spoken_zh:
         raise BilingoError(f"--translator whisper listens to the recording, and {source} is not there",
                            ExitCode.BAD_INPUT)
     topts, _ = from_document_settings(doc.settings)

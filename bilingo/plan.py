@@ -219,6 +219,7 @@ def presets_file_note(stored: RenderPlan, resolved: Plan) -> str | None:
 def from_document_settings(settings: Mapping[str, Any]) -> tuple[TranscribeOptions, str]:
     """The transcription options and translator a clip document says it was made with."""
     made = settings.get("transcribe") or {}
-    topts = _transcribe_options(**{k: v for k, v in made.items()
-                                 if k in ("model", "engine", "language", "beam_size", "batch_size") and v is not None})
+    topts = _transcribe_options(**{k: tuple(v) if isinstance(v, list) else v for k, v in made.items()
+                                 if k in ("model", "engine", "language", "languages", "beam_size", "batch_size")
+                                 and v is not None})
     return topts, str(settings.get("translator") or "none")

@@ -199,8 +199,8 @@ def lint_text(n: int, text: str, lang: str, duration_ms: int, frame: Frame | Non
             if width > frame.width_px:
                 out.append(Violation(n, lang, "line-width", round(width), frame.width_px))
     for line in lines:
-        if text_length(line) > max_chars(lang):
-            out.append(Violation(n, lang, "line-length", text_length(line), max_chars(lang)))
+        if layout.line_length(line, lang) > max_chars(lang):
+            out.append(Violation(n, lang, "line-length", math.ceil(layout.line_length(line, lang)), max_chars(lang)))
     max_lines = MAX_LINES if frame is None else frame.max_lines
     if len(lines) > max_lines:
         out.append(Violation(n, lang, "lines", len(lines), max_lines))

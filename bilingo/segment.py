@@ -29,6 +29,7 @@ from .rules import (
     lint,
     lint_text,
     min_gap_ms,
+    profile as profile_for,
     reading_length,
     reading_time_ms,
 )
@@ -80,7 +81,11 @@ def segment(transcript: Transcript, fps: float = FPS, profile: Profile = NATIVE)
     """Cut the transcript into cues that meet the caption rules of `profile`; a cue that cannot
     (speech too fast, a word too long) gets the best compromise and a flag naming the rule, e.g.
     "too-fast", and a cue that had to end inside a unit (a date, a figure and its unit, after a
-    preposition) is flagged "unit-split"."""
+    preposition) is flagged "unit-split". A recording that mixes languages is cut run by run: a cue
+    holds one language, and carries it in `lang`."""
+    runs = transcript.runs()
+    if len(runs) > 1:
+        return _by_language(transcript, runs, fps, profile)
     lang = transcript.language if transcript.language in MAX_CHARS else "en"
     words = tuple(w for w in transcript.words if w.text.strip())
     if not words:
@@ -94,6 +99,20 @@ def segment(transcript: Transcript, fps: float = FPS, profile: Profile = NATIVE)
         end = transcript.duration_ms
         cues = [replace(c, end=min(c.end, end)) for c in cues if c.start < end]
     return _flag(cues, fps, profile)
+
+
+def _by_language(transcript: Transcript, runs: list[tuple[str, tuple[Word, ...]]], fps: float,
+                 profile: Profile) -> list[Cue]:
+    """Each run of one language segmented on its own; its last cue may stay up until just before the
+    next run's first word."""
+    cues: list[Cue] = []
+    nexts = [words[0].start for _lang, words in runs[1:]] + [None]
+    for (lang, words), nxt in zip(runs, nexts):
+        end = transcript.duration_ms if nxt is None else max(words[-1].end, nxt - min_gap_ms(fps))
+        part = replace(transcript, language=lang, words=words, duration_ms=end, spans=())
+        speed = profile if profile.name == "native" else profile_for(profile.name, lang)  # the learner's language
+        cues += [replace(c, lang=lang) for c in segment(part, fps, speed)]
+    return cues
 
 
 def _sense_costs(speech: _Speech) -> list[float]:
@@ -266,9 +285,9 @@ def fit_pair(cues: list[Cue], source_lang: str, fps: float = FPS, profile: Profi
     "review-length" for a person to shorten."""
     gap = min_gap_ms(fps)
     out: list[Cue] = []
-    for cue in cues:
-        out += _fit_lines(cue, source_lang, gap, _MAX_SPLITS)
-    return _fit_speed(out, other_language(source_lang), gap, profile)
+    for cue in cues:  # a cue of a mixed recording has its own source language
+        out += _fit_lines(cue, cue.lang or source_lang, gap, _MAX_SPLITS)
+    return _fit_speed(out, source_lang, gap, profile)
 
 
 def _breaks_lines(cue: Cue, lang: str) -> bool:
@@ -319,18 +338,19 @@ def _halves(cue: Cue, source_lang: str, s: int, t: int, gap: int) -> tuple[Cue, 
     src, tgt = cue.text(source_lang), cue.text(target_lang)
     share = reading_length(src[:s], source_lang) / max(1, reading_length(src, source_lang))
     mid = cue.start + round(cue.duration * share)
-    first = Cue(start=cue.start, end=mid - gap // 2, flags=cue.flags)
-    second = Cue(start=mid - gap // 2 + gap, end=cue.end, flags=cue.flags)
+    first = Cue(start=cue.start, end=mid - gap // 2, flags=cue.flags, lang=cue.lang)
+    second = Cue(start=mid - gap // 2 + gap, end=cue.end, flags=cue.flags, lang=cue.lang)
     first = first.with_text(source_lang, src[:s].strip()).with_text(target_lang, tgt[:t].strip())
     second = second.with_text(source_lang, src[s:].strip()).with_text(target_lang, tgt[t:].strip())
     return first, second
 
 
-def _fit_speed(cues: list[Cue], lang: str, gap: int, profile: Profile) -> list[Cue]:
-    """Lengthen cues too fast to read in `lang` into the silence before the next cue (closing a gap
-    left at 0.5 s or less); flag "review-length" where that is not enough."""
+def _fit_speed(cues: list[Cue], source_lang: str, gap: int, profile: Profile) -> list[Cue]:
+    """Lengthen cues too fast to read in their target language into the silence before the next cue
+    (closing a gap left at 0.5 s or less); flag "review-length" where that is not enough."""
     out = list(cues)
     for k, cue in enumerate(out):
+        lang = other_language(cue.lang or source_lang)
         text = cue.text(lang)
         if not text.strip():
             continue

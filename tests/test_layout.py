@@ -41,7 +41,7 @@ def set_lines(text: str, lang: str, frame) -> list[str]:
 
 
 def fits(line: str, lang: str, frame) -> bool:
-    if layout.text_length(line) > layout.max_chars(lang):
+    if layout.line_length(line, lang) > layout.max_chars(lang):  # Chinese: half-width characters count ½
         return False
     return frame is None or layout.text_width_px(line, round(layout.ass_em_px(frame[1]))) <= frame[0]
 

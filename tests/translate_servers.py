@@ -3,7 +3,8 @@
 `LibreServer` speaks the LibreTranslate API (POST /translate; `q` a string or a list, in query
 parameters, a form or a JSON body); `ChatServer` speaks OpenAI's POST /v1/chat/completions. Their
 "translation" is a fixed English→Chinese word dictionary (unknown words and placeholders pass
-through), so a test knows exactly what comes back. `script` is a list of faults to serve, one per
+through; LibreTranslate requests for English get a small Chinese→English one), so a test knows exactly
+what comes back. `script` is a list of faults to serve, one per
 request, before normal service: "429", "500", "slow", "bad-json", "drop-line", "wrong-parts",
 "eat-placeholders", "empty", "extra-line", "huge", "control", "10mb"; `always` repeats one fault for every request.
 """
@@ -24,6 +25,23 @@ WORDS = {
     "every": "每", "day": "天", "sentence": "句子", "number": "号", "hello": "你好", "world": "世界",
 }
 PUNCT = {",": "，", ".": "。", "?": "？", "!": "！", ";": "；", ":": "："}
+# Chinese → English for the AISHELL clips in tests/media (as Whisper writes them); other Chinese words
+# become "…", so an answer never holds hanzi
+ZH_WORDS = {"甚至": "even", "出现": "there was", "交易": "trading", "几乎": "almost", "停滞": "stalled",
+            "停制": "stalled", "的": "", "情况": "a situation", "广州市": "Guangzhou", "地产": "real estate",
+            "中介": "agency", "中间": "agency", "协会": "association", "分析": "analysis", "发": "", "佛": ""}
+
+
+def to_english(text: str) -> str:
+    """Word-by-word dictionary translation of one Chinese line (jieba words)."""
+    import jieba
+
+    words = [ZH_WORDS.get(t, "…") if any("\u4e00" <= ch <= "\u9fff" for ch in t) else PUNCT_EN.get(t, t)
+             for t in jieba.cut(text) if t.strip()]
+    return " ".join(w for w in words if w).replace(" ,", ",").replace(" .", ".")
+
+
+PUNCT_EN = {v: k for k, v in PUNCT.items()}
 
 
 def to_chinese(text: str) -> str:
@@ -55,6 +73,7 @@ class _Server:
     def __init__(self, script: list[str] | None = None, always: str | None = None, latency: float = 0.0):
         self.script, self.always, self.latency = list(script or []), always, latency
         self.requests: list = []  # what each served request asked for
+        self.directions: list[tuple[str, str]] = []  # (source, target) of each served LibreTranslate request
         self.hits = 0  # HTTP requests received, faults included
         self.times: list[float] = []  # when each was received (time.monotonic)
         self.lock = threading.Lock()
@@ -140,10 +159,12 @@ class _LibreHandler(_Handler):
             return self._send(400, b'{"error": "Invalid request"}')
         q = data["q"]
         self.server_obj.requests.append(q)
+        self.server_obj.directions.append((data.get("source"), data.get("target")))
+        translate = to_english if data.get("target") == "en" else to_chinese
         texts = q if isinstance(q, list) else [q]
         out = []
         for text in texts:
-            lines = [to_chinese(line) for line in text.split("\n")]
+            lines = [translate(line) for line in text.split("\n")]
             if fault == "merge-lines":
                 lines = [" ".join(lines)]
             if fault == "drop-line" and len(lines) > 1:

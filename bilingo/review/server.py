@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import parse_qs, urlsplit
 
 import msgspec
@@ -55,6 +55,7 @@ class CueEdit(msgspec.Struct, forbid_unknown_fields=False):
     en: str = ""
     zh: str = ""
     id: str = ""
+    lang: Literal["", "en", "zh"] | None = None  # the language spoken; None: as it was
 
 
 class SaveRequest(msgspec.Struct):
@@ -210,7 +211,7 @@ class App:
             "review": msgspec.to_builtins(doc.review), "state": state.clip_state(doc),
             "language": doc.language, "target": doc.target_language, "duration": doc.source.duration_ms,
             "has_video": doc.source.has_video, "folder": self.folder, "clips": len(self.docs),
-            "cues": [_cue_json(c) for c in doc.cues],
+            "cues": [_cue_json(c, doc.source_of(c)) for c in doc.cues],
             **self.checks(doc.cues, target, doc),
             "edited_sidecars": [p.name for p in review_srt.edited_sidecars(doc, path)],
             "render": self.render_status(index, doc),
@@ -260,13 +261,15 @@ class App:
 
     # --- writes ---
 
-    def cues_from(self, edits: list[CueEdit], old: list[Cue]) -> list[Cue]:
+    def cues_from(self, edits: list[CueEdit], old: list[Cue], default_lang: str = "") -> list[Cue]:
+        """The page's cues as cues; a cue keeps its language unless the page names another."""
         by_id = {c.id: c for c in old if c.id}
         out = []
         for e in edits:
             was = by_id.get(e.id)
             base = was if was is not None else Cue(start=0, end=1)
-            out.append(replace(base, start=e.start, end=e.end, en=e.en, zh=e.zh, id=e.id if was else ""))
+            lang = base.lang if e.lang is None or e.lang == (base.lang or default_lang) else e.lang
+            out.append(replace(base, start=e.start, end=e.end, en=e.en, zh=e.zh, id=e.id if was else "", lang=lang))
         return out
 
     def save(self, index: str, req: SaveRequest) -> dict[str, Any]:
@@ -274,7 +277,7 @@ class App:
         with document_lock(path):
             doc = ClipDocument.load(path)
             _check_revision(doc, req.revision)
-            remember = state.record_edits(doc, self.cues_from(req.cues, doc.cues))
+            remember = state.record_edits(doc, self.cues_from(req.cues, doc.cues, doc.language))
             _validate(doc)
             review_srt.write_sidecars(doc, path, keep_edited=True)  # a person's SRT edit waits for `import`
             _save(doc, path, req.revision)
@@ -412,9 +415,9 @@ def _sweeps(cue: Cue, lines: list[str], words: list[Word]) -> list[list[tuple[st
     return out
 
 
-def _cue_json(c: Cue) -> dict[str, Any]:
+def _cue_json(c: Cue, lang: str) -> dict[str, Any]:
     return {"id": c.id, "start": c.start, "end": c.end, "en": c.en, "zh": c.zh, "flags": list(c.flags),
-            "edited": list(c.edited)}
+            "edited": list(c.edited), "lang": lang}
 
 
 def _css_style(style: Style) -> dict[str, Any]:

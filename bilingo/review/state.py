@@ -64,10 +64,12 @@ def record_edits(doc: ClipDocument, new_cues: list[Cue], authored: list[set[str]
     not taken for the person's. Control characters a person's text carries (a NUL would cut the burned
     caption short) are removed here, where every edit enters the document."""
     old = {c.id: c for c in doc.cues if c.id}
-    target = doc.target_language
     out, wrote = [], []
     for n, cue in enumerate(assign_ids([clean_cue(c) for c in new_cues])):
         before = old.get(cue.id)
+        if before is not None and doc.source_of(cue) != doc.source_of(before):
+            cue = _spoken_in(cue, before, doc.target_of(cue))
+        target = doc.target_of(cue)
         changed = [lang for lang in LANGS if (before.text(lang) if before else "") != cue.text(lang)]
         if authored is not None:
             changed = [lang for lang in changed if lang in authored[n]]
@@ -81,7 +83,17 @@ def record_edits(doc: ClipDocument, new_cues: list[Cue], authored: list[set[str]
     if _content(cues) != _content(doc.cues) and doc.review.state == "approved":
         doc.review = Review()  # what was approved is no longer what would be burned
     doc.cues = cues
-    return [c for c, w in zip(cues, wrote) if w and target in c.edited]
+    return [c for c, w in zip(cues, wrote) if w and doc.target_of(c) in c.edited]
+
+
+def _spoken_in(cue: Cue, before: Cue, target: str) -> Cue:
+    """A cue a person says was spoken in the other language: its text in that language is now the
+    source, and its translation is cleared to be made again (`bilingo translate` fills that cue only)
+    unless the person wrote it in the same edit."""
+    if cue.text(target) != before.text(target) and cue.text(target).strip():
+        return cue
+    return replace(cue.with_text(target, ""), edited=tuple(lang for lang in cue.edited if lang != target),
+                   flags=tuple(f for f in cue.flags if f != MACHINE))
 
 
 def clean_text(text: str) -> str:
@@ -98,7 +110,7 @@ def clean_cue(cue: Cue) -> Cue:
 
 
 def _content(cues: list[Cue]) -> list[tuple]:
-    return [(c.start, c.end, c.en, c.zh) for c in cues]
+    return [(c.start, c.end, c.en, c.zh, c.lang) for c in cues]
 
 
 def remember_human(doc: ClipDocument, *cues: Cue) -> int:
@@ -108,15 +120,15 @@ def remember_human(doc: ClipDocument, *cues: Cue) -> int:
     from ..translate import remember_edits
     from ..translate.memory import TranslationMemory, shared_path
 
-    source, target = doc.language, doc.target_language
-    kept = [c for c in cues if c.text(source).strip() and c.text(target).strip() and target in c.edited]
+    kept = [c for c in cues if c.text(doc.source_of(c)).strip() and c.text(doc.target_of(c)).strip()
+            and doc.target_of(c) in c.edited]
     if not kept:
         return 0
     memory = TranslationMemory(shared_path())
     try:
         with memory.transaction():
             for cue in kept:  # one at a time, as before: cues apart in the clip are no sentence together
-                remember_edits([cue], source, memory)
+                remember_edits([cue], doc.source_of(cue), memory)
     finally:
         memory.close()
     return len(kept)

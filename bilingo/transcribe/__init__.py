@@ -6,14 +6,15 @@ regrouped from per-character timings) happens here once.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Callable, Iterable
 
 import numpy as np
 
-from ..model import Transcript, Word, is_cjk
+from ..model import Span, Transcript, Word, is_cjk
 from . import chinese
 from .cleanup import LOOP_RUN, clean, drop_loops  # noqa: F401 (drop_loops, LOOP_RUN: public here)
+from .languages import DEFAULT as DEFAULT_LANGUAGES
 from .models import resolve
 
 SAMPLE_RATE = 16000
@@ -26,7 +27,8 @@ Progress = Callable[[float], None]  # fraction of the audio done, 0..1
 class TranscribeOptions:
     model: str = "base"
     engine: str = "faster-whisper"
-    language: str | None = None  # None: detect
+    language: str | None = None  # None: detect among `languages`
+    languages: tuple[str, ...] = DEFAULT_LANGUAGES  # the creator's languages: detection chooses among these only
     beam_size: int = 5
     vad: bool = True
     threads: int = 0  # 0: one per core
@@ -77,6 +79,7 @@ class RawResult:
     language: str
     language_probability: float
     words: list[Word]
+    spans: tuple[Span, ...] = ()  # a recording in more than one language: each stretch's (ms)
 
 
 def transcribe(audio: np.ndarray, opts: TranscribeOptions, progress: Progress | None = None) -> Transcript:
@@ -90,15 +93,11 @@ def transcribe(audio: np.ndarray, opts: TranscribeOptions, progress: Progress | 
         raise ValueError(f"unknown engine {opts.engine}")
     raw = engine.run(audio, ref, opts, progress or (lambda _f: None))
     duration_ms = round(len(audio) * 1000 / SAMPLE_RATE)
-    words = clean(raw.words, duration_ms)  # loops, bursts and words past the end: not speech
-    if raw.language == "zh":
-        words = chinese.regroup(chinese.to_simplified(words))
-    return Transcript(
-        language=raw.language,
-        language_probability=round(raw.language_probability, 4),
-        words=tuple(w for w in words if w.text),
-        duration_ms=duration_ms,
-        engine=opts.engine,
-        model=opts.model,
-        settings=decode_settings(opts, ref.multilingual),
-    )
+    draft = Transcript(language=raw.language, language_probability=round(float(raw.language_probability), 4),
+                       words=tuple(clean(raw.words, duration_ms)),  # loops, bursts and words past the end: not speech
+                       duration_ms=duration_ms, engine=opts.engine, model=opts.model,
+                       settings=decode_settings(opts, ref.multilingual), spans=raw.spans)
+    words: list[Word] = []
+    for lang, run in draft.runs():  # Chinese stretches: Simplified, and words regrouped
+        words += chinese.regroup(chinese.to_simplified(list(run))) if lang == "zh" else run
+    return replace(draft, words=tuple(w for w in words if w.text))

@@ -4,7 +4,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from .. import zh
-from ..model import Word
+from ..model import Word, is_cjk
 
 
 @lru_cache(maxsize=1)
@@ -26,7 +26,8 @@ def to_simplified(words: list[Word]) -> list[Word]:
 def regroup(words: list[Word]) -> list[Word]:
     """Merge Whisper's per-character (or per-token) pieces into jieba words, so captions break at
     real word boundaries. A word ends where both jieba and Whisper's pieces end; it takes the span
-    of its pieces. Punctuation joins the word before it."""
+    of its pieces. Punctuation joins the word before it. A Latin word (Whisper gives English inside
+    Chinese speech as whole words) is a word of its own: jieba would read "Yesterday" + "was" as one."""
     pieces = [Word(w.text.strip(), w.start, w.end, w.probability) for w in words if w.text.strip()]
     text = "".join(w.text for w in pieces)
     if not text:
@@ -35,6 +36,11 @@ def regroup(words: list[Word]) -> list[Word]:
     for token in zh.cut(text):
         pos += len(token)
         cuts.add(pos)
+    pos = 0
+    for piece in pieces:
+        if _is_latin(piece.text):
+            cuts.update((pos, pos + len(piece.text)))
+        pos += len(piece.text)
     out: list[Word] = []
     group: list[Word] = []
     pos = 0
@@ -47,6 +53,10 @@ def regroup(words: list[Word]) -> list[Word]:
     if group:
         out.append(_merge(out, group))
     return [w for w in out if w is not None]
+
+
+def _is_latin(text: str) -> bool:
+    return any(ch.isascii() and ch.isalnum() for ch in text) and not any(is_cjk(ch) for ch in text)
 
 
 def _merge(out: list[Word], group: list[Word]) -> Word | None:

@@ -1,13 +1,16 @@
 """The default engine: faster-whisper (CTranslate2), int8 on the CPU."""
 from __future__ import annotations
 
+import threading
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 import numpy as np
 
 from ..errors import BilingoError, ExitCode
-from ..model import Word
-from . import Progress, RawResult, TranscribeOptions, decode_settings, segment_words
+from ..model import Span, Word
+from . import Progress, RawResult, TranscribeOptions, decode_settings, languages, segment_words
 from .models import ModelRef
 
 SAMPLE_RATE = 16000
@@ -36,21 +39,165 @@ def load(ref: ModelRef, threads: int):
         raise BilingoError(f"cannot load model from {ref.path}: {exc}", ExitCode.TOOL_MISSING) from exc
 
 
+_swap = threading.Lock()  # the model is shared (lru_cache): one restricted detection at a time
+
+
+@contextmanager
+def _restricted(model, allowed):
+    """The model with detection limited to `allowed` for the duration of one transcription."""
+    with _swap:
+        inner = model.model
+        model.model = languages.Restricted(inner, allowed)
+        try:
+            yield model.model
+        finally:
+            model.model = inner
+
+
+@dataclass
+class _Window:
+    """Words Whisper decoded from one window, in the language it detected there."""
+
+    lang: str
+    probability: float
+    words: list[Word] = field(default_factory=list)
+
+
 def run(audio: np.ndarray, ref: ModelRef, opts: TranscribeOptions, progress: Progress) -> RawResult:
     model = load(ref, opts.cpu_threads)
     settings = decode_settings(opts, ref.multilingual)
-    if opts.batch_size > 0:
+    if settings["language"] is None and len(opts.languages) == 1:
+        settings["language"] = opts.languages[0]
+    with _restricted(model, opts.languages) as detector:
+        if settings["language"] is not None or opts.batch_size > 0:  # one language for the whole clip
+            windows, info = _decode(model, audio, settings, opts.batch_size, detector, progress)
+            progress(1.0)
+            return RawResult(info.language, info.language_probability, [w for win in windows for w in win.words])
+        windows, info = _decode(model, audio, {**settings, "multilingual": True}, 0, detector, progress)
+        windows = [w for w in windows if w.words]
+        unclear = [k for k, w in enumerate(windows) if w.probability < languages.CLEAR]
+        # from a window's first word to the next window's (Whisper may have left the rest out)
+        ends = [w.words[0].start for w in windows[1:]] + [len(audio) * 1000 // SAMPLE_RATE]
+        ranges = [(windows[k].words[0].start if k else 0, ends[k]) for k in unclear]
+        found = _detected(model, audio, [c for r in ranges for c in _chunks(audio, *r)])
+        # speech left out: decoded again only when it is in another language than the words around it
+        found += _other_language(model, audio, windows, _unheard(windows, audio))
+        if found:
+            windows = [w for k, w in enumerate(windows) if k not in unclear] + _again(model, audio, found, settings)
+    progress(1.0)
+    return _merged(windows, info)
+
+
+def _decode(model, audio: np.ndarray, settings: dict, batch_size: int, detector: languages.Restricted,
+            progress: Progress):
+    """The words of `audio` decoded with `settings`, window by window (a new window each time the
+    detector is asked again), and faster-whisper's info record."""
+    if batch_size > 0:
         from faster_whisper import BatchedInferencePipeline
 
         # the batched pipeline always cuts the audio at VAD pauses, then decodes chunks together
-        settings.pop("vad_filter")
-        segments, info = BatchedInferencePipeline(model).transcribe(audio, batch_size=opts.batch_size, **settings)
+        settings = {k: v for k, v in settings.items() if k != "vad_filter"}
+        segments, info = BatchedInferencePipeline(model).transcribe(audio, batch_size=batch_size, **settings)
     else:
         segments, info = model.transcribe(audio, **settings)
     total = max(len(audio) / SAMPLE_RATE, 1e-6)
-    words: list[Word] = []
+    windows: list[_Window] = []
+    seen = None
     for seg in segments:
-        words += segment_words((w.word, w.start, w.end, w.probability) for w in seg.words or ())
+        if not windows or detector.window != seen:
+            seen = detector.window
+            lang, p = detector.last if settings.get("multilingual") else (info.language, info.language_probability)
+            windows.append(_Window(lang, p))
+        windows[-1].words += segment_words((w.word, w.start, w.end, w.probability) for w in seg.words or ())
         progress(min(seg.end / total, 1.0))
-    progress(1.0)
-    return RawResult(info.language, info.language_probability, words)
+    return windows, info
+
+
+UNHEARD_MS = 1000  # speech this long with no word decoded in it: Whisper may have skipped another language
+
+
+def _chunks(audio: np.ndarray, start_ms: int, end_ms: int, edges: bool = True) -> list[tuple[int, int]]:
+    """The speech chunks (samples, cut at pauses of half a second or more) between two times."""
+    a, b = start_ms * SAMPLE_RATE // 1000, min(len(audio), end_ms * SAMPLE_RATE // 1000)
+    return [(a + x, a + y) for x, y in languages.speech_chunks(audio[a:b], edges)] if b > a else []
+
+
+def _unheard(windows: list[_Window], audio: np.ndarray) -> list[tuple[int, int]]:
+    """Speech chunks (samples) of a second or more in which the first pass decoded no word: decoding a
+    window in one language, Whisper drops a phrase in the other (an English sentence inside Mandarin
+    comes back as nothing). Only the gaps between decoded words are searched (VAD over a fraction of
+    the audio)."""
+    times = sorted((w.start, w.end) for win in windows for w in win.words)
+    edges = [0] + [t for pair in times for t in pair] + [len(audio) * 1000 // SAMPLE_RATE]
+    gaps = [(a, b) for a, b in zip(edges[::2], edges[1::2]) if b - a >= UNHEARD_MS]
+    return [(x, y) for a, b in gaps for x, y in _chunks(audio, a, b, edges=False)
+            if (y - x) * 1000 >= UNHEARD_MS * SAMPLE_RATE]
+
+
+def _other_language(model, audio: np.ndarray, windows: list[_Window],
+                    chunks: list[tuple[int, int]]) -> list[languages.Stretch]:
+    """The chunks (speech left out) in another language than the words around them. Usually they are
+    in the same one: all of them are detected at once, in one window, and one by one only when that
+    window is not clearly the language around every one of them."""
+    if not chunks:
+        return []
+    around = {_near(windows, languages.Stretch(a, b, "", 0.0)) for a, b in chunks}
+    joined = np.concatenate([audio[a:b] for a, b in chunks])
+    if len(around) == 1 and len(joined) <= languages.WINDOW_S * SAMPLE_RATE:
+        lang, p = languages.detect(model, joined, model.model.allowed)
+        if lang in around and p >= languages.CLEAR:
+            return []
+    return [s for s in _detected(model, audio, chunks) if s.lang != _near(windows, s)]
+
+
+def _detected(model, audio: np.ndarray, chunks: list[tuple[int, int]]) -> list[languages.Stretch]:
+    """Each chunk (samples) with its own detected language."""
+    return [languages.Stretch(a, b, *languages.detect(model, audio[a:b], model.model.allowed)) for a, b in chunks]
+
+
+def _near(windows: list[_Window], s: languages.Stretch) -> str:
+    """The language of the decoded word nearest to a stretch ("" when nothing was decoded)."""
+    mid = (s.start + s.end) * 500 // SAMPLE_RATE
+    return min(((abs((w.start + w.end) // 2 - mid), win.lang) for win in windows for w in win.words),
+               default=(0, ""))[1]  # no word at all: any language is worth a try
+
+
+def _again(model, audio: np.ndarray, found: list[languages.Stretch], settings: dict) -> list[_Window]:
+    """Chunks detected on their own (a window that held both languages, speech Whisper left out),
+    decoded again: consecutive chunks of a language joined into a stretch, and each language's
+    stretches decoded in that language."""
+    found = sorted(set(found), key=lambda s: s.start)
+    stretches = languages.padded(languages.merge(found), len(audio))
+    out = []
+    for lang in dict.fromkeys(s.lang for s in stretches):
+        clips = [t for s in stretches if s.lang == lang for t in s.seconds]
+        # the stretches are cut already: no second VAD pass over them
+        windows, _info = _decode(model, audio, {**settings, "language": lang, "vad_filter": False,
+                                                "clip_timestamps": clips}, 0, model.model, lambda _f: None)
+        words = [w for win in windows for w in win.words]
+        for s in (s for s in stretches if s.lang == lang):
+            start, end = s.start * 1000 // SAMPLE_RATE, s.end * 1000 // SAMPLE_RATE
+            out.append(_Window(lang, s.probability, [w for w in words if start <= (w.start + w.end) // 2 < end]))
+    return out
+
+
+def _merged(windows: list[_Window], info) -> RawResult:
+    """All the words in time order; the main language is the one with the most speech, and a clip in
+    more than one language gets the span of each run of words in one language."""
+    tagged = sorted(((x, w.lang) for w in windows for x in w.words), key=lambda t: (t[0].start, t[0].end))
+    spans: list[Span] = []
+    for word, lang in tagged:
+        if spans and spans[-1].lang == lang:
+            spans[-1] = Span(spans[-1].start, max(spans[-1].end, word.end), lang)
+        else:
+            spans.append(Span(word.start, word.end, lang))
+    words = [x for x, _lang in tagged]
+    speech: dict[str, int] = {}
+    for s in spans:
+        speech[s.lang] = speech.get(s.lang, 0) + s.end - s.start
+    if len(speech) <= 1:
+        lang = next(iter(speech), info.language)
+        return RawResult(lang, min((w.probability for w in windows), default=info.language_probability), words)
+    main = max(speech, key=lambda k: speech[k])
+    probability = min(w.probability for w in windows if w.lang == main and w.words)
+    return RawResult(main, probability, words, tuple(spans))

@@ -19,6 +19,7 @@ import numpy as np
 from ..errors import BilingoError, ExitCode
 from ..model import Word
 from . import Progress, RawResult, TranscribeOptions, decode_settings, segment_words
+from .languages import among
 from .models import ModelRef
 
 SAMPLE_RATE = 16000
@@ -164,8 +165,8 @@ def _speech(audio: np.ndarray):
     return np.concatenate(pieces).astype(np.float32), SpeechTimestampsMap(chunks, SAMPLE_RATE)
 
 
-def _detect(model, audio: np.ndarray) -> tuple[str, float]:
-    """Language and its probability from the first window (up to 30 s), built as
+def _detect(model, audio: np.ndarray, allowed) -> tuple[str, float]:
+    """The allowed language and its (renormalised) probability from the first window (up to 30 s), built as
     `whisper.transcribe` builds the window it decodes first, so its encoding is reused (for audio
     under 30 s always; longer audio is normalised over its whole length and usually encodes again)."""
     from whisper.audio import N_FRAMES, N_SAMPLES, log_mel_spectrogram, pad_or_trim
@@ -173,8 +174,8 @@ def _detect(model, audio: np.ndarray) -> tuple[str, float]:
     mel = log_mel_spectrogram(audio[:N_SAMPLES], model.dims.n_mels, padding=N_SAMPLES)
     frames = min(N_FRAMES, mel.shape[-1] - N_FRAMES)
     _, probs = model.detect_language(pad_or_trim(mel[:, :frames], N_FRAMES))
-    language = max(probs, key=probs.get)
-    return language, float(probs[language])
+    language, probability = among(probs.items(), allowed)[0]
+    return language, float(probability)
 
 
 def run(audio: np.ndarray, ref: ModelRef, opts: TranscribeOptions, progress: Progress) -> RawResult:
@@ -215,13 +216,13 @@ def _transcribe(whisper, model, audio: np.ndarray, opts: TranscribeOptions, prog
     speech, ts_map = _speech(audio) if settings.pop("vad_filter") else (audio, None)
     if not model.is_multilingual:
         language, probability = "en", 1.0
-    elif opts.language:
-        language, probability = opts.language, 1.0
+    elif opts.language or len(opts.languages) == 1:
+        language, probability = opts.language or opts.languages[0], 1.0
     elif len(speech) == 0:
         language, probability = "en", 0.0
-    else:
+    else:  # one language for the whole clip: per-stretch detection is faster-whisper's
         with torch.no_grad():
-            language, probability = _detect(model, speech)
+            language, probability = _detect(model, speech, opts.languages)
     if len(speech) == 0:
         return None, language, probability, ts_map
     settings.pop("language")

@@ -121,6 +121,21 @@ def missing(provider: str, url: str | None = None) -> list[Setting]:
     return out
 
 
+def languages() -> tuple[str, ...] | None:
+    """The creator's languages from BILINGO_LANGUAGES or `languages` under [transcribe] ("en,zh" or a
+    list), checked; None when neither sets them."""
+    from ..transcribe.languages import parse
+
+    raw = os.environ.get("BILINGO_LANGUAGES") or section("transcribe").get("languages")
+    if raw in (None, "", []):
+        return None
+    try:
+        return parse(",".join(raw) if isinstance(raw, list) else str(raw))
+    except (TypeError, ValueError) as exc:
+        raise BilingoError(f"languages in {config_path()} [transcribe] or BILINGO_LANGUAGES: {exc}",
+                           ExitCode.BAD_INPUT) from exc
+
+
 def limits() -> Limits:
     """Request limits from [translate] (or BILINGO_TRANSLATE_TIMEOUT/_RETRIES/_CONCURRENCY/_BACKOFF), checked."""
     base, conf, out = Limits(), section("translate"), {}

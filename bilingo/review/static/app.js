@@ -184,7 +184,7 @@ function cueItem(cue, i) {
   const tags = document.createElement("span"); tags.className = "tags";
   for (const f of cue.flags) { const t = document.createElement("span"); t.className = `tag ${f === "machine-translation" ? "machine" : ""}`; t.textContent = f === "machine-translation" ? "machine" : f; tags.append(t); }
   for (const l of cue.edited) { const t = document.createElement("span"); t.className = "tag edited"; t.textContent = `${l} edited`; tags.append(t); }
-  row.append(tags);
+  row.append(tags, languageSelect(cue, i));
   li.append(row);
   for (const lang of languages()) {
     const ta = document.createElement("textarea");
@@ -202,6 +202,24 @@ function cueItem(cue, i) {
   fillWarnings(li, i);
   li.addEventListener("click", () => select(i, true));
   return li;
+}
+
+// The language the cue was spoken in (a recording may mix them): its text in that language is the source,
+// and changing it clears the machine translation of the other, which `bilingo translate` makes again.
+const SPOKEN = { en: "spoken: English", zh: "spoken: 中文" };
+
+function languageSelect(cue, i) {
+  const sel = document.createElement("select");
+  sel.className = `lang ${cue.lang}`; sel.title = "the language spoken in this cue";
+  sel.setAttribute("aria-label", `cue ${i + 1} spoken language`);
+  for (const [value, label] of Object.entries(SPOKEN)) sel.add(new Option(label, value, false, value === cue.lang));
+  sel.addEventListener("click", (e) => e.stopPropagation());
+  sel.addEventListener("change", () => {
+    S.cues[i].lang = sel.value; sel.className = `lang ${sel.value}`; setDirty(true);
+    say(`Cue ${i + 1} is now ${sel.value === "zh" ? "Mandarin" : "English"} speech: once saved, its ` +
+        `${sel.value === "zh" ? "English" : "Chinese"} translation is made again (\`bilingo translate ${S.clip.document}\`).`);
+  });
+  return sel;
 }
 
 function fillWarnings(li, i) {
@@ -433,7 +451,7 @@ async function render() {
 
 // ---- linting and the overlay ---------------------------------------------------------------------
 
-function edits() { return S.cues.map(({ id, start, end, en, zh }) => ({ id, start, end, en, zh })); }
+function edits() { return S.cues.map(({ id, start, end, en, zh, lang }) => ({ id, start, end, en, zh, lang })); }
 
 function lintSoon() {
   clearTimeout(S.lintTimer);
