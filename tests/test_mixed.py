@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given, strategies as st
 
 from bilingo import layout, media
+from bilingo.formats.srt import lines_of
 from bilingo.model import ClipDocument, Word, join_words
 from bilingo.transcribe import TranscribeOptions, chinese, transcribe
 from bilingo.transcribe.languages import among, parse
@@ -195,7 +196,8 @@ def test_the_bilingual_srt_keeps_chinese_first_whatever_was_spoken(mixed_run):
     out, _bounds, _server = mixed_run
     doc = ClipDocument.load(out / "lesson.bilingo.json")
     blocks = [b.splitlines() for b in (out / "lesson.bi.srt").read_text(encoding="utf-8").strip().split("\n\n")]
-    assert [b[2:] for b in blocks] == [[c.zh, c.en] for c in doc.cues]  # Chinese first, English or Mandarin spoken
+    # Chinese first, English or Mandarin spoken; each language wrapped by the caption rules
+    assert [b[2:] for b in blocks] == [lines_of(c.zh, "zh") + lines_of(c.en, "en") for c in doc.cues]
     assert {p.name for p in out.iterdir()} >= {"lesson.linkedin.mp4", "lesson.en.srt", "lesson.zh.srt",
                                                 "lesson.bi.srt"}
 
