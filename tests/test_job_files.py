@@ -42,6 +42,6 @@ def test_a_background_image_is_relative_to_the_job_file(job, tmp_path):
 
     (tmp_path / "back.png").write_bytes(b"")  # only its path is resolved here
     batch = jobs.build([job('background = "back.png"')], {}, tmp_path / "out")
-    assert batch.clips[0].options.background == str((tmp_path / "back.png").resolve())
+    assert batch.clips[0].options.render["background"] == str((tmp_path / "back.png").resolve())
     batch = jobs.build([job('background = "navy"')], {}, tmp_path / "out")
-    assert batch.clips[0].options.background == "navy"
+    assert batch.clips[0].options.render["background"] == "navy"

@@ -207,8 +207,9 @@ def test_a_job_file_asks_for_the_learner_aids(tmp_path):
                    'repeat_tempo = 0.8\nend_card = true\n')
     (clip,) = jobs.build([job], {}, tmp_path / "out").clips
     o = clip.options
-    assert (o.key_words, o.pinyin, o.edition, o.repeat, o.repeat_tempo, o.end_card) == (True, True, "shadowing", 2,
-                                                                                         0.8, True)
+    r = o.render  # the render plan's fields the job file gives
+    assert (r["key_words"], r["pinyin"], r["edition"], r["repeat"], r["repeat_tempo"], r["end_card"]) == \
+        (True, True, "shadowing", 2, 0.8, True)
     job.write_text('inputs = ["talks"]\nedition = "karaoke"\n')
     with pytest.raises(BilingoError, match="edition"):
         jobs.build([job], {}, tmp_path / "out")

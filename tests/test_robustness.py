@@ -136,7 +136,7 @@ def test_a_signal_during_render_leaves_nothing_behind(tmp_path, sig):
         "the render never started"
     child.send_signal(sig)
     _, err = child.communicate(timeout=60)
-    assert child.returncode == 130 and "interrupted" in err and "Traceback" not in err, err
+    assert child.returncode == 128 + sig and "interrupted" in err and "Traceback" not in err, err
     assert not list(out.glob(".bilingo-*")) and not (out / "long.linkedin.mp4").exists()
     assert (out / "long.bilingo.json").is_file()  # the work before the render is kept
     assert wait_for(lambda: not _ffmpeg_running_on(clip), 1.0), "ffmpeg outlived bilingo"
