@@ -219,7 +219,9 @@ def presets_file_note(stored: RenderPlan, resolved: Plan) -> str | None:
 def from_document_settings(settings: Mapping[str, Any]) -> tuple[TranscribeOptions, str]:
     """The transcription options and translator a clip document says it was made with."""
     made = settings.get("transcribe") or {}
-    topts = _transcribe_options(**{k: tuple(v) if isinstance(v, list) else v for k, v in made.items()
-                                 if k in ("model", "engine", "language", "languages", "beam_size", "batch_size")
-                                 and v is not None})
+    given = {k: v for k, v in made.items()
+             if k in ("model", "engine", "language", "languages", "beam_size", "batch_size") and v is not None}
+    if isinstance(given.get("languages"), str):  # stored as written on the command line: "en,zh"
+        given["languages"] = tuple(lang for lang in given["languages"].split(",") if lang)
+    topts = _transcribe_options(**given)
     return topts, str(settings.get("translator") or "none")

@@ -311,3 +311,12 @@ def test_every_plan_field_is_a_flag_of_run_render_and_batch_and_a_job_file_key()
 def test_help_says_where_run_and_batch_write():
     assert "bilingo-out/ beside the recording" in " ".join(bilingo("run", "--help").stdout.split())
     assert "./bilingo-batch/ in the current folder" in " ".join(bilingo("batch", "--help").stdout.split())
+
+
+def test_the_languages_a_document_was_made_with_come_back_as_languages():
+    """A document stores `--languages en,zh` as written; render reads it back as the two languages, so its note
+    about options the document overrides does not name "--languages e,n,,,z,h"."""
+    from bilingo.plan import from_document_settings
+
+    topts, _ = from_document_settings({"transcribe": {"model": "tiny.en", "languages": "en,zh"}})
+    assert topts.languages == ("en", "zh")
