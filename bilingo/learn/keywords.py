@@ -25,7 +25,7 @@ from functools import lru_cache
 from typing import Iterable
 
 from ..layout import CONJUNCTIONS, NO_BREAK_AFTER, PREPOSITIONS
-from ..model import ClipDocument, Cue, KeyWord
+from ..model import ClipDocument, Cue, KeyWord, is_hanzi
 
 __all__ = ["Caps", "KeyWord", "Candidate", "candidates", "choose", "shown", "problems"]
 
@@ -54,7 +54,6 @@ ZH_SKIP_TAGS = ("nr", "ns", "nt", "nz", "m", "q", "r", "u", "x", "eng", "w", "y"
 EN_MIN_SCORE = 3.4  # rarity (7 - Zipf) + CEFR level above A2: "revenue" 2.4 + 2, "fantasy" 2.5 + 1, "country" 1.5 + 0
 ZH_MIN_LEVEL = 4  # HSK 3.0 levels 1–3 are what a learner meets first; 7 stands for 7–9 (and words beyond)
 _EN_TOKEN = re.compile(r"[A-Za-z][A-Za-z'’-]*[A-Za-z]|[A-Za-z]")
-_CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
 @dataclass(frozen=True)
@@ -110,7 +109,7 @@ def _zh_candidates(text: str) -> list[Candidate]:
     out, at = [], 0
     for word, tag in _posseg(text):
         start, at = at, at + len(word)
-        if len(word) < 2 or not all(_CJK.match(ch) for ch in word) or tag.startswith(ZH_SKIP_TAGS):
+        if len(word) < 2 or not all(is_hanzi(ch) for ch in word) or tag.startswith(ZH_SKIP_TAGS):
             continue
         level = _hsk().get(word)
         zipf = zipf_frequency(word, "zh")

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import re
 from .. import zh
+from ..model import has_hanzi
 
-_HANZI = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
 _HANZI_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]+")
 _PUNCT = {"？": "?", "！": "!", "：": ":", "；": ";", "，": ",", "。": ".", "、": ",", "⋯": "…", "“": '"', "”": '"'}
 
@@ -26,7 +26,7 @@ def line(text: str) -> str:
     at = 0
     for word in zh.cut(text):
         start, at = at, at + len(word)
-        if _HANZI.search(word):
+        if has_hanzi(word):
             out.append("".join(sounds[k] or word[k - start] for k in range(start, at)))
         elif word.strip():
             piece = "".join(_PUNCT.get(ch, ch) for ch in word.strip())
