@@ -69,11 +69,15 @@ def run(audio: np.ndarray, ref: ModelRef, opts: TranscribeOptions, progress: Pro
     if settings["language"] is None and len(opts.languages) == 1:
         settings["language"] = opts.languages[0]
     with _restricted(model, opts.languages) as detector:
-        if settings["language"] is not None or opts.batch_size > 0:  # one language for the whole clip
+        if settings["language"] is not None:  # one language for the whole clip
             windows, info = _decode(model, audio, settings, opts.batch_size, detector, progress)
             progress(1.0)
             return RawResult(info.language, info.language_probability, [w for win in windows for w in win.words])
-        windows, info = _decode(model, audio, {**settings, "multilingual": True}, 0, detector, progress)
+        # every window is detected on its own encoder output (`multilingual`); a language given up front
+        # spares faster-whisper's extra detection pass over the first 30 s (an encoder pass per clip)
+        windows, _info = _decode(model, audio, {**settings, "multilingual": True, "language": opts.languages[0]},
+                                 opts.batch_size, detector, progress)
+        heard = detector.last  # the last window's detection: the clip's language when no word was decoded
         windows = [w for w in windows if w.words]
         unclear = [k for k, w in enumerate(windows) if w.probability < languages.CLEAR]
         # from a window's first word to the next window's (Whisper may have left the rest out)
@@ -85,32 +89,57 @@ def run(audio: np.ndarray, ref: ModelRef, opts: TranscribeOptions, progress: Pro
         if found:
             windows = [w for k, w in enumerate(windows) if k not in unclear] + _again(model, audio, found, settings)
     progress(1.0)
-    return _merged(windows, info)
+    return _merged(windows, heard)
 
 
 def _decode(model, audio: np.ndarray, settings: dict, batch_size: int, detector: languages.Restricted,
             progress: Progress):
     """The words of `audio` decoded with `settings`, window by window (a new window each time the
-    detector is asked again), and faster-whisper's info record."""
+    detector is asked again; batched, each VAD chunk), and faster-whisper's info record."""
+    batched = None
     if batch_size > 0:
-        from faster_whisper import BatchedInferencePipeline
-
         # the batched pipeline always cuts the audio at VAD pauses, then decodes chunks together
         settings = {k: v for k, v in settings.items() if k != "vad_filter"}
-        segments, info = BatchedInferencePipeline(model).transcribe(audio, batch_size=batch_size, **settings)
+        pipeline, batched = _batched(model, detector)
+        segments, info = pipeline.transcribe(audio, batch_size=batch_size, **settings)
     else:
         segments, info = model.transcribe(audio, **settings)
     total = max(len(audio) / SAMPLE_RATE, 1e-6)
     windows: list[_Window] = []
     seen = None
     for seg in segments:
-        if not windows or detector.window != seen:
-            seen = detector.window
-            lang, p = detector.last if settings.get("multilingual") else (info.language, info.language_probability)
+        mark = seg.seek if batched is not None else detector.window  # a batched segment's seek names its chunk
+        if not windows or mark != seen:
+            seen = mark
+            if not settings.get("multilingual"):
+                lang, p = info.language, info.language_probability
+            else:
+                lang, p = batched[seg.seek] if batched is not None else detector.last
             windows.append(_Window(lang, p))
         windows[-1].words += segment_words((w.word, w.start, w.end, w.probability) for w in seg.words or ())
         progress(min(seg.end / total, 1.0))
     return windows, info
+
+
+def _batched(model, detector: languages.Restricted):
+    """faster-whisper's batched pipeline, and the language it detected for each VAD chunk, by the
+    seek that chunk's segments carry: with `multilingual` it detects every chunk of a batch on the
+    chunk's encoder output (one call, `detector.batch`) and decodes each chunk in its language."""
+    from faster_whisper import BatchedInferencePipeline
+
+    pipeline = BatchedInferencePipeline(model)
+    detected: dict[int, tuple[str, float]] = {}
+    forward = pipeline.forward
+
+    def remembering(features, tokenizer, chunks_metadata, options):
+        out = forward(features, tokenizer, chunks_metadata, options)
+        if options.multilingual:
+            for chunk, found in zip(chunks_metadata, detector.batch):
+                detected[int(chunk["offset"] * model.frames_per_second)] = found
+        return out
+
+    pipeline.forward = remembering
+    return pipeline, detected
 
 
 UNHEARD_MS = 1000  # speech this long with no word decoded in it: Whisper may have skipped another language
@@ -181,7 +210,7 @@ def _again(model, audio: np.ndarray, found: list[languages.Stretch], settings: d
     return out
 
 
-def _merged(windows: list[_Window], info) -> RawResult:
+def _merged(windows: list[_Window], heard: tuple[str, float]) -> RawResult:
     """All the words in time order; the main language is the one with the most speech, and a clip in
     more than one language gets the span of each run of words in one language."""
     tagged = sorted(((x, w.lang) for w in windows for x in w.words), key=lambda t: (t[0].start, t[0].end))
@@ -196,8 +225,8 @@ def _merged(windows: list[_Window], info) -> RawResult:
     for s in spans:
         speech[s.lang] = speech.get(s.lang, 0) + s.end - s.start
     if len(speech) <= 1:
-        lang = next(iter(speech), info.language)
-        return RawResult(lang, min((w.probability for w in windows), default=info.language_probability), words)
+        lang = next(iter(speech), heard[0])
+        return RawResult(lang, min((w.probability for w in windows), default=heard[1]), words)
     main = max(speech, key=lambda k: speech[k])
     probability = min(w.probability for w in windows if w.lang == main and w.words)
     return RawResult(main, probability, words, tuple(spans))

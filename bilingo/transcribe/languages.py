@@ -60,10 +60,22 @@ def among(probs: Iterable[tuple[str, float]], allowed: Sequence[str]) -> list[tu
     return sorted(share, key=lambda p: -p[1])
 
 
+SHORT_FRAMES = 1000  # 10 s of mel frames: what a chunk shorter than that is padded to for its detection
+
+
 def detect(model, audio: np.ndarray, allowed: Sequence[str]) -> tuple[str, float]:
-    """The allowed language of `audio` (its first 30 s) and its renormalised probability."""
-    _lang, _p, probs = model.detect_language(audio=audio[: int(WINDOW_S * SAMPLE_RATE)])
-    return among(probs, allowed)[0]
+    """The allowed language of `audio` (its first 30 s) and its renormalised probability.
+
+    A chunk under 10 s is encoded padded to 10 s, not to Whisper's 30 s: the encoder's cost falls
+    with its input (0.32 against 1.8 CPU s per chunk for base, measured), and on 134 chunks of 1 to
+    2.5 s cut from the four test clips it never named the wrong language (padded to 30 s it named
+    none wrong either; unpadded it named English chunks Chinese)."""
+    from faster_whisper.audio import pad_or_trim
+
+    features = model.feature_extractor(audio[: int(WINDOW_S * SAMPLE_RATE)])[..., :-1]
+    frames = SHORT_FRAMES if features.shape[-1] <= SHORT_FRAMES else model.feature_extractor.nb_max_frames
+    ranked = model.model.detect_language(model.encode(pad_or_trim(features, frames)))[0]
+    return among(((token[2:-2], p) for token, p in ranked), allowed)[0]
 
 
 def speech_chunks(audio: np.ndarray, edges: bool = True) -> list[tuple[int, int]]:
@@ -88,11 +100,13 @@ class Restricted:
     """A CTranslate2 Whisper model whose language detection answers among `allowed` only; everything
     else is the model's. It remembers the last detection: faster-whisper detects each window just
     before it decodes it, and yields the window's segments before it detects the next, so the segments
-    a caller receives are in the language last detected (`last`), with `window` counting detections."""
+    a caller receives are in the language last detected (`last`), with `window` counting detections.
+    The batched pipeline detects a batch of VAD chunks in one call: `batch` holds each one's."""
 
     def __init__(self, model, allowed: Sequence[str]):
         self._model, self.allowed = model, tuple(allowed)
         self.last: tuple[str, float] = (self.allowed[0], 0.0)
+        self.batch: list[tuple[str, float]] = []  # the last call's detections, one per window it was given
         self.window = 0
 
     def __getattr__(self, name: str):
@@ -103,7 +117,8 @@ class Restricted:
         for result in self._model.detect_language(*args, **kwargs):
             ranked = among(((tok[2:-2], p) for tok, p in result), self.allowed)
             out.append([(f"<|{lang}|>", p) for lang, p in ranked])
-        self.last = (out[-1][0][0][2:-2], out[-1][0][1]) if out else self.last
+        self.batch = [(ranked[0][0][2:-2], ranked[0][1]) for ranked in out]
+        self.last = self.batch[-1] if out else self.last
         self.window += 1
         return out
 
