@@ -28,7 +28,7 @@ from .progress import Reporter, with_progress
 from .review import srt as review_srt
 from .formats import ass
 from .render import presets, verify, video
-from .transcribe import TranscribeOptions, decode_settings, transcribe
+from .transcribe import TranscribeOptions, decode_settings, one_language_note, transcribe
 from .transcribe.models import ModelRef, cache_dir, resolve
 from .translate import remember_edits, rough_cues, translate_cues
 from .translate.chat import ChatTranslator
@@ -375,7 +375,10 @@ def _transcript_key(sha: str, topts: TranscribeOptions, ref: ModelRef) -> str:
 def _transcript(audio, sha: str, topts: TranscribeOptions, report: Reporter) -> tuple[Transcript, bool]:
     """Transcribe, or reuse the cached transcript of the same audio with the same settings and code.
     Any unreadable cache entry is a miss, removed, never fatal."""
-    cached = cache_dir() / "transcripts" / f"{_transcript_key(sha, topts, resolve(topts.model))}.json"
+    ref = resolve(topts.model)
+    if note := one_language_note(topts, ref.multilingual):
+        report.say(note)
+    cached = cache_dir() / "transcripts" / f"{_transcript_key(sha, topts, ref)}.json"
     try:
         if cached.is_dir() and not cached.is_symlink():
             shutil.rmtree(cached)

@@ -114,6 +114,20 @@ def test_bad_languages_are_refused_in_one_line(tmp_path):
     assert "not one of your languages" in assert_clean_failure(proc, tmp_path / "o")
 
 
+def test_openai_whisper_says_that_it_gives_a_clip_one_language():
+    """openai-whisper detects once per clip: a run that detects among several languages says so in one
+    line at its start; forced or single languages and English-only models need no such line."""
+    from bilingo.transcribe import one_language_note
+
+    note = one_language_note(TranscribeOptions(engine="openai-whisper"), multilingual=True)
+    assert note and note.startswith("note:") and "en,zh" in note and "--engine faster-whisper" in note
+    assert "\n" not in note
+    assert one_language_note(TranscribeOptions(engine="openai-whisper", language="zh"), True) is None
+    assert one_language_note(TranscribeOptions(engine="openai-whisper", languages=("en",)), True) is None
+    assert one_language_note(TranscribeOptions(engine="openai-whisper"), False) is None  # tiny.en
+    assert one_language_note(TranscribeOptions(batch_size=8), True) is None  # batched: detected per chunk
+
+
 # --- speech at a clip's edges ---------------------------------------------------------------------
 
 @pytest.mark.parametrize("name", ["BAC009S0764W0121.wav", "aishell-BAC009S0724W0121.wav"])

@@ -74,6 +74,16 @@ def segment_words(pieces: Iterable[tuple[str, float, float, float]]) -> list[Wor
     return out
 
 
+def one_language_note(opts: TranscribeOptions, multilingual: bool) -> str | None:
+    """The line to say at the start when this engine gives the clip one language although detection
+    chooses among several: openai-whisper detects once per clip (faster-whisper, batched or not,
+    detects every window)."""
+    if opts.engine != "openai-whisper" or not multilingual or opts.language or len(opts.languages) < 2:
+        return None
+    return (f"note: openai-whisper gives the whole clip one language (detected among {','.join(opts.languages)}); "
+            "for a recording that mixes them use the default engine (--engine faster-whisper)")
+
+
 @dataclass(frozen=True)
 class RawResult:
     language: str

@@ -77,8 +77,10 @@ def run(audio: np.ndarray, ref: ModelRef, opts: TranscribeOptions, progress: Pro
         # spares faster-whisper's extra detection pass over the first 30 s (an encoder pass per clip)
         windows, _info = _decode(model, audio, {**settings, "multilingual": True, "language": opts.languages[0]},
                                  opts.batch_size, detector, progress)
-        heard = detector.last  # the last window's detection: the clip's language when no word was decoded
         windows = [w for w in windows if w.words]
+        if not windows:  # nothing decoded: the clip's language from one detection of its start
+            progress(1.0)
+            return RawResult(*languages.detect(model, audio, opts.languages), [])
         unclear = [k for k, w in enumerate(windows) if w.probability < languages.CLEAR]
         # from a window's first word to the next window's (Whisper may have left the rest out)
         ends = [w.words[0].start for w in windows[1:]] + [len(audio) * 1000 // SAMPLE_RATE]
@@ -89,7 +91,7 @@ def run(audio: np.ndarray, ref: ModelRef, opts: TranscribeOptions, progress: Pro
         if found:
             windows = [w for k, w in enumerate(windows) if k not in unclear] + _again(model, audio, found, settings)
     progress(1.0)
-    return _merged(windows, heard)
+    return _merged(windows)
 
 
 def _decode(model, audio: np.ndarray, settings: dict, batch_size: int, detector: languages.Restricted,
@@ -210,7 +212,7 @@ def _again(model, audio: np.ndarray, found: list[languages.Stretch], settings: d
     return out
 
 
-def _merged(windows: list[_Window], heard: tuple[str, float]) -> RawResult:
+def _merged(windows: list[_Window]) -> RawResult:
     """All the words in time order; the main language is the one with the most speech, and a clip in
     more than one language gets the span of each run of words in one language."""
     tagged = sorted(((x, w.lang) for w in windows for x in w.words), key=lambda t: (t[0].start, t[0].end))
@@ -225,8 +227,8 @@ def _merged(windows: list[_Window], heard: tuple[str, float]) -> RawResult:
     for s in spans:
         speech[s.lang] = speech.get(s.lang, 0) + s.end - s.start
     if len(speech) <= 1:
-        lang = next(iter(speech), heard[0])
-        return RawResult(lang, min((w.probability for w in windows), default=heard[1]), words)
+        lang = next(iter(speech), windows[0].lang)  # windows: never empty here
+        return RawResult(lang, min(w.probability for w in windows if w.lang == lang), words)
     main = max(speech, key=lambda k: speech[k])
     probability = min(w.probability for w in windows if w.lang == main and w.words)
     return RawResult(main, probability, words, tuple(spans))
