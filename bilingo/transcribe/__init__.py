@@ -18,6 +18,9 @@ from .languages import DEFAULT as DEFAULT_LANGUAGES
 from .models import resolve
 
 SAMPLE_RATE = 16000
+# Silero fires late on a Mandarin onset after silence: 470-560 ms after the first consonant on both AISHELL
+# clips (on English ones within 16 ms), so faster-whisper's default 400 ms pad cut into the first syllable
+VAD_PAD_MS = 800
 ENGINES = ("faster-whisper", "openai-whisper")
 
 Progress = Callable[[float], None]  # fraction of the audio done, 0..1
@@ -51,6 +54,7 @@ def decode_settings(opts: TranscribeOptions, multilingual: bool = True) -> dict[
         "temperature": (0.0, 0.2, 0.4),  # bounded fallback: noise must not cost minutes
         "hallucination_silence_threshold": 2.0,
         "vad_filter": opts.vad,
+        "vad_parameters": {"speech_pad_ms": VAD_PAD_MS},
         # No Simplified-Chinese prompt: with it Whisper sometimes loops ("请问问问…") on the AISHELL clips,
         # depending on the sampling in temperature fallback; OpenCC makes the output Simplified instead.
     }
