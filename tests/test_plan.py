@@ -223,17 +223,41 @@ def test_batch_until_review_none_then_render_uses_the_first_halfs_plan(tmp_path)
 
 
 def test_each_stage_key_is_computed_once_per_clip_in_a_batch(tmp_path):
-    clips = tmp_path / "clips"
+    """A fresh batch, an up-to-date rerun and a rerun with only --crf changed: each stage's key once per
+    clip, every time; the rerun starts no stage, the --crf one renders and does nothing before it."""
+    clips, out = tmp_path / "clips", tmp_path / "out"
     clips.mkdir()
+    names = ("jfk", "librispeech-1995-1837-0001", "BAC009S0764W0121")
     for name in ("jfk.flac", "librispeech-1995-1837-0001.wav", "BAC009S0764W0121.wav"):
         shutil.copy(MEDIA / name, clips / name)
     log = tmp_path / "keys.log"
-    proc = _batch(clips, "--translator", "none", "--out", tmp_path / "out", "--to", "wechat-oa", "--speed",
-                  "ultrafast", "--crf", "40", env={"BILINGO_KEY_LOG": str(log)})
-    assert proc.returncode == 0, proc.stderr + proc.stdout
-    counts = Counter(log.read_text().split())
-    print("stage keys computed, batch of 3:", dict(counts))
-    assert counts == {"batch-prepare": 3, "transcribe": 3, "render": 3}, counts
+    once = {stage: 3 for stage in ("probe", "audio", "transcribe", "cues", "translate", "render")}
+
+    def batch(*extra) -> tuple[dict, dict]:
+        """The keys computed, and what each clip's log gained (the stages its workers ran)."""
+        logs = {n: (out / "_batch" / "logs" / f"{n}.log") for n in names}
+        before = {n: p.read_text() if p.is_file() else "" for n, p in logs.items()}
+        log.unlink(missing_ok=True)
+        proc = _batch(clips, "--translator", "none", "--out", out, "--to", "wechat-oa", "--speed", "ultrafast",
+                      *extra, env={"BILINGO_KEY_LOG": str(log)})
+        assert proc.returncode == 0, proc.stderr + proc.stdout
+        counts = Counter(log.read_text().split())
+        print("stage keys computed, batch of 3,", " ".join(extra) or "as given", dict(counts))
+        return counts, {n: p.read_text()[len(before[n]):] for n, p in logs.items()}
+
+    fresh, ran = batch()
+    assert fresh == once, fresh
+    assert all("transcribe (tiny.en)" in ran[n] and "render wechat-oa" in ran[n] for n in names), ran
+    videos = {n: (out / n / f"{n}.wechat-oa.mp4").read_bytes() for n in names}
+    again, ran = batch()
+    assert again == once, again
+    assert ran == {n: "" for n in names}  # nothing but the key checks: no worker started a stage
+    crf, ran = batch("--crf", "30")
+    assert crf == once, crf
+    for n in names:
+        assert "render wechat-oa" in ran[n], ran[n]
+        assert not any(stage in ran[n] for stage in ("transcribe", "extract audio", "segment", "translate")), ran[n]
+        assert (out / n / f"{n}.wechat-oa.mp4").read_bytes() != videos[n]
 
 
 def test_every_next_hint_runs_where_it_was_printed(tmp_path):
