@@ -316,7 +316,8 @@ def _retranslation(doc: ClipDocument, old: ClipDocument | None, keys: StageKeys,
                    "settings changed (add --redo translate to translate again; edited cues are kept)")
         return True
     other = doc.translator != translator
-    _redo_translation(doc, report)
+    _redo_translation(doc, report, f"the translation settings changed (--translator {translator}, was "
+                                   f"{doc.translator})" if other else "a --memory or --glossary file changed")
     return not other  # the same translator (a memory or glossary changed): its earlier output may be reused
 
 
@@ -487,7 +488,7 @@ def _say_overrides(doc: ClipDocument, opts: RunOptions, report: Reporter) -> Non
                    f"--profile {opts.profile} (add --redo transcribe to cut them again)")
 
 
-def _redo_translation(doc: ClipDocument, report: Reporter) -> ClipDocument:
+def _redo_translation(doc: ClipDocument, report: Reporter, why: str = "") -> ClipDocument:
     """Clear every machine translation so the translate stage runs again; a person's text stays."""
     from .translate import MACHINE
 
@@ -496,7 +497,7 @@ def _redo_translation(doc: ClipDocument, report: Reporter) -> ClipDocument:
                 replace(c.with_text(doc.target_of(c), ""), flags=tuple(f for f in c.flags if f != MACHINE))
                 for c in doc.cues]
     doc.translator = ""
-    report.say(f"translating again; {kept} cues edited by a person are kept")
+    report.say(f"translating again{' (' + why + ')' if why else ''}; {kept} cues edited by a person are kept")
     return doc
 
 
