@@ -563,6 +563,8 @@ def _translate(doc: ClipDocument, audio: _Audio | None, translate: TranslatePlan
             for lang, first, last in runs:
                 remember_edits(doc.cues[first:last], lang, memory)
             return None
+        if audio is not None and any(lang == "zh" for lang, _f, _l in runs) and resolve(transcribe.model).multilingual:
+            audio.samples  # Whisper's translate task listens to it: decoded now, not inside the translate stage
         with report.stage("translate") as progress:
             for lang, first, last in runs:
                 # a chain per run: a translator is stopped once its run is done (batches never outlive it)
