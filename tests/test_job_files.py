@@ -7,7 +7,7 @@ import pytest
 
 from bilingo.errors import ExitCode
 
-from .conftest import MEDIA, assert_clean_failure, bilingo
+from .conftest import MEDIA, REPO, assert_clean_failure, bilingo
 
 
 @pytest.fixture
@@ -40,7 +40,7 @@ def test_a_bad_job_file_value_is_one_error_before_any_work(job, tmp_path, body, 
 def test_a_background_image_is_relative_to_the_job_file(job, tmp_path):
     from bilingo.batch import jobs
 
-    (tmp_path / "back.png").write_bytes(b"")  # only its path is resolved here
+    shutil.copy(REPO / "assets" / "docs" / "demo-frame.png", tmp_path / "back.png")  # checked as `run` checks it
     batch = jobs.build([job('background = "back.png"')], {}, tmp_path / "out")
     assert batch.clips[0].options.render["background"] == str((tmp_path / "back.png").resolve())
     batch = jobs.build([job('background = "navy"')], {}, tmp_path / "out")

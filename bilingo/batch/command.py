@@ -17,8 +17,7 @@ def run_batch(args: argparse.Namespace) -> int:
     mode = "review" if args.until == "review" else "render" if args.render else "straight"
     from ..cli import render_choices
 
-    cli = {"model": args.model, "engine": args.engine, "language": args.language,
-           "beam_size": args.beam_size, "batch_size": args.batch_size, "threads": args.threads,
+    cli = {**{k: getattr(args, k) for k in jobs.TRANSCRIBE_KEYS},  # every transcription flag, as `run` takes them
            "translator": args.translator, "translator_url": args.translator_url,
            "memory": [str(m.resolve()) for m in args.memory] if args.memory else None,
            "glossary": [str(g.resolve()) for g in args.glossary] if args.glossary else None,
