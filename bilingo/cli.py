@@ -109,13 +109,13 @@ def render_args(p: argparse.ArgumentParser) -> None:
     from .options import DEFAULT, argument, choices
     from .plan import OPTIONAL, RenderPlan, no_flag
 
-    def kind(name: str, each: bool = False) -> dict:
-        return {"type": argument(RenderPlan, name, each),
+    def kind(name: str) -> dict:
+        return {"type": argument(RenderPlan, name),
                 **({"metavar": "|".join(choices(RenderPlan, name))} if choices(RenderPlan, name) else {})}
 
-    p.add_argument("--to", dest="presets", action="append", metavar="PRESET", type=argument(RenderPlan, "presets", True),
-                   help="output preset, repeatable; replaces the clip's list [default: the clip's plan, else "
-                   "linkedin]; see `bilingo presets`")
+    p.add_argument("--to", dest="presets", action="extend", metavar="PRESET", type=argument(RenderPlan, "presets"),
+                   help="output preset, repeatable (or PRESET,PRESET); replaces the clip's list [default: the "
+                   "clip's plan, else linkedin]; see `bilingo presets`")
     p.add_argument("--style", metavar="NAME", help="caption style for every output (see `bilingo presets`); "
                    "--no-style: each preset's own again")
     p.add_argument("--karaoke", action=argparse.BooleanOptionalAction,

@@ -92,7 +92,8 @@ def _why(kind: mi.Type, value: Any) -> str:
     if isinstance(kind, (mi.IntType, mi.FloatType)):
         number = isinstance(value, int if isinstance(kind, mi.IntType) else (int, float))
         if number and not isinstance(value, bool):
-            return f"{value} is out of range ({_range(kind)})"
+            shown = f"{value:g}" if isinstance(value, float) else value  # 999 as typed, read as 999.0 or not
+            return f"{shown} is out of range ({_range(kind)})"
         return f"{value!r} is not {_what(kind)}"
     if isinstance(kind, mi.StrType) and isinstance(value, str) and kind.pattern:
         return f"{value!r} does not match {kind.pattern}"
@@ -144,23 +145,22 @@ def choices(cls: type, name: str) -> tuple[str, ...]:
     return tuple(kind.values) if isinstance(kind, mi.LiteralType) else ()
 
 
-def argument(cls: type, name: str, each: bool = False) -> Callable[[str], Any]:
+def argument(cls: type, name: str) -> Callable[[str], Any]:
     """An argparse `type` for the flag of field `name`: its text read as the field's kind and `check`ed,
-    so a bad value is the one line `check` gives a job file. `each`: the text is one item of a list
-    field (a repeatable flag such as `--to`)."""
+    so a bad value is refused in the words `check` gives a job file. A list field's flag takes "a,b"
+    (with action="extend", the flag is repeatable too)."""
     import argparse
 
     kind = _kind(cls, name)
-    item = kind.item_type if each and isinstance(kind, mi.VarTupleType) else kind
 
     def parse(text: str) -> Any:
         value: Any = text
         try:
-            value = int(text) if isinstance(item, mi.IntType) else float(text) if isinstance(item, mi.FloatType) else text
+            value = int(text) if isinstance(kind, mi.IntType) else float(text) if isinstance(kind, mi.FloatType) else text
         except ValueError:
             pass  # `check` says what the flag takes
         try:
-            return check(cls, name, [value])[0] if each else check(cls, name, value)
+            return check(cls, name, value)
         except ValueError as exc:
             raise argparse.ArgumentTypeError(str(exc)) from None
 

@@ -99,6 +99,8 @@ def _plain(name: str, value: Any) -> Any:
     """A choice checked as its flag and job-file key are (`options.check`), in the plan's terms."""
     if value is options.DEFAULT:
         return _DEFAULTS[name]
+    if isinstance(value, Path):  # --presets-file FILE
+        value = str(value)
     try:
         value = options.check(RenderPlan, name, value)
     except ValueError as exc:

@@ -305,7 +305,55 @@ def test_every_plan_field_is_a_flag_of_run_render_and_batch_and_a_job_file_key()
     for name in ("run", "render", "batch"):
         flags = {s for a in commands[name]._actions for s in a.option_strings}
         assert {flag(f) for f in FIELDS} <= flags, name
+        assert {a for f in FIELDS for a in _back_to_default(f) if a.startswith("--")} <= flags, name
     assert set(FIELDS) <= set(jobs._Settings.__struct_fields__)
+    flags = {s for a in commands["batch"]._actions for s in a.option_strings}
+    assert {"--" + k.replace("_", "-") for k in jobs.TRANSCRIBE_KEYS} <= flags  # and every transcription option
+    assert set(jobs.TRANSCRIBE_KEYS) <= set(jobs._Settings.__struct_fields__)
+    assert set(SAMPLE) == set(FIELDS)  # the tests below need a value of each, other than its default
+
+
+# a value of every plan field other than its default (presets_file: the user's file, written by the test)
+SAMPLE = {"presets": ("wechat-oa",), "style": "boxed", "karaoke": True, "fit": "crop", "trim": True, "speed": "slow",
+          "crf": 30, "background": "navy", "presets_file": "mine.json", "key_words": True, "pinyin": True,
+          "edition": "shadowing", "repeat": 2, "repeat_tempo": 0.8, "end_card": True}
+
+
+def _back_to_default(name: str) -> list[str]:
+    """The flags that set a plan field back to its default: `--no-edition`, `--no-karaoke`, `--to linkedin`."""
+    from bilingo.plan import DEFAULT_PRESETS, flag, no_flag
+
+    default = getattr(RenderPlan(), name)
+    if default is None or isinstance(default, bool):
+        return [no_flag(name)]
+    return [flag(name), ",".join(default) if name == "presets" else str(default)]
+
+
+def _flags_of(name: str, value) -> list[str]:
+    from bilingo.plan import flag
+
+    if value is True:
+        return [flag(name)]
+    return [flag(name), ",".join(value) if isinstance(value, tuple) else str(value)]
+
+
+def test_a_job_file_key_and_its_flag_make_the_same_plan(tmp_path, monkeypatch):
+    """Each plan field given in a job file, and given by its flag to `batch`: the same render plan."""
+    from bilingo.batch import jobs
+    from bilingo.cli import parser, render_choices
+    from bilingo.plan import changed
+
+    monkeypatch.chdir(tmp_path)  # the flag's presets file is relative to here, the job file's to its folder
+    (tmp_path / "mine.json").write_text(json.dumps(USER_STYLE))
+    shutil.copy(MEDIA / "jfk.flac", tmp_path / "jfk.flac")
+    job = tmp_path / "talks.toml"
+    for name, value in SAMPLE.items():
+        toml = json.dumps(list(value) if isinstance(value, tuple) else value)
+        job.write_text(f'inputs = ["jfk.flac"]\n{name} = {toml}\n')
+        from_job = changed(RenderPlan(), jobs.build([job], {}, tmp_path / "out").clips[0].options.render)
+        args = parser().parse_args(["batch", str(job), *_flags_of(name, value)])
+        from_flag = changed(RenderPlan(), render_choices(args))
+        assert from_job == from_flag != RenderPlan(), name
 
 
 def test_help_says_where_run_and_batch_write():

@@ -423,7 +423,8 @@ def _learn(s: dict) -> LearnOptions | None:
 
 
 def _background(value: str | None, rel) -> str | None:
-    """A colour as written; an image file relative to the job file, like every path in it."""
+    """A colour as written; an image file relative to the job file, like every path in it; anything
+    else as written, for `resolve_plan` to refuse in the words it has for `--background`."""
     from ..render import colours
 
     if value is None:
@@ -432,7 +433,7 @@ def _background(value: str | None, rel) -> str | None:
         colours.parse(value)
         return value
     except ValueError:
-        return str(rel(value))
+        return str(rel(value)) if Path(rel(value)).is_file() else value
 
 
 def with_threads(batch: Batch, threads: int) -> Batch:
