@@ -296,9 +296,8 @@ def test_a_local_worker_killed_mid_stage_is_replaced(tmp_path, small):
 toml_values = st.recursive(
     st.none().map(lambda _: "x") | st.booleans() | st.integers(-5, 100) | st.text(max_size=12),
     lambda inner: st.lists(inner, max_size=3), max_leaves=6)
-job_keys = st.sampled_from(["inputs", "out", "model", "engine", "language", "beam_size", "batch_size", "threads",
-                            "translator", "translator_url", "memory", "glossary", "presets", "presets_file", "style",
-                            "fit", "karaoke", "trim", "background", "workers", "scheduler", "recursive", "modle"])
+job_keys = st.sampled_from(sorted({*jobs._Settings.__struct_fields__,  # every setting, generated ones included
+                                   "inputs", "out", "workers", "scheduler", "recursive", "modle"}))
 
 
 def _toml(value) -> str:

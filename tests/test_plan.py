@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import pickle
 import shlex
 import shutil
 import subprocess
@@ -354,6 +355,37 @@ def test_a_job_file_key_and_its_flag_make_the_same_plan(tmp_path, monkeypatch):
         args = parser().parse_args(["batch", str(job), *_flags_of(name, value)])
         from_flag = changed(RenderPlan(), render_choices(args))
         assert from_job == from_flag != RenderPlan(), name
+    # and `batch --no-edition --no-style …` sets each back, in the options its workers get (pickled)
+    full = changed(RenderPlan(), SAMPLE)
+    args = parser().parse_args(["batch", str(job), *(a for name in SAMPLE for a in _back_to_default(name))])
+    options = jobs.build([job], render_choices(args), tmp_path / "out").clips[0].options
+    assert changed(full, pickle.loads(pickle.dumps(options)).render) == RenderPlan()
+
+
+def test_every_plan_choice_is_set_back_to_its_default_by_a_flag_of_render(done, tmp_path):
+    """A clip whose plan has every choice made (`--edition shadowing` among them): `render` with
+    `--no-edition`, `--no-style`, `--no-karaoke`, `--to linkedin`, `--repeat 1`, … gives the default plan and
+    says what changed, as the flags to type; the default plan's video is the one already made."""
+    out = tmp_path / "out"
+    shutil.copytree(done, out)
+    mine = tmp_path / "mine.json"
+    mine.write_text(json.dumps(USER_STYLE))
+    doc = out / "jfk.bilingo.json"
+    data = json.loads(doc.read_text())
+    data["plan"] = {**{k: list(v) if isinstance(v, tuple) else v for k, v in SAMPLE.items()},
+                    "presets_file": str(mine), "presets_sha256": hashlib.sha256(mine.read_bytes()).hexdigest()}
+    doc.write_text(json.dumps(data, ensure_ascii=False))
+    assert ClipDocument.load(doc).plan.edition == "shadowing"
+    back = [a for name in SAMPLE for a in _back_to_default(name)]
+    proc = bilingo("render", doc, "--force", *back)
+    assert proc.returncode == 0, proc.stderr
+    assert ClipDocument.load(doc).plan == RenderPlan()
+    said = [ln for ln in proc.stderr.splitlines() if ln.startswith("render plan changed: ")]
+    assert len(said) == 1, proc.stderr
+    assert "--no-edition (was shadowing)" in said[0] and "--to linkedin (was wechat-oa)" in said[0], said
+    assert f"--no-presets-file (was {mine})" in said[0] and "--karaoke off (was on)" in said[0], said
+    assert len(said[0].split("; ")) == len(SAMPLE), said  # one part per choice
+    assert "jfk.linkedin.mp4 is up to date" in proc.stderr  # nothing to render: the plan is run's again
 
 
 def test_help_says_where_run_and_batch_write():
