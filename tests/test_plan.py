@@ -374,6 +374,8 @@ def test_every_plan_choice_is_set_back_to_its_default_by_a_flag_of_render(done, 
     data = json.loads(doc.read_text())
     data["plan"] = {**{k: list(v) if isinstance(v, tuple) else v for k, v in SAMPLE.items()},
                     "presets_file": str(mine), "presets_sha256": hashlib.sha256(mine.read_bytes()).hexdigest()}
+    shutil.copy(out / "jfk.linkedin.mp4", out / "jfk.linkedin.shadowing.mp4")  # as if the plan's edition was made
+    data["renders"]["linkedin.shadowing"] = {"file": "jfk.linkedin.shadowing.mp4", "key": "made before"}
     doc.write_text(json.dumps(data, ensure_ascii=False))
     assert ClipDocument.load(doc).plan.edition == "shadowing"
     back = [a for name in SAMPLE for a in _back_to_default(name)]
@@ -386,6 +388,8 @@ def test_every_plan_choice_is_set_back_to_its_default_by_a_flag_of_render(done, 
     assert f"--no-presets-file (was {mine})" in said[0] and "--karaoke off (was on)" in said[0], said
     assert len(said[0].split("; ")) == len(SAMPLE), said  # one part per choice
     assert "jfk.linkedin.mp4 is up to date" in proc.stderr  # nothing to render: the plan is run's again
+    assert "note: jfk.linkedin.shadowing.mp4 is from the earlier plan; kept" in proc.stderr  # a finished output
+    assert (out / "jfk.linkedin.shadowing.mp4").is_file()
 
 
 def test_help_says_where_run_and_batch_write():
