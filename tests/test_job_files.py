@@ -29,6 +29,7 @@ def job(tmp_path):
     ("batch_size = -5", "talks.toml:4: batch_size: -5 is out of range"),
     ("batch_size = 100000", "talks.toml:4: batch_size: 100000 is out of range"),
     ("deep = " + "[" * 5000 + "]" * 5000, "nested too deeply"),
+    ('profile = "fast"', "talks.toml:4: profile: 'fast' is not learner or native"),
 ])
 def test_a_bad_job_file_value_is_one_error_before_any_work(job, tmp_path, body, says):
     proc = bilingo("batch", job(body), "--out", tmp_path / "out")

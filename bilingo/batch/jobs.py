@@ -25,6 +25,7 @@ from ..learn.make import LearnOptions
 from ..options import check, fields
 from ..pipeline import RunOptions
 from ..plan import FIELDS, PlanError, RenderPlan, changed, resolve_plan
+from ..rules import PROFILES
 from ..transcribe import TranscribeOptions
 from ..transcribe.languages import spoken
 
@@ -127,6 +128,8 @@ def _check_values(path: Path, raw: str, where: str, s: _Settings) -> None:
                 bad(key, str(exc))
     if s.translator is not None and s.translator not in TRANSLATORS:
         bad("translator", f"{s.translator!r} is not one of {', '.join(TRANSLATORS)}")
+    if s.profile is not None and s.profile not in PROFILES:  # unchecked, it failed each clip as an internal error
+        bad("profile", f"{s.profile!r} is not {' or '.join(PROFILES)}")
     if isinstance(s, _Input) and not s.path:
         bad("path", "each [[input]] needs a path")
     for key in ("memory", "glossary"):
