@@ -20,7 +20,7 @@ from bilingo.media import find_ffmpeg
 from bilingo.model import ClipDocument, StaleDocument
 from bilingo.plan import RenderPlan
 
-from .conftest import DEMO_MEMORY, MEDIA, bilingo
+from .conftest import DEMO_MEMORY, MEDIA, assert_clean_failure, bilingo
 from .mp4 import frame_at
 from .review_clip import Review
 
@@ -360,6 +360,14 @@ def test_a_job_file_key_and_its_flag_make_the_same_plan(tmp_path, monkeypatch):
     args = parser().parse_args(["batch", str(job), *(a for name in SAMPLE for a in _back_to_default(name))])
     options = jobs.build([job], render_choices(args), tmp_path / "out").clips[0].options
     assert changed(full, pickle.loads(pickle.dumps(options)).render) == RenderPlan()
+
+
+def test_batch_takes_every_flag_that_sets_a_choice_back(tmp_path):
+    """`batch --no-presets-file` was an internal error (the command made a path of it); every set-back flag
+    reaches the recordings' check, which names the missing one."""
+    back = [a for name in SAMPLE for a in _back_to_default(name)]
+    proc = bilingo("batch", tmp_path / "gone.flac", *back, "--out", tmp_path / "out")
+    assert "gone.flac: no such file or folder" in assert_clean_failure(proc)
 
 
 def test_every_plan_choice_is_set_back_to_its_default_by_a_flag_of_render(done, tmp_path):

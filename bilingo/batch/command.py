@@ -5,6 +5,7 @@ import argparse
 import os
 import sys
 import time
+from pathlib import Path
 
 from ..errors import BilingoError, ExitCode
 from . import jobs, local, report
@@ -25,7 +26,7 @@ def run_batch(args: argparse.Namespace) -> int:
            "scheduler": args.scheduler, "workers": args.workers, "recursive": args.recursive,
            "learn": args.learn or None, "profile": args.profile,
            **render_choices(args)}  # every render-plan flag, as `run` and `render` take them
-    if cli.get("presets_file"):
+    if isinstance(cli.get("presets_file"), Path):  # not --no-presets-file
         cli["presets_file"] = str(cli["presets_file"].resolve())
     batch = jobs.build(list(args.paths), {k: v for k, v in cli.items() if v is not None}, args.out)
     if batch.scheduler:
