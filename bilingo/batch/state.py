@@ -77,7 +77,7 @@ def prepare_key(clip: Clip) -> str:
     t = o.transcribe
     memories = [_digest(m) if m.is_file() else str(m) for m in o.memory_files]
     return stage_key("batch-prepare", t.model, t.engine, t.language, t.beam_size, t.batch_size, o.translator,
-                     memories)
+                     memories, list(t.languages))  # languages: a job-file key since issue 16
 
 
 def recording_unchanged(clip: Clip) -> bool:
