@@ -373,19 +373,25 @@ def spoken_languages(args: argparse.Namespace) -> tuple[str, ...]:
         raise BilingoError(f"--language {exc}; add it to --languages or drop --language", ExitCode.BAD_INPUT) from None
 
 
+def transcribe_choices(args: argparse.Namespace):
+    """The TranscribeOptions this command line gives: each field its flag sets (the others: the defaults)."""
+    from .options import fields
+    from .transcribe import TranscribeOptions
+
+    given = {k: getattr(args, k) for k in fields(TranscribeOptions) if getattr(args, k, None) is not None}
+    return TranscribeOptions(**{**given, "languages": spoken_languages(args)})
+
+
 def cmd_run(args: argparse.Namespace, clip: Path | None = None, memory: tuple[Path, ...] = ()) -> int:
     from . import pipeline
     from .progress import Reporter
-    from .transcribe import TranscribeOptions
 
     clip = clip or args.clip
     check_translate_args(args, memory)
     out = args.out or (clip.resolve().parent / "bilingo-out")
     opts = pipeline.RunOptions(
         out_dir=out,
-        transcribe=TranscribeOptions(model=args.model, engine=args.engine, language=args.language,
-                                     languages=spoken_languages(args), beam_size=args.beam_size,
-                                     batch_size=args.batch_size),
+        transcribe=transcribe_choices(args),
         translator=args.translator,
         memory_files=(*memory, *(args.memory or ())),
         translator_url=args.translator_url,
