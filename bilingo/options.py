@@ -139,7 +139,8 @@ def _python(kind: mi.Type) -> Any:
 
 
 def choices(cls: type, name: str) -> tuple[str, ...]:
-    """The values a choice field takes (of a list field: each item's), for help texts; () for a field that takes any value of its kind."""
+    """The values a choice field takes (of a list field: each item's), for help texts; () for a field
+    that takes any value of its kind."""
     kind = _ordered(_kind(cls, name), _types(cls)[name])
     kind = kind.item_type if isinstance(kind, mi.VarTupleType) else kind
     return tuple(kind.values) if isinstance(kind, mi.LiteralType) else ()
