@@ -331,6 +331,12 @@ def plan_for(old: ClipDocument | None, doc_path: Path, opts: RunOptions, report:
     plan = resolve_plan(wanted, opts.transcribe, opts.translate)
     if old is not None and (differ := describe(base, wanted)):
         report.say(f"render plan changed: {'; '.join(differ)}")
+    if old is not None and base.edition and not wanted.edition:  # its videos are finished outputs: kept
+        kept = [r["file"] for k, r in old.renders.items()
+                if k.endswith(f".{base.edition}") and (doc_path.parent / r["file"]).is_file()]
+        if kept:
+            report.say(f"note: {', '.join(kept)} {'is' if len(kept) == 1 else 'are'} from the earlier plan; "
+                       "kept (delete what you no longer want)")
     if old is not None and (note := presets_file_note(base, plan)):
         report.say(note)
     return plan
