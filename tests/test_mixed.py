@@ -270,3 +270,122 @@ def test_review_changes_a_cues_language_and_only_that_cue_is_translated_again(tm
     after = ClipDocument.load(doc_path)
     assert after.translated and after.cues[0].en and not HANZI.search(after.cues[0].en)
     assert [(c.en, c.zh) for c in after.cues[1:]] == [(c.en, c.zh) for c in before.cues[1:]]
+
+
+# --- each cue's language downstream: lint, figures, karaoke, the rough-translation gate -----------
+
+# Translations of the reading speeds that tell the profiles apart: a learner reads the source line at
+# 15 char/s English, 7 Chinese; the translation, in the viewer's own language, at 20 and 9.
+_ZH_LINE = "那是他一生中第一次巨大的悲伤令他久久难以忘怀也无法释怀更无法向别人说起这件事情"
+_EN_LINE = ("Even a situation in which trading almost came to a complete standstill appeared in the housing market "
+            "of the city last year")
+
+
+def _mixed_doc(main: str) -> ClipDocument:
+    """Whisper's real words on English, Mandarin, English, Mandarin (saved fixtures) as one clip document
+    whose main language is `main`, cut for the learner profile, each cue translated at 8 char/s Chinese
+    or 17.5 char/s English: fast for a learner's source line, fine for a translation."""
+    from bilingo import rules, segment
+    from bilingo.model import Source, assign_ids, attach_words
+
+    from .caption_fixtures import mixed
+
+    transcript = mixed(main=main)
+    cues = segment.segment(transcript, profile=rules.profile("learner", main))
+    out = []
+    for cue in cues:
+        lang = cue.lang
+        if lang == "en":
+            cue = cue.with_text("zh", _ZH_LINE[:round(8 * cue.duration / 1000)])
+        else:
+            cue = cue.with_text("en", _EN_LINE[:round(17.5 * cue.duration / 1000)].strip())
+        out.append(cue)
+    source = Source(path="lesson.wav", audio_sha256="0" * 64, duration_ms=transcript.duration_ms, has_video=False)
+    return ClipDocument(source=source, transcript=transcript, cues=attach_words(assign_ids(out), transcript.words),
+                        settings={"profile": "learner"}, translator="libre")
+
+
+@pytest.mark.parametrize("main", ["en", "zh"])
+def test_the_learner_profile_reads_each_cues_own_source_line_slowly(main):
+    """Lint and fit_pair under the clip's learner profile: the slow line is each cue's spoken one, the
+    translation keeps the native speed, whichever language is the clip's main one."""
+    from bilingo import rules, segment
+
+    doc = _mixed_doc(main)
+    assert {doc.source_of(c) for c in doc.cues} == {"en", "zh"}
+    prof = rules.of_document(doc)
+    for cue in doc.cues:  # the translations are fast for a learner's line, not for a native one
+        target = doc.target_of(cue)
+        speed = rules.cps(cue.text(target), target, cue.duration)
+        assert rules.LEARNER_CPS[target] < speed <= rules.MAX_CPS[target], (cue, speed)
+    fast = [v for v in rules.lint(doc.cues, prof=prof) if v.rule == "cps"]
+    assert all(v.language == doc.source_of(doc.cues[v.cue - 1]) for v in fast), fast  # never a translation
+    # LibriSpeech's English is spoken at 16-18 char/s: too fast for a learner wherever it sits
+    assert [v.limit for v in fast if v.language == "en"] and all(v.limit == 15 for v in fast if v.language == "en")
+    fit = segment.fit_pair(doc.cues, doc.language, profile=prof)  # no translation lengthened, none flagged slow
+    assert [(c.start, c.end) for c in fit] == [(c.start, c.end) for c in doc.cues]
+    assert [c for c in fit if c.lang == "zh"] == [c for c in doc.cues if c.lang == "zh"]
+
+
+def test_figures_are_tidied_and_checked_in_each_cues_own_direction():
+    """After translation only the translation is machine text to tidy: the English of a Mandarin cue,
+    the Chinese of an English one; a figure lost is checked from the spoken line to its translation."""
+    from bilingo import figures
+    from bilingo.model import Cue
+
+    english = Cue(0, 3000, en="Revenue grew 14 percent", zh="收入增长了百分之14", lang="en")
+    mandarin = Cue(3100, 6000, en="Profit grew 41 percent", zh="利润增长了百分之14", lang="zh")
+    a, b = figures.tidy([english, mandarin], "en", ("target",))
+    assert (a.en, a.zh) == ("Revenue grew 14 percent", "收入增长了14%") and figures.FLAG not in a.flags
+    assert (b.en, b.zh) == ("Profit grew 41%", "利润增长了百分之14") and figures.FLAG in b.flags  # 14 became 41
+
+
+def test_karaoke_sweeps_the_english_cues_of_a_mainly_chinese_clip(tmp_path):
+    """The review page's karaoke timing (as the render sweeps it, ass.sung_words): the English speech
+    of a clip whose main language is Chinese is highlighted word by word; a Mandarin cue's English,
+    a translation, is shown plain."""
+    import msgspec
+
+    from bilingo.formats import ass
+    from bilingo.render.presets import load_all
+    from bilingo.review.server import App
+
+    doc = _mixed_doc("zh")
+    doc.plan = msgspec.structs.replace(doc.plan, karaoke=True)
+    path = tmp_path / "lesson.bilingo.json"
+    doc.save(path)
+    sweeps = App(docs=[path]).clip("0")["karaoke"]
+    for cue, sweep in zip(doc.cues, sweeps):
+        if doc.source_of(cue) == "en":
+            assert sweep and [t for row in sweep for t, _a, _b in row] == cue.en.split(), (cue, sweep)
+        else:
+            assert sweep is None, (cue, sweep)
+    catalogue = load_all()
+    preset = catalogue.get("linkedin-16x9")
+    lines = [ass.caption_lines(c, preset) for c in doc.cues]
+    subs = ass.build(doc.cues, preset, lines, catalogue.style(preset), ass.sung_words(doc.cues, list(doc.transcript.words),
+                                                                             doc.source_of))
+    english = [e.text for e in subs.events if e.style == "EN"]
+    assert [("\\kf" in t) for t in english] == [doc.source_of(c) == "en" for c in doc.cues]
+
+
+def test_whispers_rough_english_of_a_mandarin_cue_stops_the_render_in_an_english_clip(tmp_path):
+    """The rough-translation gate counts each cue's own translation: in a mainly English clip, the
+    Mandarin cues' English from Whisper's translate task is shown to a person before it is burned, and
+    the one a person corrected is no longer rough."""
+    from dataclasses import replace
+
+    from bilingo.errors import TranslatorUnavailable
+    from bilingo.pipeline import RunOptions, _stop_if_rough
+    from bilingo.translate import ROUGH
+
+    doc = _mixed_doc("en")
+    doc.cues = [replace(c, flags=(*c.flags, ROUGH)) if doc.source_of(c) == "zh" else c for c in doc.cues]
+    first = next(k for k, c in enumerate(doc.cues) if c.lang == "zh")  # a person corrected its English
+    doc.cues[first] = replace(doc.cues[first], en="Even trading almost stopped.", edited=("en",))
+    rough = sum(doc.source_of(c) == "zh" for c in doc.cues) - 1
+    assert rough >= 1
+    with pytest.raises(TranslatorUnavailable, match=f"the English of {rough} of {len(doc.cues)} cues"):
+        _stop_if_rough(doc, tmp_path / "lesson.bilingo.json", RunOptions(out_dir=tmp_path, translator="libre"))
+    _stop_if_rough(doc, tmp_path / "lesson.bilingo.json", RunOptions(out_dir=tmp_path, translator="libre",
+                                                                     accept_rough=True))

@@ -208,6 +208,13 @@ def cue_words(cue: Cue, words: list[Word]) -> list[Word]:
     return [w for w in words if cue.start <= (w.start + w.end) / 2 < cue.end]
 
 
+def sung_words(cues: list[Cue], words: list[Word], source_of) -> list[list[Word]]:
+    """The spoken words each cue's English line is swept through (`source_of(cue)`: the language it was
+    spoken in): none for a cue of Mandarin speech, whose English line is a translation, so a recording
+    that mixes languages highlights its English cues only."""
+    return [cue_words(c, words) if source_of(c) == "en" else [] for c in cues]
+
+
 def karaoke(cue: Cue, lines: list[str], words: list[Word], keys: list[str] = (), style: Style | None = None) -> str | None:
     """The cue's English lines with a \\kf sweep per word, or None when the shown words are not the
     spoken ones (edited or translated English): then the line is shown without highlighting.
