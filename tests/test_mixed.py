@@ -233,10 +233,11 @@ def test_the_burned_frame_shows_chinese_on_top_for_both_languages(mixed_run):
 
 # --- review: a cue's language, changed by a person ------------------------------------------------
 
-def test_review_changes_a_cues_language_and_only_that_cue_is_translated_again(tmp_path):
+def test_review_changes_a_cues_language_and_only_that_cue_is_translated_again(tmp_path, monkeypatch):
     """jfk with its Chinese imported (all English speech); a person marks cue 1 as Mandarin speech on the
-    review page's save API: its English is cleared, and `bilingo translate` asks for that cue alone,
-    from Chinese to English."""
+    review page's save API, offline (no translator, a memory that does not know the cue): the save keeps
+    it, flagged untranslated, and says so; `bilingo translate` then asks for that cue alone, from Chinese
+    to English."""
     import shutil
 
     from .review_clip import Review, make_clip
@@ -246,6 +247,7 @@ def test_review_changes_a_cues_language_and_only_that_cue_is_translated_again(tm
     shutil.copytree(doc_path.parent, out)
     doc_path = out / doc_path.name
     before = ClipDocument.load(doc_path)
+    monkeypatch.setenv("BILINGO_MEMORY", str(tmp_path / "fresh.sqlite3"))  # the import's pairs are not in it
     review = Review(doc_path)
     try:
         opened = review.get_json("/api/clips/0")
@@ -258,17 +260,20 @@ def test_review_changes_a_cues_language_and_only_that_cue_is_translated_again(tm
     finally:
         review.stop()
     assert saved["cues"][0]["lang"] == "zh" and saved["cues"][0]["en"] == ""
+    assert "untranslated" in saved["cues"][0]["flags"]
+    assert saved["notice"].startswith("cue 1 left untranslated: ") and "bilingo translate" in saved["notice"]
     doc = ClipDocument.load(doc_path)
     assert doc.source_of(doc.cues[0]) == "zh" and not doc.translated
     assert [c.en for c in doc.cues[1:]] == [c.en for c in before.cues[1:]]
-    with LibreServer() as server:  # a fresh memory: the shared one knows this cue's English (imported pairs)
+    with LibreServer() as server:
         proc = bilingo("translate", doc_path, "--translator", "libre", "--translator-url", server.url,
-                       env={"LIBRE_API_KEY": "test", "BILINGO_MEMORY": str(tmp_path / "fresh.sqlite3")})
+                       env={"LIBRE_API_KEY": "test"})
     assert proc.returncode == 0, proc.stderr
     assert server.directions == [("zh", "en")]
     assert [q for q in server.requests for q in ([q] if isinstance(q, str) else q)] == [before.cues[0].zh]
     after = ClipDocument.load(doc_path)
     assert after.translated and after.cues[0].en and not HANZI.search(after.cues[0].en)
+    assert "untranslated" not in after.cues[0].flags
     assert [(c.en, c.zh) for c in after.cues[1:]] == [(c.en, c.zh) for c in before.cues[1:]]
 
 

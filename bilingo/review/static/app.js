@@ -182,7 +182,7 @@ function cueItem(cue, i) {
     button("split", "split this cue at the playhead (or in the middle)", () => split(i)),
     button("merge ↓", "merge with the next cue", () => merge(i)));
   const tags = document.createElement("span"); tags.className = "tags";
-  for (const f of cue.flags) { const t = document.createElement("span"); t.className = `tag ${f === "machine-translation" ? "machine" : ""}`; t.textContent = f === "machine-translation" ? "machine" : f; tags.append(t); }
+  for (const f of cue.flags) { const t = document.createElement("span"); t.className = `tag ${f === "machine-translation" ? "machine" : f === "untranslated" ? "untranslated" : ""}`; t.textContent = f === "machine-translation" ? "machine" : f; tags.append(t); }
   for (const l of cue.edited) { const t = document.createElement("span"); t.className = "tag edited"; t.textContent = `${l} edited`; tags.append(t); }
   row.append(tags, languageSelect(cue, i));
   li.append(row);
