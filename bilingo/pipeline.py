@@ -578,12 +578,14 @@ def _render_key(doc: ClipDocument, target: Target, seconds: float, render: Rende
     options, and the rendering code itself."""
     burned = [(c.start, c.end, c.en, c.zh) for c in doc.cues]
     words = [(w.text, w.start, w.end) for w in doc.transcript.words] if render.karaoke else []
+    spoken = [doc.source_of(c) for c in doc.cues] if render.karaoke else []  # karaoke sweeps English speech only
     keys = ([[(k.word, k.gloss) for k in c.keywords if not k.removed] for c in doc.cues]
             if render.key_words or render.end_card else [])
     settings = [render.background, render.fit, render.karaoke, render.speed, render.crf, seconds, render.key_words,
                 render.pinyin, keys, render.end_card]
-    return stage_key("render", doc.source.audio_sha256, burned, words, msgspec.to_builtins(target.preset),
-                     msgspec.to_builtins(target.style), settings, code=("bilingo.render", "bilingo.layout"))
+    return stage_key("render", doc.source.audio_sha256, burned, words, spoken, msgspec.to_builtins(target.preset),
+                     msgspec.to_builtins(target.style), settings,
+                     code=("bilingo.render", "bilingo.layout", "bilingo.formats.ass"))
 
 
 @dataclass(frozen=True)

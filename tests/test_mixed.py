@@ -140,7 +140,7 @@ PAUSE_S = 1.0
 @pytest.fixture(scope="module")
 def mixed_run(tmp_path_factory):
     """English, Mandarin, English, Mandarin (real speech), joined with 1 s pauses by ffmpeg; run with a
-    local LibreTranslate stand-in that answers either direction."""
+    local LibreTranslate stand-in that answers either direction; with karaoke."""
     tmp = tmp_path_factory.mktemp("mixed")
     inputs: list[str | Path] = []
     for name, _lang in PARTS:
@@ -157,7 +157,7 @@ def mixed_run(tmp_path_factory):
         t += length + PAUSE_S
     with LibreServer() as server:
         proc = bilingo("run", clip, "--out", tmp / "out", "--translator", "libre", "--translator-url", server.url,
-                       "--speed", "ultrafast", env={"LIBRE_API_KEY": "test"})
+                       "--speed", "ultrafast", "--karaoke", env={"LIBRE_API_KEY": "test"})
     assert proc.returncode == 0, proc.stderr
     return tmp / "out", bounds, server
 
@@ -229,6 +229,19 @@ def test_the_burned_frame_shows_chinese_on_top_for_both_languages(mixed_run):
         assert len(bands) >= 2, (lang, bands)
         top, bottom = bands[0], bands[-1]
         assert top[2] > 1.3 * bottom[2], (lang, bands)  # hanzi above, Latin below
+
+
+def test_karaoke_highlights_the_english_speech_only(mixed_run):
+    """Mid-cue, an English cue's line is partly in the highlight colour (the words spoken so far); a
+    Mandarin cue's English is a translation, shown all in the text colour."""
+    out, _bounds, _server = mixed_run
+    doc = ClipDocument.load(out / "lesson.bilingo.json")
+    for lang in ("en", "zh"):
+        cue = next(c for c in doc.cues if doc.source_of(c) == lang and c.duration > 2000)
+        frame = frame_at(out / "lesson.linkedin.mp4", (cue.start + cue.end) / 2000)
+        r, g, b = (frame[..., i].astype(int) for i in range(3))
+        yellow = int(((r > 200) & (g > 160) & (b < 90)).sum())
+        assert (yellow > 200) if lang == "en" else (yellow < 20), (lang, yellow)
 
 
 # --- review: a cue's language, changed by a person ------------------------------------------------
@@ -372,6 +385,8 @@ def test_karaoke_sweeps_the_english_cues_of_a_mainly_chinese_clip(tmp_path):
                                                                              doc.source_of))
     english = [e.text for e in subs.events if e.style == "EN"]
     assert [("\\kf" in t) for t in english] == [doc.source_of(c) == "en" for c in doc.cues]
+    # a translation is shown in the text colour: no lone \\k that would turn it to the highlight at once
+    assert all("\\k" not in t and t.startswith("{\\1c") for t, c in zip(english, doc.cues) if c.lang == "zh")
 
 
 def test_whispers_rough_english_of_a_mandarin_cue_stops_the_render_in_an_english_clip(tmp_path):

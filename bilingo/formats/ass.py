@@ -165,8 +165,9 @@ def _row_text(row: Row, cue: Cue, keys: list[str], style: Style, spoken: list[Wo
     marks = keys if row.kind in ("en", "zh") else []
     if spoken is not None:
         swept = karaoke(cue, row.lines, spoken, marks, style)
-        return swept or "{\\k%d}" % round((cue.end - cue.start) / 10) + "\\N".join(
-            _marked(line, marks, style) for line in row.lines)
+        # not the words spoken (a translation, an edit): the text colour throughout, for the style's primary
+        # colour is the highlight (a lone \\k would turn the line to it at the cue's start)
+        return swept or "{\\1c%s}" % _tag(style.text) + "\\N".join(_marked(line, marks, style) for line in row.lines)
     return "\\N".join(_marked(line, marks, style) for line in row.lines)
 
 
