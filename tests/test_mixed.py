@@ -290,6 +290,44 @@ def test_review_changes_a_cues_language_and_only_that_cue_is_translated_again(tm
     assert [(c.en, c.zh) for c in after.cues[1:]] == [(c.en, c.zh) for c in before.cues[1:]]
 
 
+def test_review_translates_a_cue_again_with_the_clips_translator(mixed_run, tmp_path, monkeypatch):
+    """The mixed clip was made with LibreTranslate: a person marks its first English cue as Mandarin
+    speech and saves; the save asks the translator (from the environment, as `bilingo config` reads it)
+    for that cue alone, from Chinese to English, and no other cue changes."""
+    import shutil
+
+    from .review_clip import Review
+
+    out, _bounds, _server = mixed_run
+    folder = tmp_path / "served"
+    shutil.copytree(out, folder)
+    doc_path = folder / "lesson.bilingo.json"
+    before = ClipDocument.load(doc_path)
+    with LibreServer() as server:
+        monkeypatch.setenv("LIBRE_URL", server.url)
+        monkeypatch.setenv("LIBRE_API_KEY", "test")
+        review = Review(doc_path)
+        try:
+            opened = review.get_json("/api/clips/0")
+            cues = [{k: c[k] for k in ("id", "start", "end", "en", "zh", "lang")} for c in opened["cues"]]
+            k = next(n for n, c in enumerate(cues) if c["lang"] == "en")
+            cues[k]["lang"] = "zh"
+            status, _, payload = review.request("POST", "/api/clips/0/save",
+                                                {"revision": opened["revision"], "cues": cues})
+            assert status == 200, payload
+            saved = json.loads(payload)
+        finally:
+            review.stop()
+    assert server.directions == [("zh", "en")]
+    assert [q for q in server.requests for q in ([q] if isinstance(q, str) else q)] == [before.cues[k].zh]
+    assert saved["notice"] == f"cue {k + 1} translated again in its new direction"
+    after = ClipDocument.load(doc_path)
+    assert after.source_of(after.cues[k]) == "zh" and after.cues[k].en and after.cues[k].en != before.cues[k].en
+    assert "machine-translation" in after.cues[k].flags
+    assert [(c.en, c.zh, c.lang) for n, c in enumerate(after.cues) if n != k] == \
+        [(c.en, c.zh, c.lang) for n, c in enumerate(before.cues) if n != k]
+
+
 # --- each cue's language downstream: lint, figures, karaoke, the rough-translation gate -----------
 
 # Translations of the reading speeds that tell the profiles apart: a learner reads the source line at
