@@ -527,10 +527,11 @@ def _key_words(doc: ClipDocument, audio, opts: RunOptions, report: Reporter) -> 
     with report.stage("key words"):
         doc.cues = keywords.choose(doc)
         memory = TranslationMemory(shared_memory_path(), list(opts.memory_files))
-        try:
-            texts = [t for t in (_translators(doc, None, opts, doc.language) if opts.translator not in ("none", "whisper") else [])
-                     if hasattr(t, "translate")]
-            doc.cues = gloss.gloss(doc.cues, doc.language, memory, texts[0] if texts else None, notice=report.say)
+        try:  # each language's key words (a clip may mix them) glossed by a translator from that language
+            for lang in dict.fromkeys(k.lang for c in doc.cues for k in c.keywords):
+                texts = [t for t in (_translators(doc, None, opts, lang) if opts.translator not in ("none", "whisper")
+                                     else []) if hasattr(t, "translate")]
+                doc.cues = gloss.gloss(doc.cues, lang, memory, texts[0] if texts else None, notice=report.say)
         finally:
             memory.close()
 
@@ -838,5 +839,5 @@ def lint_document(doc_path: Path, presets: list[str] | None = None, presets_file
     for t in plan.targets:
         problems += [(f"{t.preset.id}: ", v) for v in lint(doc.cues, frame=Frame.of(t.preset))
                      if v.rule in LINE_RULES]
-    return LintResult(problems, key_word_problems(doc.cues, doc.language), doc, [t.preset.id for t in plan.targets],
+    return LintResult(problems, key_word_problems(doc.cues), doc, [t.preset.id for t in plan.targets],
                       prof.name)

@@ -447,3 +447,28 @@ def test_whispers_rough_english_of_a_mandarin_cue_stops_the_render_in_an_english
         _stop_if_rough(doc, tmp_path / "lesson.bilingo.json", RunOptions(out_dir=tmp_path, translator="libre"))
     _stop_if_rough(doc, tmp_path / "lesson.bilingo.json", RunOptions(out_dir=tmp_path, translator="libre",
                                                                      accept_rough=True))
+
+
+def test_key_words_are_chosen_and_glossed_in_each_cues_spoken_language():
+    """A key word is a word spoken: in a mainly English clip the Mandarin cues get Chinese key words
+    glossed in English (CC-CEDICT, offline), the English cues English ones glossed in Chinese; a person
+    adds one to a Mandarin cue on the review page in its Chinese."""
+    from bilingo.learn import gloss, keywords
+    from bilingo.review import keywords as review_key_words
+
+    doc = _mixed_doc("en")
+    cues = keywords.choose(doc)
+    for lang in ("en", "zh"):
+        cues = gloss.gloss(cues, lang)
+    chosen = [(c, k) for c in cues for k in c.keywords]
+    assert {k.lang for _c, k in chosen} == {"en", "zh"}, chosen
+    for cue, k in chosen:
+        assert k.lang == doc.source_of(cue) and cue.text(k.lang)[k.span[0]:k.span[1]] == k.word, (cue, k)
+        assert k.gloss and bool(HANZI.search(k.gloss)) == (k.lang == "en"), k  # glossed in the other language
+    assert keywords.problems(cues) == []
+    doc.cues = cues
+    mandarin = next(c for c in doc.cues if c.lang == "zh")
+    word = next(w for w in ("情况", "分析") if w in mandarin.zh)
+    review_key_words.apply(doc, review_key_words.KeyWordEdit(revision=0, cue=mandarin.id, action="add", word=word))
+    added = next(k for c in doc.cues if c.id == mandarin.id for k in c.keywords if k.word == word)
+    assert added.lang == "zh" and added.person and added.gloss and not HANZI.search(added.gloss), added
