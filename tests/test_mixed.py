@@ -472,3 +472,15 @@ def test_key_words_are_chosen_and_glossed_in_each_cues_spoken_language():
     review_key_words.apply(doc, review_key_words.KeyWordEdit(revision=0, cue=mandarin.id, action="add", word=word))
     added = next(k for c in doc.cues if c.id == mandarin.id for k in c.keywords if k.word == word)
     assert added.lang == "zh" and added.person and added.gloss and not HANZI.search(added.gloss), added
+
+
+def test_the_shadowing_editions_sentences_never_span_a_change_of_language():
+    """Shadowing repeats sentence by sentence: a mixed clip's sentences are each one language's, ended
+    where the speaker changed language even without a full stop in the translation."""
+    from bilingo.learn import shadowing
+
+    doc = _mixed_doc("en")
+    segments = shadowing.plan(doc.cues, doc.language, 25.0)
+    assert sorted({i for s in segments for i in s.cues}) == list(range(len(doc.cues)))
+    for s in segments:
+        assert len({doc.source_of(doc.cues[i]) for i in s.cues}) == 1, s
