@@ -18,6 +18,7 @@ def run_batch(args: argparse.Namespace) -> int:
     from ..cli import render_choices
 
     cli = {"model": args.model, "engine": args.engine, "language": args.language,
+           "languages": ",".join(args.languages) if getattr(args, "languages", None) else None,
            "beam_size": args.beam_size, "batch_size": args.batch_size, "threads": args.threads,
            "translator": args.translator, "translator_url": args.translator_url,
            "memory": [str(m.resolve()) for m in args.memory] if args.memory else None,

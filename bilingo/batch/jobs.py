@@ -62,6 +62,7 @@ class _Settings(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
     engine: str | None = None
     model: str | None = None
     language: str | None = None
+    languages: list[str] | str | None = None  # the creator's languages, as --languages: "en,zh" or a list
     beam_size: int | None = None
     batch_size: int | None = None
     threads: int | None = None
@@ -134,6 +135,13 @@ def _check_values(path: Path, raw: str, where: str, s: _Settings) -> None:
         bad("translator", f"{s.translator!r} is not one of {', '.join(TRANSLATORS)}")
     if s.language is not None and s.language not in ("en", "zh"):
         bad("language", f"{s.language!r} is not en or zh")
+    if s.languages is not None:
+        try:
+            langs = _spoken(s.languages)
+        except ValueError as exc:
+            bad("languages", str(exc))
+        if s.language is not None and s.language not in langs:
+            bad("language", f"{s.language} is not one of the languages ({','.join(langs)})")
     if s.beam_size is not None and not 1 <= s.beam_size <= 16:
         bad("beam_size", f"{s.beam_size} is out of range (1–16)")
     if s.batch_size is not None and not 0 <= s.batch_size <= MAX_BATCH:
@@ -399,6 +407,25 @@ def _batch(chosen: list[tuple[Path, dict]], top: dict, cli: dict, out: Path, ori
     return Batch(clips=clips, out=out, origin=origin, scheduler=cli.get("scheduler"), workers=cli.get("workers"))
 
 
+def _spoken(value: list[str] | str) -> tuple[str, ...]:
+    """A job file's or the command line's languages ("en,zh" or ["en", "zh"]), checked (ValueError)."""
+    from ..transcribe.languages import parse
+
+    return parse(",".join(value) if isinstance(value, list) else value)
+
+
+def _languages(s: dict) -> tuple[str, ...]:
+    """The clip's languages: its settings', else the config file's, else en and zh; --language among them."""
+    from ..transcribe.languages import DEFAULT
+    from ..translate import config
+
+    langs = _spoken(s["languages"]) if s.get("languages") else config.languages() or DEFAULT
+    if s.get("language") and s["language"] not in langs:
+        raise BilingoError(f"language {s['language']} is not one of your languages ({','.join(langs)}); add it to "
+                           "languages (--languages) or drop language", ExitCode.BAD_INPUT)
+    return langs
+
+
 def _cli_settings(cli: dict) -> dict:
     return {k: v for k, v in cli.items() if k in _Settings.__struct_fields__ and v is not None}
 
@@ -410,7 +437,8 @@ def _options(out_dir: Path, s: dict, base: Path) -> RunOptions:
 
     defaults = TranscribeOptions()
     topts = TranscribeOptions(model=s.get("model", "base"), engine=s.get("engine", defaults.engine),
-                              language=s.get("language"), beam_size=s.get("beam_size", defaults.beam_size),
+                              language=s.get("language"), languages=_languages(s),
+                              beam_size=s.get("beam_size", defaults.beam_size),
                               batch_size=s.get("batch_size", defaults.batch_size),
                               threads=s.get("threads", defaults.threads))
     # the render choices given (job file, then command line); the others keep each clip's plan

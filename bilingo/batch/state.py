@@ -76,8 +76,11 @@ def prepare_key(clip: Clip) -> str:
     o = clip.options
     t = o.transcribe
     memories = [_digest(m) if m.is_file() else str(m) for m in o.memory_files]
+    from ..transcribe.languages import DEFAULT
+
+    spoken = [list(t.languages)] if tuple(t.languages) != DEFAULT else []  # the default keeps older batches' keys
     return stage_key("batch-prepare", t.model, t.engine, t.language, t.beam_size, t.batch_size, o.translator,
-                     memories)
+                     memories, *spoken)
 
 
 def recording_unchanged(clip: Clip) -> bool:
