@@ -434,7 +434,7 @@ def test_whispers_rough_english_of_a_mandarin_cue_stops_the_render_in_an_english
     from dataclasses import replace
 
     from bilingo.errors import TranslatorUnavailable
-    from bilingo.pipeline import RunOptions, _stop_if_rough
+    from bilingo.pipeline import _stop_if_rough
     from bilingo.translate import ROUGH
 
     doc = _mixed_doc("en")
@@ -444,9 +444,8 @@ def test_whispers_rough_english_of_a_mandarin_cue_stops_the_render_in_an_english
     rough = sum(doc.source_of(c) == "zh" for c in doc.cues) - 1
     assert rough >= 1
     with pytest.raises(TranslatorUnavailable, match=f"the English of {rough} of {len(doc.cues)} cues"):
-        _stop_if_rough(doc, tmp_path / "lesson.bilingo.json", RunOptions(out_dir=tmp_path, translator="libre"))
-    _stop_if_rough(doc, tmp_path / "lesson.bilingo.json", RunOptions(out_dir=tmp_path, translator="libre",
-                                                                     accept_rough=True))
+        _stop_if_rough(doc, tmp_path / "lesson.bilingo.json", "libre", False)
+    _stop_if_rough(doc, tmp_path / "lesson.bilingo.json", "libre", True)  # --accept-rough
 
 
 def test_key_words_are_chosen_and_glossed_in_each_cues_spoken_language():
