@@ -19,9 +19,6 @@ from .languages import DEFAULT as DEFAULT_LANGUAGES
 from .models import resolve
 
 SAMPLE_RATE = 16000
-# Silero fires late on a Mandarin onset after silence: 470-560 ms after the first consonant on both AISHELL
-# clips (on English ones within 16 ms), so faster-whisper's default 400 ms pad cut into the first syllable
-VAD_PAD_MS = 800
 ENGINES = ("faster-whisper", "openai-whisper")
 MAX_BEAM = 16  # wider beams cost time and memory for no accuracy on speech (beam 5 = greedy on the test clips)
 MAX_BATCH = 64
@@ -62,7 +59,6 @@ def decode_settings(opts: TranscribeOptions, multilingual: bool = True) -> dict[
         "temperature": (0.0, 0.2, 0.4),  # bounded fallback: noise must not cost minutes
         "hallucination_silence_threshold": 2.0,
         "vad_filter": opts.vad,
-        "vad_parameters": {"speech_pad_ms": VAD_PAD_MS},
         # No Simplified-Chinese prompt: with it Whisper sometimes loops ("请问问问…") on the AISHELL clips,
         # depending on the sampling in temperature fallback; OpenCC makes the output Simplified instead.
     }

@@ -102,8 +102,6 @@ def _decode(model, audio: np.ndarray, settings: dict, batch_size: int, detector:
     if batch_size > 0:
         # the batched pipeline always cuts the audio at VAD pauses, then decodes chunks together
         settings = {k: v for k, v in settings.items() if k != "vad_filter"}
-        if "vad_parameters" in settings:  # the batched pipeline's own cut at 160 ms pauses, with our pad
-            settings["vad_parameters"] = {"min_silence_duration_ms": 160, **settings["vad_parameters"]}
         pipeline, batched = _batched(model, detector)
         segments, info = pipeline.transcribe(audio, batch_size=batch_size, **settings)
     else:

@@ -156,11 +156,9 @@ def _trim_heap() -> None:
 def _speech(audio: np.ndarray):
     """Silero VAD as faster-whisper runs it (same defaults): the speech-only audio, and the map that
     turns its times back into times in `audio`."""
-    from faster_whisper.vad import SpeechTimestampsMap, VadOptions, collect_chunks, get_speech_timestamps
+    from faster_whisper.vad import SpeechTimestampsMap, collect_chunks, get_speech_timestamps
 
-    from . import VAD_PAD_MS
-
-    chunks = get_speech_timestamps(audio, VadOptions(speech_pad_ms=VAD_PAD_MS))
+    chunks = get_speech_timestamps(audio)
     if not chunks:
         return np.zeros(0, dtype=np.float32), None
     pieces, _ = collect_chunks(audio, chunks)
@@ -215,7 +213,6 @@ def _transcribe(whisper, model, audio: np.ndarray, opts: TranscribeOptions, prog
     import torch
 
     settings = decode_settings(opts)
-    settings.pop("vad_parameters")  # `_speech` runs the VAD with them
     speech, ts_map = _speech(audio) if settings.pop("vad_filter") else (audio, None)
     if not model.is_multilingual:
         language, probability = "en", 1.0
