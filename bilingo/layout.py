@@ -63,8 +63,18 @@ def line_length(text: str, lang: str) -> float:
     text = text.replace("\n", "")
     if lang != "zh":
         return len(text)
-    full = sum(1 for ch in text if is_cjk(ch) or unicodedata.east_asian_width(ch) in "WF")
-    return full + (len(text) - full) / 2
+    return sum(map(_ZH_WIDTH.__getitem__, text))  # segmentation measures every candidate cue: no Python loop
+
+
+class _Widths(dict):
+    """A character's share of a Chinese line (1 full width, ½ half width), worked out once per character."""
+
+    def __missing__(self, ch: str) -> float:
+        width = self[ch] = 1.0 if is_cjk(ch) or unicodedata.east_asian_width(ch) in "WF" else 0.5
+        return width
+
+
+_ZH_WIDTH = _Widths()
 
 
 def check_length(text: str) -> None:
@@ -80,6 +90,7 @@ def check_length(text: str) -> None:
 _ZH_PAUSE = re.compile(r"\s*[，。、,]\s*")  # ASCII comma too: Whisper sometimes writes one
 
 
+@lru_cache(maxsize=4096)  # by text: segmentation asks three times for every candidate cue
 def display_text(text: str, lang: str) -> str:
     """Text as a caption shows it. Chinese (Netflix Simplified Chinese guide): a single space replaces
     commas, enumeration commas and full stops, a trailing one is dropped, ？！： stay, an ellipsis
