@@ -18,6 +18,7 @@ words are measured from prefix sums, and the line count at every break is known 
 """
 from __future__ import annotations
 
+import bisect
 import math
 import re
 import unicodedata
@@ -63,8 +64,18 @@ def line_length(text: str, lang: str) -> float:
     text = text.replace("\n", "")
     if lang != "zh":
         return len(text)
-    full = sum(1 for ch in text if is_cjk(ch) or unicodedata.east_asian_width(ch) in "WF")
-    return full + (len(text) - full) / 2
+    return sum(map(_ZH_WIDTH.__getitem__, text))  # segmentation measures every candidate cue: no Python loop
+
+
+class _Widths(dict):
+    """A character's share of a Chinese line (1 full width, ½ half width), worked out once per character."""
+
+    def __missing__(self, ch: str) -> float:
+        width = self[ch] = 1.0 if is_cjk(ch) or unicodedata.east_asian_width(ch) in "WF" else 0.5
+        return width
+
+
+_ZH_WIDTH = _Widths()
 
 
 def check_length(text: str) -> None:
@@ -80,6 +91,7 @@ def check_length(text: str) -> None:
 _ZH_PAUSE = re.compile(r"\s*[，。、,]\s*")  # ASCII comma too: Whisper sometimes writes one
 
 
+@lru_cache(maxsize=4096)  # by text: segmentation asks three times for every candidate cue
 def display_text(text: str, lang: str) -> str:
     """Text as a caption shows it. Chinese (Netflix Simplified Chinese guide): a single space replaces
     commas, enumeration commas and full stops, a trailing one is dropped, ？！： stay, an ellipsis
@@ -154,6 +166,77 @@ def fits_lines(text: str, lang: str, max_lines: int = MAX_LINES) -> bool:
     box = _Box(limit, lang=lang)
     run = _Runs(_line_units(shown, lang, box), box)
     return all(run.fits(k, k + 1) for k in range(run.n)) and run.min_lines() <= max_lines
+
+
+class SliceFit:
+    """Whether slices of one long Chinese text fit `max_lines` lines, as `fits_lines` would say, from
+    one jieba pass over the whole text rather than one per slice: segmentation asks for every
+    candidate cue (about 30 per word when Whisper's pieces are single characters).
+
+    A slice's line units are the whole text's jieba words that fall in it, cut at its edges, measured
+    by prefix sums. `fits` answers None (ask `fits_lines`) where one pass cannot tell: a word wider
+    than a line, text that display punctuation rewrites beyond a space ("…", "."), a break that could
+    fall inside a word cut at the slice's end. jieba on a slice alone could still place a boundary
+    elsewhere than on the whole text; tests/test_segment_same.py holds the cues to the per-slice ones."""
+
+    _SPACE = frozenset("，。、,")  # display_text turns these (and spaces) into one space
+
+    def __init__(self, text: str, lang: str = "zh", max_lines: int = MAX_LINES):
+        self.text, self.lang, self.max_lines, self.limit = text, lang, max_lines, max_chars(lang)
+        self.starts: list[int] = []  # each line unit's [start, end) in `text`
+        self.ends: list[int] = []
+        self.prefix = [0.0]  # width of units[:k], each with the space before it
+        self.seps: list[float] = []  # the space before each unit (dropped where a line breaks)
+        self.wide = [0]  # how many of units[:k] are wider than a line
+        self.odd = [0]  # how many characters display punctuation rewrites in text[:k] ("…", ".", newlines)
+        for ch in text:
+            self.odd.append(self.odd[-1] + (ch in "…⋯.\n"))
+        at, sep = 0, 0.0
+        for token in zh.cut(text):
+            start, at = at, at + len(token)
+            if token.isspace() or all(ch in self._SPACE or ch.isspace() for ch in token):
+                sep = _ZH_WIDTH[" "]
+            elif self.starts and not sep and not any(ch.isalnum() for ch in token):
+                self.ends[-1] = at  # punctuation sticks to the word before
+                self.prefix[-1] += line_length(token, lang)
+            else:
+                self.starts.append(start)
+                self.ends.append(at)
+                self.seps.append(sep)
+                self.prefix.append(self.prefix[-1] + sep + line_length(token, lang))
+                sep = 0.0
+        for k, sep in enumerate(self.seps):
+            self.wide.append(self.wide[-1] + (self.prefix[k + 1] - self.prefix[k] - sep > self.limit))
+
+    def fits(self, a: int, b: int) -> bool | None:
+        """Whether text[a:b] as shown fits the lines; None where only `fits_lines` can tell."""
+        if self.odd[b] - self.odd[a] or self.max_lines != 2:
+            return None
+        shown = display_text(self.text[a:b], self.lang)
+        width = line_length(shown, self.lang)
+        if width <= self.limit:
+            return True
+        if width > 2 * self.limit + 1:
+            return False
+        f = bisect.bisect_right(self.ends, a)  # the first unit ending inside the slice
+        last = bisect.bisect_left(self.starts, b) - 1  # the last unit starting inside it
+        widths, seps, limit = self.prefix, self.seps, self.limit
+        if last <= f:
+            return None  # one word wider than a line: broken between its characters
+        # the first and last units as the slice holds them (a unit may begin before it or end after it)
+        head = line_length(self.text[a:self.ends[f]], self.lang) if self.starts[f] < a \
+            else widths[f + 1] - widths[f] - seps[f]
+        cut_tail = self.ends[last] > b
+        tail = line_length(self.text[self.starts[last]:b], self.lang) if cut_tail \
+            else widths[last + 1] - widths[last] - seps[last]
+        if head > limit or tail > limit or self.wide[last] - self.wide[f + 1]:
+            return None  # a word longer than a line, broken between its characters
+        # two lines, greedily: the first takes units[f:k] for the largest k that fits, the rest must fit one
+        k = bisect.bisect_right(widths, limit - head + widths[f + 1], f + 1, last + 1) - 1
+        if widths[last] - widths[k] - seps[k] + seps[last] + tail <= limit:
+            return True
+        # a break inside a cut last word, right after the first line, might do: only jieba on the slice knows
+        return None if cut_tail and k == last else False
 
 
 # ---------------------------------------------------------------------------------------------

@@ -521,14 +521,22 @@ def join_words(words: list[str], lang: str) -> str:
     (中文文案排版指北) set mixed text: "这个是 frequently 的意思". Digits stay against hanzi ("3月")."""
     if lang != "zh":
         return " ".join(w.strip() for w in words if w.strip())
-    out = ""
+    return joined(words, lang)[0]
+
+
+def joined(words: list[str], lang: str) -> tuple[str, list[int], list[int]]:
+    """`join_words`' text, with where each word starts and ends in it (a blank word: an empty span).
+    The space between two words depends on those two alone, so the text of words[i:j] is
+    text[starts[i]:ends[j - 1]] (segmentation slices it for every candidate cue)."""
+    out, starts, ends, last = "", [], [], ""
     for w in (w.strip() for w in words):
-        if not w:
-            continue
-        if out and _spaced(out[-1], w[0]):
+        if w and last and (lang != "zh" or _spaced(last, w[0])):
             out += " "
+        starts.append(len(out))
         out += w
-    return out
+        ends.append(len(out))
+        last = w[-1] if w else last
+    return out, starts, ends
 
 
 def _spaced(before: str, after: str) -> bool:

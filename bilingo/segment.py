@@ -17,8 +17,8 @@ import re
 from dataclasses import dataclass, replace
 
 from . import zh
-from .layout import MAX_CHARS, MID_WORD, NEVER, break_cost, ends_sentence, fits_lines
-from .model import Cue, Transcript, Word, join_words, other_language
+from .layout import MAX_CHARS, MID_WORD, NEVER, SliceFit, break_cost, ends_sentence, fits_lines
+from .model import Cue, Transcript, Word, joined, other_language
 from .rules import (
     CLOSE_GAP_MS,
     FPS,
@@ -60,8 +60,35 @@ class _Speech:
     gap: int  # minimum gap between cues, ms
     prof: Profile = NATIVE
 
+    def __post_init__(self):
+        # The words joined once, so the text of any candidate cue is a slice, not a join: the
+        # dynamic programme asks for the text of every candidate, about 30 per word in Chinese.
+        full, starts, ends = joined([w.text for w in self.words], self.lang)
+        sentence_ends = [0]  # sentence_ends[k]: how many of words[:k] end a sentence
+        for w in self.words:
+            sentence_ends.append(sentence_ends[-1] + ends_sentence(w.text))
+        object.__setattr__(self, "_full", full)
+        object.__setattr__(self, "_starts", starts)
+        object.__setattr__(self, "_ends", ends)
+        object.__setattr__(self, "_sentence_ends", sentence_ends)
+        # Chinese lines break at jieba words: one pass over the whole text serves every candidate
+        object.__setattr__(self, "_fit", SliceFit(full, self.lang) if self.lang == "zh" else None)
+
     def text(self, i: int, j: int) -> str:
-        return join_words([w.text for w in self.words[i:j]], self.lang)
+        """The text of words[i:j], joined as `join_words` joins it."""
+        return self._full[self._starts[i]:self._ends[j - 1]] if j > i else ""
+
+    def fits(self, i: int, j: int) -> bool:
+        """Whether words[i:j] as one cue fit its lines (`layout.fits_lines`)."""
+        if self._fit is not None:
+            known = self._fit.fits(self._starts[i], self._ends[j - 1])
+            if known is not None:
+                return known
+        return fits_lines(self.text(i, j), self.lang)
+
+    def sentence_ends(self, i: int, j: int) -> int:
+        """How many of words[i:j] end a sentence."""
+        return self._sentence_ends[j] - self._sentence_ends[i]
 
     def earliest_start(self, i: int) -> int:
         """A cue starts on its first word, or 2 frames after the word before when they abut."""
@@ -183,12 +210,12 @@ def _cue_cost(speech: _Speech, i: int, j: int, sense: list[float]) -> float | No
     text = speech.text(i, j)
     start = speech.earliest_start(i)
     single = j - i == 1
-    if not single and (words[j - 1].end - start > MAX_DURATION_MS or not fits_lines(text, lang)):
+    if not single and (words[j - 1].end - start > MAX_DURATION_MS or not speech.fits(i, j)):
         return None
     cost = _CUE
-    if single and (words[j - 1].end - start > MAX_DURATION_MS or not fits_lines(text, lang)):
+    if single and (words[j - 1].end - start > MAX_DURATION_MS or not speech.fits(i, j)):
         cost += _UNFIT
-    cost += _INNER_SENTENCE_END * sum(ends_sentence(w.text) for w in words[i : j - 1])
+    cost += _INNER_SENTENCE_END * speech.sentence_ends(i, j - 1)
     cost += _line_break_cost(speech, i, j, sense)
     room = speech.latest_end(i, j) - start
     short = reading_time_ms(text, lang) - room  # the adult rules: broken only when nothing else fits

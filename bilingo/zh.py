@@ -17,4 +17,10 @@ def _jieba():
 
 def cut(text: str) -> list[str]:
     """`text` split into jieba words (with its HMM for unknown words); joined, they give `text`."""
-    return list(_jieba().cut(text, HMM=True))
+    return list(_cut(text))
+
+
+@lru_cache(maxsize=4096)
+def _cut(text: str) -> tuple[str, ...]:
+    # by text: a cue's words are asked for again by layout, lint, key words and pinyin
+    return tuple(_jieba().cut(text, HMM=True))

@@ -155,14 +155,18 @@ def test_a_draft_says_so_and_a_clip_without_translations_names_its_cues(tmp_path
 
 
 def test_a_clip_without_video_shows_its_rendered_cover_on_every_card(done, tmp_path):
+    """… but not on the study page: the cover's burned-in captions are its first sentence's, which would stand
+    beside every sentence and show through "hide"; the page gives such a clip a sound bar."""
     import shutil
 
     shutil.copytree(done, tmp_path / "out")
     doc_path = tmp_path / "out" / "jfk.bilingo.json"
     cover = tmp_path / "out" / "jfk.linkedin.jpg"
     assert cover.is_file()
-    proc = bilingo("learn", doc_path, "--anki")
+    proc = bilingo("learn", doc_path, "--anki", "--study-page")
     assert proc.returncode == 0, proc.stderr
+    page = (tmp_path / "out" / "jfk.study.html").read_text(encoding="utf-8")
+    assert cover.name not in page and '"audio_only":true' in page.replace(" ", "")
     got = read_apkg(tmp_path / "out" / "jfk.apkg", tmp_path / "unzipped")
     pictures = {n["fields"][deck_of.SENTENCE_FIELDS.index("Picture")] for n in got["notes"]}
     assert len(pictures) == 1 and pictures.pop().endswith('-cover.jpg">')

@@ -5,7 +5,7 @@ each play followed by its pause.
 
 This module plans the timeline as data (`Segment`s, in output frames, so that the file's length is
 exactly their sum) and re-times the cues onto it; bilingo.render.video turns the plan into one branch
-of the render's ffmpeg process (one input per play, seeked, so no frame is held in memory).
+of the render's ffmpeg process (one input per round of plays, split and trimmed per play).
 """
 from __future__ import annotations
 

@@ -53,10 +53,11 @@ def media_sources(m: Material) -> list[str]:
 
 
 def page_data(m: Material) -> dict:
-    cover = m.cover()
+    # A clip without video gets a sound bar, not a picture: its only picture is the rendered cover, whose
+    # burned-in captions are the first sentence's, shown beside every sentence and through "hide".
     return {
         "name": m.name, "draft": m.draft, "language": m.language, "untranslated": m.untranslated,
-        "media": media_sources(m), "poster": _relative(cover, m.folder) if cover and not m.has_video else "",
+        "media": media_sources(m), "audio_only": not m.has_video,
         "sentences": [{"id": s.id, "n": s.number, "start": s.start, "end": s.end, "en": s.en, "zh": s.zh,
                        "py": s.pinyin,
                        "terms": [{"w": t.word, "lang": t.lang, "a": t.span[0], "b": t.span[1], "gloss": t.gloss,

@@ -64,7 +64,7 @@ function build() {
     source.src = src;
     video.append(source);
   }
-  if (D.poster) video.poster = D.poster;
+  if (D.audio_only) document.getElementById("player").classList.add("audio");
   const notes = [];
   if (D.untranslated.length) notes.push(`No translation yet for cue${D.untranslated.length > 1 ? "s" : ""} ` +
     D.untranslated.join(", ") + ".");
