@@ -145,6 +145,21 @@ def _duration_s(container, audio, video) -> float:
     return 0.0
 
 
+def holds_audio_at(path: Path, seconds: float) -> bool:
+    """Whether the file really has audio at `seconds` (one seek and one decoded frame): a cut-off
+    recording's header, an MP4's sample table or a WAV's data size, may claim an hour over 5 s of data."""
+    import av
+
+    try:
+        with av.open(str(path), metadata_errors="ignore") as container:
+            stream = container.streams.audio[0]
+            container.seek(int(seconds / stream.time_base), stream=stream, backward=True)
+            frame = next(container.decode(stream), None)
+    except (av.FFmpegError, IndexError, StopIteration):
+        return False
+    return frame is not None and frame.time is not None and frame.time + 2 >= seconds  # a seek lands before
+
+
 def extract_audio(path: Path, duration_ms: int = 0, progress: Callable[[float], None] = lambda _f: None) -> np.ndarray:
     """16 kHz mono float32 samples, decoded and resampled by ffmpeg.
 

@@ -115,7 +115,12 @@ def _run(clip: Path, opts: RunOptions, report: Reporter, known: KnownKeys | None
     plan = result.plan = plan_for(old, result.document, opts, report)  # a typo fails before any work
     if plan.render.background and info.has_video:
         report.say(f"note: --background is for audio-only recordings; {info.path.name} has video, so it is not used")
-    _check_durations(info, plan.targets, plan.render.trim)  # nothing fits: fail before extracting
+    try:
+        _check_durations(info, plan.targets, plan.render.trim)  # nothing fits: fail before extracting
+    except BilingoError:
+        if media.holds_audio_at(info.path, 0.9 * info.duration_ms / 1000):  # the header's length is true
+            raise
+        # the header claims more than the file holds: the decoded length decides, after extracting
     out = _output_folder(opts.out_dir, stem, plan.targets)
     with report.stage("extract audio") as progress:
         audio = media.extract_audio(info.path, info.duration_ms, progress)
