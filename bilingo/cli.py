@@ -508,7 +508,7 @@ def cmd_render(args: argparse.Namespace) -> int:
         try:
             result = render_document(doc_path, render_choices(args), report, force=args.force)
         except BilingoError as err:
-            if err.code != ExitCode.NEEDS_REVIEW:
+            if err.code != ExitCode.NEEDS_REVIEW or args.force:  # with --force, not a draft: a cue to review
                 raise
             drafts.append(doc_path)
             continue

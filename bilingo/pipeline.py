@@ -147,6 +147,7 @@ def _run(clip: Path, opts: RunOptions, report: Reporter, known: KnownKeys | None
         report.say(f"ready for review: {result.document}")
         return result
     _stop_if_rough(doc, result.document, opts)
+    _stop_if_crowded(doc, result.document, [t for t, _s in jobs])
     if opts.approved_only and doc.review.state != "approved":
         raise BilingoError(f"{result.document.name} is not approved: review and approve it first "
                            f"({hint('review', result.document)}, {hint('approve', result.document)}), or add "
@@ -468,6 +469,28 @@ def _runs(doc: ClipDocument) -> list[tuple[str, int, int]]:
         else:
             out.append((lang, k, k + 1))
     return out
+
+
+def _stop_if_crowded(doc: ClipDocument, document: Path, targets: list[Target]) -> None:
+    """A cue that needs more lines in a language than a preset allows (a hard rule) is not burned into a
+    video a person has not approved: the run stops for review, with the exit code `approve` gives for a
+    broken hard rule (`approve --force` accepts the cue as it is)."""
+    if doc.review.state == "approved":
+        return
+    crowded = []
+    for t in targets:
+        limit = t.preset.captions.max_lines
+        for n, cue in enumerate(doc.cues, 1):
+            lines = ass.caption_lines(cue, t.preset)
+            crowded += [(n, lang, len(lines[lang]), t.preset.id, limit) for lang in ("en", "zh")
+                        if len(lines.get(lang, ())) > limit]
+    if not crowded:
+        return
+    n, lang, count, preset, limit = crowded[0]
+    more = f" and {len(crowded) - 1} more" if len(crowded) > 1 else ""
+    raise BilingoError(f"not rendered: cue {n} [{lang}] needs {count} lines in {preset} (at most {limit}){more}; "
+                       f"shorten or split it ({hint('review', document)}), or approve it as it is "
+                       f"({hint('approve', document, '--force')}) and render", ExitCode.NEEDS_REVIEW)
 
 
 def _stop_if_rough(doc: ClipDocument, document: Path, opts: RunOptions) -> None:
