@@ -56,6 +56,7 @@ class RunOptions:
     approved_only: bool = False  # render only a clip a person approved (the review gate)
     discard_srt_edits: bool = False  # overwrite sidecar SRTs a person edited instead of stopping
     accept_rough: bool = False  # render Whisper's rough fallback translation without a review
+    audio_stream: int | None = None  # the audio stream to caption (0: the first); None: the one with speech
     profile: str | None = None  # caption profile (rules.PROFILES); None: learner when translating, else native
 
     @property
@@ -113,6 +114,7 @@ def _run(clip: Path, opts: RunOptions, report: Reporter, known: KnownKeys | None
     result = RunResult(document=opts.out_dir / f"{stem}.bilingo.json")
     old = _existing_document(result.document)
     plan = result.plan = plan_for(old, result.document, opts, report)  # a typo fails before any work
+    info = _audio_stream(info, old, result.document, opts.audio_stream, report)
     if plan.render.background and info.has_video:
         report.say(f"note: --background is for audio-only recordings; {info.path.name} has video, so it is not used")
     try:
@@ -123,7 +125,7 @@ def _run(clip: Path, opts: RunOptions, report: Reporter, known: KnownKeys | None
         # the header claims more than the file holds: the decoded length decides, after extracting
     out = _output_folder(opts.out_dir, stem, plan.targets)
     with report.stage("extract audio") as progress:
-        audio = media.extract_audio(info.path, info.duration_ms, progress)
+        audio = media.extract_audio(info.path, info.duration_ms, progress, stream=info.audio_stream)
     info = _decoded(info, audio, report)
     jobs, result.skipped = _check_durations(info, plan.targets, plan.render.trim)  # what could really be decoded
     for line in result.skipped:
@@ -197,6 +199,29 @@ def plan_for(old: ClipDocument | None, doc_path: Path, opts: RunOptions, report:
     if old is not None and (note := presets_file_note(base, plan)):
         report.say(note)
     return plan
+
+
+def _audio_stream(info: media.MediaInfo, old: ClipDocument | None, document: Path, asked: int | None,
+                  report: Reporter) -> media.MediaInfo:
+    """The audio stream bilingo listens to and the outputs carry: --audio-stream; else the one the clip
+    document was made from; else, of several, the one with the most speech in its first minute."""
+    n = info.audio_streams
+    if asked is not None and not 0 <= asked < n:
+        raise BilingoError(f"--audio-stream {asked}: {info.path.name} has {n} audio stream{'s' if n > 1 else ''} "
+                           f"(0 to {n - 1})", ExitCode.BAD_INPUT)
+    made_from = old.source.audio_stream if old is not None else None
+    if asked is not None and made_from is not None and asked != made_from:
+        raise BilingoError(f"{document.name} was made from audio stream {made_from}; to caption stream {asked}, "
+                           "choose another --out folder or move that file aside (it may hold review edits)",
+                           ExitCode.BAD_INPUT)
+    k = asked if asked is not None else made_from if made_from is not None and made_from < n else 0
+    if asked is None and made_from is None and n > 1:
+        speech = media.speech_per_stream(info.path, n)
+        k = max(range(n), key=lambda i: (speech[i], -i))  # the most speech; the first of equals
+        report.say(f"audio: listening to stream {k} of {info.path.name}'s {n} audio streams (0 to {n - 1}), "
+                   f"{speech[k]:.0f} s of speech in its first {media.SPEECH_PROBE_S} s; choose another with "
+                   "--audio-stream N")
+    return replace(info, audio_stream=k)
 
 
 def _check_durations(info: media.MediaInfo, targets: tuple[Target, ...],
@@ -292,19 +317,19 @@ def _document(info: media.MediaInfo, audio, old: ClipDocument | None, result: Ru
         report.say(f"transcribing again: {len(old.cues)} cues ({edited} edited by a person) will be replaced")
     transcript, result.transcript_cached = _transcript(audio, sha, opts.transcribe, report)
     if not transcript.words:
-        where = ""
+        where = other = ""
         if info.audio_streams > 1:  # say which stream was heard, and how to give bilingo another
-            where = (f" in the first of its {info.audio_streams} audio streams (the one bilingo listens to); to caption "
-                     f"another, extract it first, e.g. `ffmpeg -i {info.path.name} -map 0:v? -map 0:a:1 -c copy "
-                     f"second{info.path.suffix}` for the second")
-        raise BilingoError(f"{info.path.name}: no speech found{where} (silence, noise or music); nothing to caption",
-                           ExitCode.NO_SPEECH)
+            where = f" in audio stream {info.audio_stream} of its {info.audio_streams}"
+            other = f"; caption another with --audio-stream N (0 to {info.audio_streams - 1})"
+        raise BilingoError(f"{info.path.name}: no speech found{where} (silence, noise or music); nothing to caption"
+                           f"{other}", ExitCode.NO_SPEECH)
     with report.stage("segment"):
         cues = segment.segment(transcript, profile=rules.profile(caption_profile(opts), transcript.language))
         cues = figures.tidy(cues, transcript.language, (transcript.language,))  # Whisper's figures one way
         cues = attach_words(assign_ids(cues), transcript.words)
     source = _fingerprinted(Source(path=str(info.path), audio_sha256=sha, duration_ms=info.duration_ms,
-                                   has_video=info.has_video, width=info.width, height=info.height), info.path)
+                                   has_video=info.has_video, width=info.width, height=info.height,
+                                   audio_stream=info.audio_stream), info.path)
     doc = ClipDocument(source=source, transcript=transcript, cues=cues, settings=_settings(opts),
                        revision=old.revision if old else 0, plan=old.plan if old else RenderPlan())
     doc.save(result.document)
@@ -772,7 +797,7 @@ def translate_document(doc_path: Path, translate: TranslatePlan, report: Reporte
     audio = None
     spoken_zh = any(doc.source_of(c) == "zh" for c in doc.cues)
     if spoken_zh and source.is_file():  # Whisper's translate task listens to the cues
-        audio = media.extract_audio(source, doc.source.duration_ms, lambda _f: None)
+        audio = media.extract_audio(source, doc.source.duration_ms, lambda _f: None, stream=doc.source.audio_stream)
     elif translate.translator == "whisper" and spoken_zh:
         raise BilingoError(f"--translator whisper listens to the recording, and {source} is not there",
                            ExitCode.BAD_INPUT)
