@@ -147,7 +147,9 @@ def _run(clip: Path, opts: RunOptions, report: Reporter, known: KnownKeys | None
     same = known is not None and known.revision == (old.revision if old is not None else None)
     given = known.stages if same and known.stages else StageKeys()
     probe = given.probe or probe_key(info.path)
-    audio = _audio(info, old, audio_key(probe, info.audio_stream), opts, report)  # the stream chosen above
+    assumed = old.source.audio_stream if old is not None else 0  # the stream a batch's given keys are for
+    key = given.audio if given.audio and info.audio_stream == assumed else audio_key(probe, info.audio_stream)
+    audio = _audio(info, old, key, opts, report)
     info = _decoded(info, audio, report)
     jobs, result.skipped = _check_durations(info, plan.targets, plan.render.trim)  # what could really be decoded
     for line in result.skipped:
