@@ -479,7 +479,7 @@ def _document(info: media.MediaInfo, audio: _Audio, old: ClipDocument | None, re
                            f"{other}", ExitCode.NO_SPEECH)
     with report.stage("segment"):
         cues = segment.segment(transcript, profile=rules.profile(caption_profile(opts), transcript.language))
-        cues = figures.tidy(cues, transcript.language, (transcript.language,))  # Whisper's figures one way
+        cues = figures.tidy(cues, transcript.language, ("source",))  # Whisper's figures one way
         cues = attach_words(assign_ids(cues), transcript.words)
     source = _fingerprinted(Source(path=str(info.path), audio_sha256=sha, duration_ms=info.duration_ms,
                                    has_video=info.has_video, width=info.width, height=info.height,
@@ -621,7 +621,7 @@ def _translate(doc: ClipDocument, audio: _Audio | None, translate: TranslatePlan
         memory.close()
     if error is None:
         doc.cues = segment.fit_pair(doc.cues, doc.language, profile=rules.of_document(doc))  # split, or flagged
-        doc.cues = figures.tidy(doc.cues, doc.language, (doc.target_language,))  # figures one way, and kept
+        doc.cues = figures.tidy(doc.cues, doc.language, ("target",))  # figures one way, and kept
         doc.cues = attach_words(assign_ids(doc.cues), doc.transcript.words)
     doc.translator = translate.translator
     missing = sum(1 for c in doc.cues if not c.text(doc.target_of(c)).strip())
@@ -673,10 +673,51 @@ def _stop_if_crowded(doc: ClipDocument, document: Path, targets: list[Target]) -
                        f"({hint('approve', document, '--force')}) and render", ExitCode.NEEDS_REVIEW)
 
 
+def retranslate(doc: ClipDocument, ids: list[str], doc_path: Path) -> str:
+    """Translate again the cues `ids`, whose spoken language a person just changed on the review page, each
+    in its new direction and nothing else: the shared memory first, then the translator the clip was made
+    with (no Whisper: a save does not listen to the recording). A cue neither could translate is flagged
+    UNTRANSLATED; the message says so and what to do (`bilingo translate` fills it, or a person writes it)."""
+    from .translate import UNTRANSLATED
+
+    translator = doc.translator or str(doc.settings.get("translator") or "none")
+    plan = TranslatePlan(translator)
+    memory = TranslationMemory(shared_memory_path())
+    done, left, why = [], [], ""
+    try:
+        for k, cue in enumerate(doc.cues):
+            if cue.id not in ids:
+                continue
+            source = doc.source_of(cue)
+            try:
+                chain = [] if translator in ("none", "whisper") else _translators(doc, None, plan, TranscribeOptions(), source)
+                part, err = translate_cues([cue], source, memory, chain)
+            except BilingoError as exc:  # a translator that cannot even be set up: the cue waits, the save stands
+                part, err = [cue], exc
+            cue = doc.cues[k] = part[0]
+            if cue.text(doc.target_of(cue)).strip():
+                done.append(k + 1)
+                continue
+            doc.cues[k] = replace(cue, flags=tuple(dict.fromkeys((*cue.flags, UNTRANSLATED))))
+            left.append(k + 1)
+            why = why or (str(err) if err else "the translation memory does not know it" +
+                          (f" and {translator} gave nothing" if chain else f" and the clip has no translator "
+                                                                            f"(--translator {translator})"))
+    finally:
+        memory.close()
+    said = []
+    if done:
+        said.append(f"cue {', '.join(map(str, done))} translated again in its new direction")
+    if left:
+        said.append(f"cue {', '.join(map(str, left))} left untranslated: {why}; write its translation here, or run "
+                    f"{hint('translate', doc_path)} with a translator that can be reached")
+    return "; ".join(said)
+
+
 def _stop_if_rough(doc: ClipDocument, document: Path, translator: str, accept_rough: bool) -> None:
     """Whisper's rough translation stood in for an unreachable translator: a person sees it before it is
     burned into a video (as when translation fails), unless they asked for it, chose Whisper, or approved."""
-    rough = rough_cues(doc.cues, doc.target_language)
+    rough = rough_cues(doc.cues, doc.target_of)  # each cue's own translation: a mixed clip's English cues have none
     if not rough or accept_rough or translator == "whisper" or doc.review.state == "approved":
         return
     raise TranslatorUnavailable(
@@ -694,11 +735,12 @@ def _key_words(doc: ClipDocument, translate: TranslatePlan, transcribe: Transcri
     with report.stage("key words"):
         doc.cues = keywords.choose(doc)
         memory = TranslationMemory(shared_memory_path(), list(translate.memory_files))
-        try:
-            texts = [t for t in (_translators(doc, None, translate, transcribe, doc.language)
-                                 if translate.translator not in ("none", "whisper") else [])
-                     if hasattr(t, "translate")]
-            doc.cues = gloss.gloss(doc.cues, doc.language, memory, texts[0] if texts else None, notice=report.say)
+        try:  # each language's key words (a clip may mix them) glossed by a translator from that language
+            for lang in dict.fromkeys(k.lang for c in doc.cues for k in c.keywords):
+                texts = [t for t in (_translators(doc, None, translate, transcribe, lang)
+                                     if translate.translator not in ("none", "whisper") else [])
+                         if hasattr(t, "translate")]
+                doc.cues = gloss.gloss(doc.cues, lang, memory, texts[0] if texts else None, notice=report.say)
         finally:
             memory.close()
 
@@ -748,12 +790,14 @@ def _render_key(doc: ClipDocument, target: Target, seconds: float, render: Rende
     options, and the rendering code itself."""
     burned = [(c.start, c.end, c.en, c.zh) for c in doc.cues]
     words = [(w.text, w.start, w.end) for w in doc.transcript.words] if render.karaoke else []
+    spoken = [doc.source_of(c) for c in doc.cues] if render.karaoke else []  # karaoke sweeps English speech only
     keys = ([[(k.word, k.gloss) for k in c.keywords if not k.removed] for c in doc.cues]
             if render.key_words or render.end_card else [])
     settings = [render.background, render.fit, render.karaoke, render.speed, render.crf, seconds, render.key_words,
                 render.pinyin, keys, render.end_card]
-    return stage_key("render", doc.source.audio_sha256, burned, words, msgspec.to_builtins(target.preset),
-                     msgspec.to_builtins(target.style), settings, code=("bilingo.render", "bilingo.layout"))
+    return stage_key("render", doc.source.audio_sha256, burned, words, spoken, msgspec.to_builtins(target.preset),
+                     msgspec.to_builtins(target.style), settings,
+                     code=("bilingo.render", "bilingo.layout", "bilingo.formats.ass"))
 
 
 @dataclass(frozen=True)
@@ -827,9 +871,13 @@ def _render(info: media.MediaInfo, doc: ClipDocument, doc_path: Path, jobs, plan
     one they were rendered from (a save from the review page meanwhile refuses them)."""
     out, stem = doc_path.parent, review_srt.stem_of(doc_path)
     render_plan = plan.render
-    karaoke = render_plan.karaoke and doc.language == "en"
+    english = sum(doc.source_of(c) == "en" for c in doc.cues)  # karaoke sweeps English speech only
+    karaoke = render_plan.karaoke and english > 0
     if render_plan.karaoke and not karaoke:
         report.say("note: --karaoke highlights spoken English word by word; this recording is Chinese")
+    elif karaoke and english < len(doc.cues):
+        report.say(f"note: --karaoke highlights the {english} cues spoken in English; the Mandarin cues' English "
+                   "is a translation and is shown plain")
     enc = video.Encoding(speed=render_plan.speed, crf=render_plan.crf)
     ids = ", ".join([*(t.preset.id for t, _s, _k in jobs), *(e.name[:-4] for e in editions)])
     with staging_dir(out) as work, report.stage(f"render {ids}") as progress:
@@ -893,7 +941,7 @@ def _captions_file(doc: ClipDocument, target: Target, seconds: float, karaoke: b
     if crowded:
         report.say(f"warning: {preset.id}: cue {', '.join(crowded[:8])}{'…' if len(crowded) > 8 else ''} needs more "
                    f"than {preset.captions.max_lines} lines or leaves the safe area; shorten it in the clip document")
-    words = [ass.cue_words(c, doc.transcript.words) for c in doc.cues] if karaoke else None
+    words = ass.sung_words(doc.cues, doc.transcript.words, doc.source_of) if karaoke else None
     subs = ass.build(doc.cues, preset, lines, style, words)
     if card_s:
         from .learn import card
@@ -1003,5 +1051,5 @@ def lint_document(doc_path: Path, presets: list[str] | None = None, presets_file
     for t in plan.targets:
         problems += [(f"{t.preset.id}: ", v) for v in lint(doc.cues, frame=Frame.of(t.preset))
                      if v.rule in LINE_RULES]
-    return LintResult(problems, key_word_problems(doc.cues, doc.language), doc, [t.preset.id for t in plan.targets],
+    return LintResult(problems, key_word_problems(doc.cues), doc, [t.preset.id for t in plan.targets],
                       prof.name)
