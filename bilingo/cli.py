@@ -201,6 +201,9 @@ def parser() -> argparse.ArgumentParser:
                      "`bilingo review`, `bilingo approve`, `bilingo render`)")
     run.add_argument("--discard-srt-edits", action="store_true",
                      help="overwrite sidecar SRTs edited since bilingo wrote them (instead: `bilingo import`)")
+    run.add_argument("--audio-stream", type=_bounded(0, 255, "audio stream"), metavar="N",
+                     help="caption audio stream N, counted from 0 as ffmpeg's -map 0:a:N [default: the only one; "
+                     "of several, the one with the most speech in its first minute (the run says which)]")
     _batch_parser(sub)
     demo = sub.add_parser("demo", help="run the whole pipeline on the bundled demo recording (offline)")
     _run_args(demo)
@@ -403,6 +406,7 @@ def cmd_run(args: argparse.Namespace, clip: Path | None = None, memory: tuple[Pa
         discard_srt_edits=getattr(args, "discard_srt_edits", False),
         accept_rough=args.accept_rough,
         profile=args.profile,
+        audio_stream=getattr(args, "audio_stream", None),
     )
     report = Reporter(quiet=args.quiet)
     report.say(f"bilingo {__version__}: {clip.name} → {out}")
@@ -520,7 +524,7 @@ def cmd_render(args: argparse.Namespace) -> int:
         try:
             result = render_document(doc_path, render_choices(args), report, force=args.force)
         except BilingoError as err:
-            if err.code != ExitCode.NEEDS_REVIEW:
+            if err.code != ExitCode.NEEDS_REVIEW or args.force:  # with --force, not a draft: a cue to review
                 raise
             drafts.append(doc_path)
             continue

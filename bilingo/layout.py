@@ -433,6 +433,19 @@ def _units(text: str, lang: str) -> list[_Unit]:
     return units
 
 
+def word_breaks(text: str, lang: str) -> list[int]:
+    """Offsets into `text` between two words (jieba words for Chinese) where the sense-unit rules allow
+    a break (`break_cost` below NEVER): where a cue with no inner clause end can still be split."""
+    units = _units(text, lang)
+    out, at = [], 0
+    for k, unit in enumerate(units):
+        at = text.find(unit.text, at) + len(unit.text)
+        if k + 1 < len(units) and break_cost(unit.text, units[k + 1].text, lang, bool(units[k + 1].sep),
+                                             tuple(u.text for u in units[max(0, k - 2):k])) < NEVER:
+            out.append(at)
+    return out
+
+
 def _join(units: list[_Unit]) -> str:
     return "".join((u.sep if k else "") + u.text for k, u in enumerate(units))
 

@@ -31,7 +31,8 @@ class MediaInfo:
     height: int = 0
     fps: float = 0.0
     sar: float = 1.0  # the coded pixels' sample aspect ratio (width/height of one pixel)
-    audio_streams: int = 1  # bilingo listens to the first
+    audio_streams: int = 1
+    audio_stream: int = 0  # the one bilingo listens to and the outputs carry (0: the first)
 
 
 @lru_cache(maxsize=None)
@@ -145,13 +146,55 @@ def _duration_s(container, audio, video) -> float:
     return 0.0
 
 
-def extract_audio(path: Path, duration_ms: int = 0, progress: Callable[[float], None] = lambda _f: None) -> np.ndarray:
+def holds_audio_at(path: Path, seconds: float) -> bool:
+    """Whether the file really has audio at `seconds` (one seek and one decoded frame): a cut-off
+    recording's header, an MP4's sample table or a WAV's data size, may claim an hour over 5 s of data."""
+    import av
+
+    try:
+        with av.open(str(path), metadata_errors="ignore") as container:
+            stream = container.streams.audio[0]
+            container.seek(int(seconds / stream.time_base), stream=stream, backward=True)
+            frame = next(container.decode(stream), None)
+    except (av.FFmpegError, IndexError, StopIteration):
+        return False
+    return frame is not None and frame.time is not None and frame.time + 2 >= seconds  # a seek lands before
+
+
+SPEECH_PROBE_S = 60  # seconds of each audio stream listened to when choosing one
+
+
+def speech_per_stream(path: Path, streams: int, seconds: float = SPEECH_PROBE_S) -> list[float]:
+    """Seconds of speech (Silero VAD, shipped with faster-whisper) in the first `seconds` of each audio
+    stream: one ffmpeg call decodes them all, each to its own file."""
+    import tempfile
+
+    from faster_whisper.vad import VadOptions, get_speech_timestamps
+
+    with tempfile.TemporaryDirectory(prefix="bilingo-streams-") as tmp:
+        outs = [arg for k in range(streams) for arg in ("-map", f"0:a:{k}", "-vn", "-ac", "1", "-ar", str(SAMPLE_RATE),
+                                                         "-f", "s16le", str(Path(tmp) / f"{k}.raw"))]
+        done = proc_run([find_ffmpeg(), "-nostdin", "-hide_banner", "-loglevel", "error", "-t", f"{seconds:g}",
+                         "-i", str(path.resolve()), *outs], timeout=300)
+        if done.returncode != 0:
+            return [0.0] * streams
+        speech = []
+        for k in range(streams):
+            raw = (Path(tmp) / f"{k}.raw").read_bytes()
+            audio = np.frombuffer(raw[: len(raw) // 2 * 2], dtype=np.int16) / np.float32(32768.0)
+            spans = get_speech_timestamps(audio.astype(np.float32), VadOptions()) if len(audio) else []
+            speech.append(sum(s["end"] - s["start"] for s in spans) / SAMPLE_RATE)
+    return speech
+
+
+def extract_audio(path: Path, duration_ms: int = 0, progress: Callable[[float], None] = lambda _f: None,
+                  stream: int = 0) -> np.ndarray:
     """16 kHz mono float32 samples, decoded and resampled by ffmpeg.
 
     Samples are converted chunk by chunk into one array sized from the probed duration, so an
     hour of audio (230 MB as float32) is never held twice."""
     cmd = [find_ffmpeg(), "-nostdin", "-hide_banner", "-loglevel", "error", "-i", str(path.resolve()),
-           "-map", "0:a:0", "-vn", "-ac", "1", "-ar", str(SAMPLE_RATE), "-f", "s16le", "-"]
+           "-map", f"0:a:{stream}", "-vn", "-ac", "1", "-ar", str(SAMPLE_RATE), "-f", "s16le", "-"]
     expected = max(duration_ms * SAMPLE_RATE // 1000, SAMPLE_RATE)
     out = np.empty(expected + SAMPLE_RATE, dtype=np.float32)
     filled = 0

@@ -150,6 +150,7 @@ class Source:
     height: int = 0
     file_size: int = 0  # of the recording when it was last decoded (0: not known, older documents)
     file_mtime_ns: int = 0
+    audio_stream: int = 0  # which of the recording's audio streams was decoded (and goes into the outputs)
 
     def same_file(self, path: Path) -> bool:
         """The file at `path` is, by size and modification time, the one this document was made from."""

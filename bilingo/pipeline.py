@@ -56,6 +56,7 @@ class RunOptions:
     approved_only: bool = False  # render only a clip a person approved (the review gate)
     discard_srt_edits: bool = False  # overwrite sidecar SRTs a person edited instead of stopping
     accept_rough: bool = False  # render Whisper's rough fallback translation without a review
+    audio_stream: int | None = None  # the audio stream to caption (0: the first); None: the one with speech
     render_only: bool = False  # render the document as it is: no stage before the render is done again
     profile: str | None = None  # caption profile (rules.PROFILES); None: learner when translating, else native
 
@@ -133,14 +134,22 @@ def _run(clip: Path, opts: RunOptions, report: Reporter, known: KnownKeys | None
     result = RunResult(document=opts.out_dir / f"{stem}.bilingo.json")
     old = _existing_document(result.document)
     plan = result.plan = plan_for(old, result.document, opts, report)  # a typo fails before any work
+    info = _audio_stream(info, old, result.document, opts.audio_stream, report)
     if plan.render.background and info.has_video:
         report.say(f"note: --background is for audio-only recordings; {info.path.name} has video, so it is not used")
-    _check_durations(info, plan.targets, plan.render.trim)  # nothing fits: fail before extracting
+    try:
+        _check_durations(info, plan.targets, plan.render.trim)  # nothing fits: fail before extracting
+    except BilingoError:
+        if media.holds_audio_at(info.path, 0.9 * info.duration_ms / 1000):  # the header's length is true
+            raise
+        # the header claims more than the file holds: the decoded length decides, after extracting
     out = _output_folder(opts.out_dir, stem, plan.targets)
     same = known is not None and known.revision == (old.revision if old is not None else None)
     given = known.stages if same and known.stages else StageKeys()
     probe = given.probe or probe_key(info.path)
-    audio = _audio(info, old, given.audio or audio_key(probe), opts, report)
+    assumed = old.source.audio_stream if old is not None else 0  # the stream a batch's given keys are for
+    key = given.audio if given.audio and info.audio_stream == assumed else audio_key(probe, info.audio_stream)
+    audio = _audio(info, old, key, opts, report)
     info = _decoded(info, audio, report)
     jobs, result.skipped = _check_durations(info, plan.targets, plan.render.trim)  # what could really be decoded
     for line in result.skipped:
@@ -169,6 +178,7 @@ def _run(clip: Path, opts: RunOptions, report: Reporter, known: KnownKeys | None
         report.say(f"ready for review: {result.document}")
         return result
     _stop_if_rough(doc, result.document, plan.translate.translator, opts.accept_rough)
+    _stop_if_crowded(doc, result.document, [t for t, _s in jobs])
     if opts.approved_only and doc.review.state != "approved":
         raise BilingoError(f"{result.document.name} is not approved: review and approve it first "
                            f"({hint('review', result.document)}, {hint('approve', result.document)}), or add "
@@ -212,9 +222,10 @@ def probe_key(path: Path) -> str:
     return stage_key("probe", str(path.resolve()), st.st_size, st.st_mtime_ns, code=("bilingo.media",))
 
 
-def audio_key(probe: str) -> str:
-    """The decoded audio: the file (its probe key), decoded to 16 kHz mono by media's code."""
-    return stage_key("audio", probe, media.SAMPLE_RATE, code=("bilingo.media",))
+def audio_key(probe: str, stream: int = 0) -> str:
+    """The decoded audio: the file (its probe key), its audio stream `stream`, decoded to 16 kHz mono by
+    media's code."""
+    return stage_key("audio", probe, media.SAMPLE_RATE, *((stream,) if stream else ()), code=("bilingo.media",))
 
 
 def cues_key(transcribe_key: str, profile: str) -> str:
@@ -236,7 +247,8 @@ def stage_keys(doc: ClipDocument | None, recording: Path, opts: RunOptions) -> S
     without decoding anything: the transcript's key takes the audio's hash from the document, when the
     document holds the audio of this very file (else only the probe and audio keys are known)."""
     probe = probe_key(recording)
-    audio = audio_key(probe)
+    stream = opts.audio_stream if opts.audio_stream is not None else doc.source.audio_stream if doc else 0
+    audio = audio_key(probe, stream)
     if doc is None or doc.keys.get("audio") != audio:
         return StageKeys(probe, audio)
     return _later_keys(StageKeys(probe, audio), doc, _Audio.known(doc.source), opts)
@@ -270,7 +282,8 @@ class _Audio:
     def samples(self):
         if self._samples is None:
             with self.report.stage("extract audio") as progress:
-                self._samples = media.extract_audio(self.info.path, self.info.duration_ms, progress)
+                self._samples = media.extract_audio(self.info.path, self.info.duration_ms, progress,
+                                                    stream=self.info.audio_stream)
         return self._samples
 
     @property
@@ -340,6 +353,29 @@ def plan_for(old: ClipDocument | None, doc_path: Path, opts: RunOptions, report:
     if old is not None and (note := presets_file_note(base, plan)):
         report.say(note)
     return plan
+
+
+def _audio_stream(info: media.MediaInfo, old: ClipDocument | None, document: Path, asked: int | None,
+                  report: Reporter) -> media.MediaInfo:
+    """The audio stream bilingo listens to and the outputs carry: --audio-stream; else the one the clip
+    document was made from; else, of several, the one with the most speech in its first minute."""
+    n = info.audio_streams
+    if asked is not None and not 0 <= asked < n:
+        raise BilingoError(f"--audio-stream {asked}: {info.path.name} has {n} audio stream{'s' if n > 1 else ''} "
+                           f"(0 to {n - 1})", ExitCode.BAD_INPUT)
+    made_from = old.source.audio_stream if old is not None else None
+    if asked is not None and made_from is not None and asked != made_from:
+        raise BilingoError(f"{document.name} was made from audio stream {made_from}; to caption stream {asked}, "
+                           "choose another --out folder or move that file aside (it may hold review edits)",
+                           ExitCode.BAD_INPUT)
+    k = asked if asked is not None else made_from if made_from is not None and made_from < n else 0
+    if asked is None and made_from is None and n > 1:
+        speech = media.speech_per_stream(info.path, n)
+        k = max(range(n), key=lambda i: (speech[i], -i))  # the most speech; the first of equals
+        report.say(f"audio: listening to stream {k} of {info.path.name}'s {n} audio streams (0 to {n - 1}), "
+                   f"{speech[k]:.0f} s of speech in its first {media.SPEECH_PROBE_S} s; choose another with "
+                   "--audio-stream N")
+    return replace(info, audio_stream=k)
 
 
 def _check_durations(info: media.MediaInfo, targets: tuple[Target, ...],
@@ -435,19 +471,19 @@ def _document(info: media.MediaInfo, audio: _Audio, old: ClipDocument | None, re
         report.say(f"transcribing again: {len(old.cues)} cues ({edited} edited by a person) will be replaced")
     transcript, result.transcript_cached = _transcript(audio, keys.transcribe, opts.transcribe, report)
     if not transcript.words:
-        where = ""
+        where = other = ""
         if info.audio_streams > 1:  # say which stream was heard, and how to give bilingo another
-            where = (f" in the first of its {info.audio_streams} audio streams (the one bilingo listens to); to caption "
-                     f"another, extract it first, e.g. `ffmpeg -i {info.path.name} -map 0:v? -map 0:a:1 -c copy "
-                     f"second{info.path.suffix}` for the second")
-        raise BilingoError(f"{info.path.name}: no speech found{where} (silence, noise or music); nothing to caption",
-                           ExitCode.NO_SPEECH)
+            where = f" in audio stream {info.audio_stream} of its {info.audio_streams}"
+            other = f"; caption another with --audio-stream N (0 to {info.audio_streams - 1})"
+        raise BilingoError(f"{info.path.name}: no speech found{where} (silence, noise or music); nothing to caption"
+                           f"{other}", ExitCode.NO_SPEECH)
     with report.stage("segment"):
         cues = segment.segment(transcript, profile=rules.profile(caption_profile(opts), transcript.language))
         cues = figures.tidy(cues, transcript.language, ("source",))  # Whisper's figures one way
         cues = attach_words(assign_ids(cues), transcript.words)
     source = _fingerprinted(Source(path=str(info.path), audio_sha256=sha, duration_ms=info.duration_ms,
-                                   has_video=info.has_video, width=info.width, height=info.height), info.path)
+                                   has_video=info.has_video, width=info.width, height=info.height,
+                                   audio_stream=info.audio_stream), info.path)
     doc = ClipDocument(source=source, transcript=transcript, cues=cues, settings=_settings(opts),
                        revision=old.revision if old else 0, plan=old.plan if old else RenderPlan(),
                        keys={"transcribe": keys.transcribe, "cues": keys.cues})
@@ -615,6 +651,28 @@ def _runs(doc: ClipDocument) -> list[tuple[str, int, int]]:
         else:
             out.append((lang, k, k + 1))
     return out
+
+
+def _stop_if_crowded(doc: ClipDocument, document: Path, targets: list[Target]) -> None:
+    """A cue that needs more lines in a language than a preset allows (a hard rule) is not burned into a
+    video a person has not approved: the run stops for review, with the exit code `approve` gives for a
+    broken hard rule (`approve --force` accepts the cue as it is)."""
+    if doc.review.state == "approved":
+        return
+    crowded = []
+    for t in targets:
+        limit = t.preset.captions.max_lines
+        for n, cue in enumerate(doc.cues, 1):
+            lines = ass.caption_lines(cue, t.preset)
+            crowded += [(n, lang, len(lines[lang]), t.preset.id, limit) for lang in ("en", "zh")
+                        if len(lines.get(lang, ())) > limit]
+    if not crowded:
+        return
+    n, lang, count, preset, limit = crowded[0]
+    more = f" and {len(crowded) - 1} more" if len(crowded) > 1 else ""
+    raise BilingoError(f"not rendered: cue {n} [{lang}] needs {count} lines in {preset} (at most {limit}){more}; "
+                       f"shorten or split it ({hint('review', document)}), or approve it as it is "
+                       f"({hint('approve', document, '--force')}) and render", ExitCode.NEEDS_REVIEW)
 
 
 def retranslate(doc: ClipDocument, ids: list[str], doc_path: Path) -> str:
@@ -948,7 +1006,7 @@ def translate_document(doc_path: Path, translate: TranslatePlan, report: Reporte
     spoken_zh = any(doc.source_of(c) == "zh" for c in doc.cues)
     if spoken_zh and source.is_file():  # Whisper's translate task listens to the cues: decoded if it is used
         audio = _Audio(media.MediaInfo(path=source, duration_ms=doc.source.duration_ms, has_audio=True,
-                                       has_video=doc.source.has_video), report)
+                                       has_video=doc.source.has_video, audio_stream=doc.source.audio_stream), report)
     elif translate.translator == "whisper" and spoken_zh:
         raise BilingoError(f"--translator whisper listens to the recording, and {source} is not there",
                            ExitCode.BAD_INPUT)

@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass, replace
 
 from . import zh
-from .layout import MAX_CHARS, MID_WORD, NEVER, SliceFit, break_cost, ends_sentence, fits_lines
+from .layout import MAX_CHARS, MID_WORD, NEVER, SliceFit, break_cost, ends_sentence, fits_lines, word_breaks
 from .model import Cue, Transcript, Word, joined, other_language
 from .rules import (
     CLOSE_GAP_MS,
@@ -340,11 +340,14 @@ def _split_pair(cue: Cue, source_lang: str, gap: int) -> tuple[Cue, Cue] | None:
     target_lang = other_language(source_lang)
     src, tgt = cue.text(source_lang), cue.text(target_lang)
     s_cuts, t_cuts = _clause_cuts(src), _clause_cuts(tgt)
-    if len(s_cuts) == len(t_cuts):
+    if not s_cuts or not t_cuts:  # no inner clause end (Whisper's Mandarin often has none): between words,
+        s_cuts = [s for s in word_breaks(src, source_lang) if abs(s / len(src) - 0.5) <= 0.25]  # near the middle
+        pairs = [(s, t) for s, t in _nearest(s_cuts, word_breaks(tgt, target_lang), len(src), len(tgt))
+                 if _phrase_each_side(src, s, source_lang) and _phrase_each_side(tgt, t, target_lang)]
+    elif len(s_cuts) == len(t_cuts):
         pairs = list(zip(s_cuts, t_cuts))  # same clause structure: split after the same clause
     else:  # otherwise match boundaries at nearly the same relative position
-        pairs = [(s, min(t_cuts, key=lambda t: abs(t / len(tgt) - s / len(src)))) for s in s_cuts if t_cuts]
-        pairs = [(s, t) for s, t in pairs if abs(t / len(tgt) - s / len(src)) <= 0.2]
+        pairs = _nearest(s_cuts, t_cuts, len(src), len(tgt))
     options = []
     for s, t in pairs:
         a, b = _halves(cue, source_lang, s, t, gap)
@@ -356,6 +359,20 @@ def _split_pair(cue: Cue, source_lang: str, gap: int) -> tuple[Cue, Cue] | None:
         return None
     _, _, a, b = min(options, key=lambda o: o[:2])
     return a, b
+
+
+def _phrase_each_side(text: str, cut: int, lang: str) -> bool:
+    """Both sides of a cut between words are a phrase, not a lone word ("Hello | there." is no split):
+    3 words of English, 4 characters of Chinese."""
+    def enough(part: str) -> bool:
+        return len(part.split()) >= 3 if lang != "zh" else len("".join(part.split())) >= 4
+    return enough(text[:cut]) and enough(text[cut:])
+
+
+def _nearest(s_cuts: list[int], t_cuts: list[int], s_len: int, t_len: int) -> list[tuple[int, int]]:
+    """Each source cut with the target cut at nearly the same relative position (within a fifth)."""
+    pairs = [(s, min(t_cuts, key=lambda t: abs(t / t_len - s / s_len))) for s in s_cuts if t_cuts]
+    return [(s, t) for s, t in pairs if abs(t / t_len - s / s_len) <= 0.2]
 
 
 def _halves(cue: Cue, source_lang: str, s: int, t: int, gap: int) -> tuple[Cue, Cue]:

@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 from bilingo.errors import ExitCode
+from bilingo.model import ClipDocument
 
 from .conftest import MEDIA, assert_clean_failure, bilingo
 
@@ -65,9 +66,11 @@ def test_lint_summary_comes_after_its_lines_on_one_stream(done, tmp_path):
     assert "breaking a rule" in lines[-1] and not any("breaking a rule" in ln for ln in lines[:-1]), lines
 
 
-def test_speech_only_on_the_second_of_8_audio_streams_says_which_was_heard_and_how_to_choose(tmp_path):
-    """Issue 19 item 15: "no speech found" with no word of the 7 other streams."""
-    from bilingo.media import find_ffmpeg, probe
+def test_speech_only_on_the_second_of_8_audio_streams_is_found_and_said(tmp_path):
+    """Issue 19 item 15: "no speech found" with no word of the 7 other streams. The stream with speech is
+    chosen (Silero VAD over each stream's first minute, one ffmpeg call), the run says which and how to
+    choose another, and the video carries that stream; --audio-stream picks one by hand."""
+    from bilingo.media import find_ffmpeg, probe, speech_per_stream
 
     clip = tmp_path / "eight.mkv"
     silent = ["-f", "lavfi", "-t", "11", "-i", "anullsrc=r=16000:cl=mono"]
@@ -77,10 +80,14 @@ def test_speech_only_on_the_second_of_8_audio_streams_says_which_was_heard_and_h
                    check=True)
     assert probe(clip).audio_streams == 8
     proc = bilingo("run", clip, "--out", tmp_path / "out", *FAST, "--translator", "none")
-    assert proc.returncode == ExitCode.NO_SPEECH, proc.stderr
-    line = assert_clean_failure(proc)
-    assert "first of its 8 audio streams" in line and "-map 0:a:1" in line, line
-    second = tmp_path / "second.mkv"
-    subprocess.run([find_ffmpeg(), "-v", "error", "-y", "-i", str(clip), "-map", "0:v?", "-map", "0:a:1", "-c", "copy",
-                    str(second)], check=True)  # what the message says to do
-    assert bilingo("run", second, "--out", tmp_path / "out2", *FAST, "--translator", "none").returncode == 0
+    assert proc.returncode == 0, proc.stderr
+    assert "listening to stream 1 of eight.mkv's 8 audio streams" in proc.stderr and "--audio-stream N" in proc.stderr
+    doc = ClipDocument.load(tmp_path / "out" / "eight.bilingo.json")
+    assert doc.source.audio_stream == 1 and "fellow" in " ".join(c.en for c in doc.cues)
+    assert speech_per_stream(tmp_path / "out" / "eight.linkedin.mp4", 1)[0] > 5  # the video carries the speech
+    first = bilingo("run", clip, "--out", tmp_path / "first", *FAST, "--translator", "none", "--audio-stream", "0")
+    assert first.returncode == ExitCode.NO_SPEECH, first.stderr
+    line = assert_clean_failure(first)
+    assert "no speech found in audio stream 0 of its 8" in line and "--audio-stream N (0 to 7)" in line, line
+    other = bilingo("run", clip, "--out", tmp_path / "out", *FAST, "--audio-stream", "3")  # not what it was made from
+    assert other.returncode == ExitCode.BAD_INPUT and "made from audio stream 1" in assert_clean_failure(other)

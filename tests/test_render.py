@@ -177,7 +177,8 @@ def test_a_truncated_file_too_short_once_decoded_is_refused_before_transcribing(
 
 def test_a_recording_too_long_for_one_preset_skips_only_that_one(tmp_path):
     presets_file = tmp_path / "p.json"
-    short = {"label": "short", "width": 320, "height": 180, "max_duration_s": 5, "captions": {}}
+    short = {"label": "short", "width": 320, "height": 180, "max_duration_s": 5,
+             "captions": {"zh_size": 16, "en_size": 12}}  # sized for the frame: a cue needing 3 lines stops a run
     presets_file.write_text(json.dumps({"presets": {**SMALL["presets"], "short": short}}))
     args = ("run", MEDIA / "jfk.flac", "--out", tmp_path / "out", "--to", "tiny", "--to", "short",
             "--presets-file", presets_file, "--memory", DEMO_MEMORY, "--speed", "ultrafast")

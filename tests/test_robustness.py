@@ -11,10 +11,11 @@ from pathlib import Path
 
 import pytest
 
+from bilingo.errors import ExitCode
 from bilingo.media import find_ffmpeg
 
 from .conftest import MEDIA, assert_clean_failure, bilingo
-from .mp4 import describe
+from .mp4 import cut_off_hour, describe
 
 FAST = ("--model", "tiny.en", "--translator", "none")
 
@@ -80,6 +81,44 @@ def test_truncated_file_renders_what_it_holds(tmp_path):
     proc = bilingo("run", cut, "--out", tmp_path / "out", *FAST)
     assert proc.returncode == 0 and "may be truncated" in proc.stderr, proc.stderr
     assert describe(tmp_path / "out" / "cut.linkedin.mp4")["duration"] < 30  # not the 44 s the header claims
+
+
+def test_an_mp4_whose_header_claims_an_hour_over_5_s_of_data_is_taken_at_its_decoded_length(tmp_path):
+    """Issue 19 item 15: refused as "lasts 3600.0 s but linkedin takes 3 s to 600 s" on the header's length."""
+    from bilingo.media import probe
+
+    clip = cut_off_hour(find_ffmpeg(), MEDIA / "jfk.flac", tmp_path / "cut.mp4")
+    assert probe(clip).duration_ms == 3_600_000  # what the header claims
+    proc = bilingo("run", clip, "--out", tmp_path / "out", *FAST)
+    assert proc.returncode == 0 and "may be truncated" in proc.stderr, proc.stderr
+    assert 5 <= describe(tmp_path / "out" / "cut.linkedin.mp4")["duration"] < 6
+    doc = json.loads((tmp_path / "out" / "cut.bilingo.json").read_text())
+    assert doc["source"]["duration_ms"] < 6000 and "fellow" in " ".join(c["en"] for c in doc["cues"])
+    hour = bilingo("run", clip.with_suffix(".hour.mp4"), "--out", tmp_path / "hour", *FAST)  # a real hour
+    assert "lasts 3600.0 s" in assert_clean_failure(hour, tmp_path / "hour") and "transcribe" not in hour.stderr
+
+
+def test_a_cue_needing_3_lines_is_never_burned_unapproved(done, tmp_path):
+    """Issue 19 item 12: a cue the rules refuse (3 lines in a language) was burned after only a warning.
+    It stops for review (exit 8, as `approve` refuses it), the finished video untouched; approved anyway, it renders."""
+    out = tmp_path / "out"
+    shutil.copytree(done, out)
+    doc = out / "jfk.bilingo.json"
+    data = json.loads(doc.read_text())
+    data["cues"][0]["en"] = ("And so, my fellow Americans, ask not what your country can do for you, ask what you "
+                             "can do for your country and for the world")
+    doc.write_text(json.dumps(data))
+    video = out / "jfk.linkedin.mp4"
+    before = video.read_bytes()
+    for proc in (bilingo("run", MEDIA / "jfk.flac", "--out", out, *FAST), bilingo("render", doc, "--force")):
+        line = assert_clean_failure(proc)
+        assert proc.returncode == ExitCode.NEEDS_REVIEW and "cue 1 [en] needs 3 lines in linkedin (at most 2)" in line, line
+        assert "bilingo approve" in line and "--force" in line
+        assert video.read_bytes() == before and not list(out.glob("*.tmp*"))
+    assert bilingo("approve", doc, "--force").returncode == 0
+    proc = bilingo("render", doc)
+    assert proc.returncode == 0 and "needs more than 2 lines" in proc.stderr, proc.stderr  # said, and burned
+    assert video.read_bytes() != before
 
 
 def test_edited_away_language_loses_its_caption_file(done, tmp_path):

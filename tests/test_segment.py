@@ -1,6 +1,8 @@
 """Segmentation (words → cues, and fitting translated cues) against the caption rules (bilingo/rules.py)."""
 from __future__ import annotations
 
+from pathlib import Path
+
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -10,6 +12,7 @@ from bilingo.model import Cue, Transcript, Word, join_words
 from bilingo.segment import UNIT_SPLIT, fit_pair, segment
 
 GAP = rules.min_gap_ms(rules.FPS)
+MEDIA = Path(__file__).parent / "media"
 
 # --------------------------------------------------------------------------------------------
 # Random word streams
@@ -187,6 +190,20 @@ def test_fit_pair_flags_what_it_cannot_split():
     cue = Cue(0, 6000, en="Hello there.", zh="这是一个非常非常长而且没有任何标点符号可以用来断开的中文翻译句子真的")
     out = fit_pair([cue], "en")
     assert out == [Cue(0, 6000, en=cue.en, zh=cue.zh, flags=("review-length",))]
+
+
+def test_fit_pair_splits_unpunctuated_mandarin_between_words():
+    """Issue 19 item 12: Whisper's Mandarin has no punctuation, so a long cue had no clause end to split at
+    and went to the video as 3 lines of English "after only a warning". The two AISHELL reference lines
+    (tests/media), run together as Whisper writes them, with a long rough English line."""
+    zh = "".join((MEDIA / name).read_text().strip() for name in ("BAC009S0764W0121.txt", "aishell-BAC009S0724W0121.txt"))
+    cue = Cue(140, 8520, zh=zh, en="There was even a situation where trading almost stalled as the Guangzhou real "
+                                   "estate agency association analysis says")
+    assert rules.lint_text(1, cue.en, "en", cue.duration)  # 3 lines: the rules refuse it
+    out = fit_pair([cue], "zh")
+    assert len(out) == 2 and not rules.lint(out) and not any(c.flags for c in out)
+    assert "".join(c.zh for c in out) == zh and " ".join(c.en for c in out) == cue.en
+    assert out[0].zh.endswith("情况")  # between jieba words, at the sentence's seam
 
 
 def test_fit_pair_lengthens_a_cue_too_fast_to_read_in_the_target_language():

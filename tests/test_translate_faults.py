@@ -157,21 +157,51 @@ def test_a_signal_stops_every_request_and_retry_against_a_server_that_never_answ
     assert ClipDocument.load(path).cues[0].zh == ""
 
 
-def test_retry_after_is_honoured_within_the_retry_budget():
-    """Issue 19 item 15: a 429 with Retry-After: 2 was retried after the backoff alone, and given up early."""
-    limits = Limits(timeout=5, retries=2, concurrency=1, backoff=0.01)
-    with ChatServer(script=["429-after-2"]) as server:
-        out, err = translate_cues(talk(), "en", TranslationMemory(), [ChatTranslator("en", "zh", url=server.url + "v1",
-                                                                                     limits=limits)])
+def waiting(kind: str, server, retries: int):
+    limits = Limits(timeout=5, retries=retries, concurrency=1, backoff=0.01)
+    if kind == "libre":  # deep-translator hides the response: bilingo watches its requests (translate/responses.py)
+        return PlainTranslator("libre", "en", "zh", url=server.url, limits=limits)
+    return ChatTranslator("en", "zh", url=server.url + "v1", limits=limits)
+
+
+@pytest.mark.parametrize("kind", ["libre", "chat"])
+def test_retry_after_is_honoured_within_the_retry_budget(kind):
+    """Issue 19 item 15: a 429 with Retry-After: 2 was retried after the backoff alone, and given up early
+    (for LibreTranslate, MyMemory, … until deep-translator's responses were watched)."""
+    with SERVERS[kind](script=["429-after-2"]) as server:
+        out, err = translate_cues(talk(), "en", TranslationMemory(), [waiting(kind, server, retries=2)])
     assert err is None and all(c.zh for c in out)
-    assert server.times[1] - server.times[0] >= 1.9  # waited as asked, then served
+    assert server.hits == 2 and server.times[1] - server.times[0] >= 1.9  # waited as asked, then served
 
 
-def test_a_retry_after_beyond_the_budget_gives_up_at_once_saying_so():
-    limits = Limits(timeout=5, retries=3, concurrency=1, backoff=0.01)
+@pytest.mark.parametrize("kind", ["libre", "chat"])
+def test_a_retry_after_beyond_the_budget_gives_up_at_once_saying_so(kind):
     started = time.monotonic()
-    with ChatServer(always="429-after-3600") as server:
-        out, err = translate_cues(talk(), "en", TranslationMemory(), [ChatTranslator("en", "zh", url=server.url + "v1",
-                                                                                     limits=limits)])
-    assert err is not None and "asking to wait 3600 s" in str(err)
+    with SERVERS[kind](always="429-after-3600") as server:
+        out, err = translate_cues(talk(), "en", TranslationMemory(), [waiting(kind, server, retries=3)])
+    assert err is not None and "asking to wait 3600 s" in str(err) and "try again later" in str(err), err
     assert server.hits == 1 and time.monotonic() - started < 30
+
+
+def test_a_signal_ends_a_retry_after_wait_at_once(tmp_path):
+    """A server asking for 50 s (within the budget): Ctrl-C during the wait stops the run, no request after it."""
+    path = tmp_path / "talk.bilingo.json"
+    _document(path)
+    with LibreServer(script=["429-after-50"]) as server:
+        proc = subprocess.Popen([sys.executable, "-m", "bilingo", "translate", str(path), "--translator", "libre",
+                                 "--translator-url", server.url], stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 60
+        while server.hits < 1 and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.05)
+        time.sleep(1.0)  # inside the 50 s wait
+        sent = time.monotonic()
+        proc.send_signal(signal.SIGINT)
+        try:
+            _, err = proc.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            pytest.fail("still waiting 10 s after the signal")
+        took = time.monotonic() - sent
+        assert server.hits == 1, "a request was sent after the signal"
+    assert proc.returncode == 130 and "interrupted" in err and "Traceback" not in err, err
+    assert took < 10

@@ -237,7 +237,7 @@ def _plays(info: MediaInfo, segments, inputs: _Inputs) -> list[tuple]:
     for members in rounds:
         inp = inputs(str(info.path))
         videos = _branches(inp.video, "split", len(members)) if info.has_video else [None] * len(members)
-        sounds = _branches(inp.audio, "asplit", len(members))
+        sounds = _branches(inp[f"a:{info.audio_stream}"], "asplit", len(members))
         for k, v, a in zip(members, videos, sounds):
             seg = segments[k]
             start, length = f"{seg.start_ms / 1000:.3f}", f"{(seg.end_ms - seg.start_ms) / 1000:.3f}"
@@ -279,15 +279,16 @@ def _normalised(a, target: Loudness, measured: dict | None):
         "offset": measured["target_offset"], "linear": "true"})
 
 
-def _audio_branches(src, outputs: list[Output], measured: dict | None):
+def _audio_branches(src, outputs: list[Output], measured: dict | None, stream: int = 0):
     """The audio, loudness-normalised once per distinct target (usually one for all outputs)."""
     groups: dict[tuple, list[int]] = {}
     for i, o in enumerate(outputs):
         groups.setdefault((o.preset.loudness, o.preset.audio.sample_rate), []).append(i)
-    heads = src.audio.filter_multi_output("asplit", len(groups)) if len(groups) > 1 else None
+    audio = src[f"a:{stream}"]  # the stream bilingo listened to (MediaInfo.audio_stream)
+    heads = audio.filter_multi_output("asplit", len(groups)) if len(groups) > 1 else None
     result: list = [None] * len(outputs)
     for g, ((target, rate), members) in enumerate(groups.items()):
-        a = _normalised(heads[g] if heads is not None else src.audio, target, measured)
+        a = _normalised(heads[g] if heads is not None else audio, target, measured)
         a = a.filter("aresample", rate)
         tails = a.filter_multi_output("asplit", len(members)) if len(members) > 1 else None
         for j, i in enumerate(members):
@@ -315,7 +316,7 @@ def graph(info: MediaInfo, outputs: list[Output], *, backdrop: Backdrop = Backdr
     src = ffmpeg.input(str(info.path))
     whole = [o for o in outputs if not o.segments]
     branches = dict(zip((o.name for o in whole), zip(_video_branches(src, info, whole, backdrop, fit),
-                                                     _audio_branches(src, whole, measured)))) if whole else {}
+                                                     _audio_branches(src, whole, measured, info.audio_stream)))) if whole else {}
     streams = []
     inputs = _Inputs()
     for o in outputs:
@@ -332,7 +333,7 @@ def graph(info: MediaInfo, outputs: list[Output], *, backdrop: Backdrop = Backdr
 def measure_loudness(info: MediaInfo, target: Loudness, seconds: float) -> dict | None:
     """First loudnorm pass, once per clip (the measurement is of the input, whatever the target).
     None when the audio is too short or silent to measure: it is then left as it is."""
-    cmd = [find_ffmpeg(), "-hide_banner", "-nostdin", "-i", str(info.path), "-map", "0:a:0", "-vn",
+    cmd = [find_ffmpeg(), "-hide_banner", "-nostdin", "-i", str(info.path), "-map", f"0:a:{info.audio_stream}", "-vn",
            "-t", f"{seconds:.3f}", "-af", "loudnorm=" + ":".join(f"{k}={v}" for k, v in _loudnorm_args(target).items())
            + ":print_format=json", "-f", "null", "-"]
     with child(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True) as proc:

@@ -7,7 +7,8 @@ engine, so that no cue is made of them:
 
 - `clamp`: no word starts at or after the end of the recording, none ends past it;
 - `drop_bursts`: a run of zero-length words (BURST or more in a row) is not speech; a single one is
-  (Whisper often gives the first word after a pause no duration) and is kept;
+  (Whisper often gives the first word after a pause no duration) and is kept, and `timed` gives it the
+  time it was said in (from the pause before it, after it, or the word before);
 - `drop_repeated_windows`: a window of words repeating the window just before it, said faster than
   anyone speaks, is Whisper writing the same words again;
 - `drop_loops`: a word or a short phrase repeated more than LOOP_RUN times in a row.
@@ -25,7 +26,7 @@ MAX_WINDOW = 24  # longest repeated window looked for (words)
 
 def clean(words: list[Word], duration_ms: int) -> list[Word]:
     """All of the clean-ups below, in the order that lets each see the previous one's result."""
-    return drop_loops(drop_repeated_windows(drop_bursts(clamp(words, duration_ms))))
+    return drop_loops(drop_repeated_windows(timed(drop_bursts(clamp(words, duration_ms)), duration_ms)))
 
 
 def clamp(words: list[Word], duration_ms: int) -> list[Word]:
@@ -51,6 +52,28 @@ def drop_bursts(words: list[Word]) -> list[Word]:
             continue
         out.extend(words[i:max(j, i + 1)])
         i = max(j, i + 1)
+    return out
+
+
+def timed(words: list[Word], duration_ms: int) -> list[Word]:
+    """No word of zero length is left: a lone one takes up to MIN_WORD_MS from the silence before it
+    (it is the word after a pause), else after it, else from the word before it; only a word with none
+    of these (a zero-length word first, with no time before or after it) is dropped."""
+    out: list[Word] = []
+    for k, w in enumerate(words):
+        if not _zero(w):
+            out.append(w)
+            continue
+        before = out[-1].end if out else 0
+        after = words[k + 1].start if k + 1 < len(words) else (duration_ms if duration_ms > 0 else w.end + MIN_WORD_MS)
+        start = max(before, min(w.start, w.end - MIN_WORD_MS))
+        end = w.end if w.end - start >= ZERO_MS else min(after, start + MIN_WORD_MS)
+        if end - start < ZERO_MS and out and out[-1].end - out[-1].start >= 2 * ZERO_MS:  # no silence: share
+            prev = out[-1]  # the word before, said without a pause, gives it part of its time
+            start = prev.end - min(MIN_WORD_MS, (prev.end - prev.start) // 2)
+            out[-1], end = Word(prev.text, prev.start, start, prev.probability), prev.end
+        if end - start >= ZERO_MS:
+            out.append(Word(w.text, start, end, w.probability))
     return out
 
 

@@ -86,8 +86,8 @@ def run(audio: np.ndarray, ref: ModelRef, opts: TranscribeOptions, progress: Pro
         ends = [w.words[0].start for w in windows[1:]] + [len(audio) * 1000 // SAMPLE_RATE]
         ranges = [(windows[k].words[0].start if k else 0, ends[k]) for k in unclear]
         found = _detected(model, audio, [c for r in ranges for c in _chunks(audio, *r)])
-        # speech left out: decoded again only when it is in another language than the words around it
-        found += _other_language(model, audio, windows, _unheard(windows, audio))
+        # speech left out (another language inside a window, or a sentence of looped speech): decoded again
+        found += _left_out(model, audio, windows, _unheard(windows, audio))
         if found:
             windows = [w for k, w in enumerate(windows) if k not in unclear] + _again(model, audio, found, settings)
     progress(1.0)
@@ -165,11 +165,13 @@ def _unheard(windows: list[_Window], audio: np.ndarray) -> list[tuple[int, int]]
             if (y - x) * 1000 >= UNHEARD_MS * SAMPLE_RATE]
 
 
-def _other_language(model, audio: np.ndarray, windows: list[_Window],
-                    chunks: list[tuple[int, int]]) -> list[languages.Stretch]:
-    """The chunks (speech left out) in another language than the words around them. Usually they are
-    in the same one: all of them are detected at once, in one window, and one by one only when that
-    window is not clearly the language around every one of them."""
+def _left_out(model, audio: np.ndarray, windows: list[_Window],
+              chunks: list[tuple[int, int]]) -> list[languages.Stretch]:
+    """The chunks (speech left out) with their language, to be decoded again: a phrase in the other
+    language inside a window, or a sentence Whisper skipped in the same one (63 s of two clips
+    alternating lost "ask what you can do for your country" the second time, with `base`). Usually
+    they are in the language around them: all are detected at once, in one window, and one by one
+    only when that window is not clearly the language around every one of them."""
     if not chunks:
         return []
     around = {_near(windows, languages.Stretch(a, b, "", 0.0)) for a, b in chunks}
@@ -177,8 +179,8 @@ def _other_language(model, audio: np.ndarray, windows: list[_Window],
     if len(around) == 1 and len(joined) <= languages.WINDOW_S * SAMPLE_RATE:
         lang, p = languages.detect(model, joined, model.model.allowed)
         if lang in around and p >= languages.CLEAR:
-            return []
-    return [s for s in _detected(model, audio, chunks) if s.lang != _near(windows, s)]
+            return [languages.Stretch(a, b, lang, p) for a, b in chunks]
+    return _detected(model, audio, chunks)
 
 
 def _detected(model, audio: np.ndarray, chunks: list[tuple[int, int]]) -> list[languages.Stretch]:

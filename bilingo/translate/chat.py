@@ -12,7 +12,7 @@ import threading
 from ..errors import TranslatorUnavailable
 from . import config, replies
 from .glossary import Glossary
-from .providers import Transient, WrongCount, retry_after, retrying, with_timeout
+from .providers import Transient, WrongCount, rate_limited, retrying, with_timeout
 
 NAMES = {"en": "English", "zh": "Simplified Chinese"}
 SYSTEM = """You translate video subtitles from {src} into {tgt} for viewers who read both.
@@ -72,9 +72,7 @@ class ChatTranslator:
         except TimeoutError as exc:
             raise Transient("did not answer in time") from exc
         except openai.RateLimitError as exc:
-            asked = retry_after(exc.response.headers.get("retry-after") if exc.response is not None else None)
-            raise Transient("is rate-limiting requests (429)" + (f", asking to wait {asked:g} s" if asked else ""),
-                            asked) from exc
+            raise rate_limited(exc.response.headers.get("retry-after") if exc.response is not None else None) from exc
         except (openai.APITimeoutError, openai.InternalServerError) as exc:
             raise Transient(f"{type(exc).__name__}") from exc
         except openai.APIConnectionError as exc:

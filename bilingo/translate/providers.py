@@ -13,7 +13,7 @@ import time
 from typing import Callable, TypeVar
 
 from ..errors import BilingoError, ExitCode, TranslatorUnavailable
-from . import config, replies
+from . import config, replies, responses
 from .glossary import Glossary
 
 # deep-translator's language codes per provider
@@ -54,6 +54,12 @@ def retry_after(value: str | None) -> float | None:
         return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
     except (TypeError, ValueError):
         return None
+
+
+def rate_limited(header: str | None) -> Transient:
+    """A 429, with the wait the server asked for (its Retry-After header) when it gave one."""
+    asked = retry_after(header)
+    return Transient("is rate-limiting requests (429)" + (f", asking to wait {asked:g} s" if asked else ""), asked)
 
 
 class WrongCount(Exception):
@@ -128,7 +134,10 @@ def retrying(name: str, limits: config.Limits, call: Callable[[], object],
         last = exc.last_attempt.exception()
         why = f"{name} {last}"
         tries = exc.last_attempt.attempt_number
-        raise TranslatorUnavailable(f"{why} after {tries} {'try' if tries == 1 else 'tries'}", why) from last
+        said = f"{why} after {tries} {'try' if tries == 1 else 'tries'}"
+        if (getattr(last, "retry_after", None) or 0) > MAX_RETRY_AFTER_S:  # given up at once: say why
+            said += f"; that is longer than bilingo waits ({MAX_RETRY_AFTER_S:g} s): try again later"
+        raise TranslatorUnavailable(said, why) from last
     raise AssertionError("unreachable")
 
 
@@ -177,13 +186,14 @@ class PlainTranslator:
 
         self.requests += 1
         try:
-            result = with_timeout(lambda: self._client().translate(text), self.limits.timeout, self.stop)
+            result = with_timeout(lambda: responses.seen(lambda: self._client().translate(text)),
+                                  self.limits.timeout, self.stop)
         except TimeoutError as exc:
             raise Transient(f"did not answer in {self.limits.timeout:g} s") from exc
-        except dt.TooManyRequests as exc:
-            raise Transient("is rate-limiting requests (429)") from exc
-        except dt.ServerException as exc:
-            if any(code in str(exc) for code in ("TOO_MANY", "INTERNAL", "NOT_AVAI", "API server error")):
+        except (dt.TooManyRequests, dt.ServerException) as exc:
+            if isinstance(exc, dt.TooManyRequests) or "TOO_MANY" in str(exc):
+                raise rate_limited(getattr(exc, "retry_after_header", None)) from exc
+            if any(code in str(exc) for code in ("INTERNAL", "NOT_AVAI", "API server error")):
                 raise Transient(f"answered with a server error ({exc})") from exc
             raise self._unavailable(f"refused the request ({exc})") from exc
         except requests.exceptions.JSONDecodeError as exc:
@@ -210,6 +220,7 @@ class PlainTranslator:
 def _make_client(name: str, source: str, target: str, url: str | None):
     import deep_translator as d
 
+    responses.watch()  # a 429's Retry-After reaches the retry loop
     codes = _CODES[name]
     kw: dict = {"source": codes[source], "target": codes[target]}
     if name == "deepl":
