@@ -26,7 +26,7 @@ def test_offline_a_new_clip_says_how_to_go_on_and_status_shows_what_is_missing(t
     assert "untranslated" in status.stdout, status.stdout
     n = json.loads((out / "jfk.bilingo.json").read_text())["cues"]
     assert f"{len(n)} untranslated" in status.stdout
-    again = bilingo("run", MEDIA / "jfk.flac", "--out", out, *FAST, "--translator", "none")
+    again = bilingo("run", MEDIA / "jfk.flac", "--out", out, *FAST, "--translator", "none", "--speed", "ultrafast")
     assert again.returncode == 0, again.stderr
     assert "using jfk.bilingo.json" in again.stderr and "review edits" not in again.stderr  # nobody edited it
 
@@ -83,4 +83,5 @@ def test_speech_only_on_the_second_of_8_audio_streams_says_which_was_heard_and_h
     second = tmp_path / "second.mkv"
     subprocess.run([find_ffmpeg(), "-v", "error", "-y", "-i", str(clip), "-map", "0:v?", "-map", "0:a:1", "-c", "copy",
                     str(second)], check=True)  # what the message says to do
-    assert bilingo("run", second, "--out", tmp_path / "out2", *FAST, "--translator", "none").returncode == 0
+    assert bilingo("run", second, "--out", tmp_path / "out2", *FAST, "--translator", "none",
+                   "--speed", "ultrafast").returncode == 0
