@@ -67,7 +67,7 @@ def caption(transcript: Transcript, seg, lay, after: bool) -> tuple[list[Cue], l
     lang = transcript.language
     if after:
         cues = seg.segment(transcript, profile=rules.profile("learner", lang))
-        cues = figures.tidy(cues, lang, (lang,))
+        cues = figures.tidy(cues, lang, ("source",))
     else:
         cues = seg.segment(transcript)
     return cues, [lay.lines(c.text(lang), lang) for c in cues]
@@ -100,7 +100,7 @@ def measure(transcript: Transcript, cues: list[Cue], lines: list[list[str]], zh_
     if zh_text is not None:  # the translation, given to the whole clip's cues in proportion
         pairs = spread(cues, zh_text)
         if after:
-            pairs = figures.tidy(pairs, lang, ("zh",))
+            pairs = figures.tidy(pairs, lang, ("target",))
             flagged = sum(figures.FLAG in c.flags for c in pairs)
         lost = sum(bool(figures.lost(c.en, c.zh, "en", "zh")) for c in pairs)
     return ends, splits, fast, two_ways, lost, flagged

@@ -56,6 +56,17 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def content_hash(path: Path) -> str:
+    """SHA-256 of a file a person names as an input (a memory, a glossary); a missing one counts by its name."""
+    if not path.is_file():
+        return str(path)
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 COMPUTED: Counter[str] = Counter()  # stage name -> keys computed in this process (for tests and benches)
 
 

@@ -40,31 +40,31 @@ def _bounded(lo: int, hi: int, what: str):
     return parse
 
 
-MAX_BEAM = 16  # wider beams cost time and memory for no accuracy on speech (beam 5 = greedy on the test clips)
-MAX_BATCH = 64
-
-
 RUN_OUT_HELP = "output folder [default: bilingo-out/ beside the recording]"
 BATCH_OUT_HELP = ("output folder, one subfolder per recording [default: ./bilingo-batch/ in the current folder; "
                   "for a job file: its `out`, else ./bilingo-batch/JOBNAME/]")
 
 
 def _run_args(p: argparse.ArgumentParser, out_help: str = RUN_OUT_HELP) -> None:
-    from .transcribe import ENGINES
+    """`run`'s flags; the transcription's are TranscribeOptions' fields, checked as job files check them."""
+    from .transcribe import MAX_BATCH, MAX_BEAM
 
     p.add_argument("--out", type=Path, metavar="DIR", help=out_help)
     p.add_argument("--model", default="base", help="tiny.en, base (bundled), a model folder, or a hub name such as "
                    "small or large-v3 (downloads; needs the internet) [default: base]")
-    p.add_argument("--engine", default="faster-whisper", choices=ENGINES, help="[default: faster-whisper]")
-    p.add_argument("--language", choices=("en", "zh"), help="spoken language, for the whole recording "
-                   "(default: detected stretch by stretch among --languages)")
-    p.add_argument("--languages", type=_languages, metavar="en,zh",
+    p.add_argument("--engine", default="faster-whisper", type=_transcribe("engine"), metavar=_choices("engine"),
+                   help="[default: faster-whisper]")
+    p.add_argument("--language", type=_transcribe("language"), metavar=_choices("language"),
+                   help="spoken language, for the whole recording (default: detected stretch by stretch among "
+                   "--languages)")
+    p.add_argument("--languages", type=_transcribe("languages"), metavar="en,zh",
                    help="the languages you speak: detection chooses among these only, per stretch of speech "
                    "(a recording may mix them) [default: [transcribe] languages in the config file, or en,zh]")
-    p.add_argument("--beam-size", type=_bounded(1, MAX_BEAM, "beam width"), default=5, metavar="N",
+    p.add_argument("--beam-size", type=_transcribe("beam_size"), default=5, metavar="N",
                    help=f"beam search width, 1 (greedy) to {MAX_BEAM} [default: 5]")
-    p.add_argument("--batch-size", type=_bounded(0, MAX_BATCH, "batch size"), default=0, metavar="N",
-                   help="decode N VAD chunks at once (faster-whisper; helps long recordings) [default: 0, off]")
+    p.add_argument("--batch-size", type=_transcribe("batch_size"), default=0, metavar="N",
+                   help=f"decode N VAD chunks at once (faster-whisper; helps long recordings), 0 to {MAX_BATCH} "
+                   "[default: 0, off]")
     p.add_argument("--redo", action="append", choices=("transcribe", "translate"), default=[],
                    help="do a stage again although the clip document has it (repeatable); a retranslation keeps "
                    "cues a person edited, a retranscription replaces them only with --force")
@@ -79,15 +79,48 @@ def _run_args(p: argparse.ArgumentParser, out_help: str = RUN_OUT_HELP) -> None:
     p.add_argument("-q", "--quiet", action="store_true", help="no progress")
 
 
+def _reset_help() -> str:
+    from .plan import OPTIONAL, no_flag
+
+    return (f"A choice the plan has is set back to its default with {', '.join(no_flag(n) for n in OPTIONAL)}, "
+            "--no-karaoke and the like; --to replaces the list of presets, --repeat 1 and --repeat-tempo 1 are the "
+            "defaults.")
+
+
+def _transcribe(name: str):
+    """The argparse type of a TranscribeOptions field's flag: `options.check`, as a job file's key."""
+    from .options import argument
+    from .transcribe import TranscribeOptions
+
+    return argument(TranscribeOptions, name)
+
+
+def _choices(name: str) -> str:
+    from .options import choices
+    from .transcribe import TranscribeOptions
+
+    return "|".join(choices(TranscribeOptions, name))
+
+
 def render_args(p: argparse.ArgumentParser) -> None:
     """The render plan's flags (plan.RenderPlan, one flag per field): the same for run, render and batch.
-    A flag left out keeps what the clip's plan says (a new clip: the defaults)."""
-    p.add_argument("--to", dest="presets", action="append", metavar="PRESET",
-                   help="output preset, repeatable [default: the clip's plan, else linkedin]; see `bilingo presets`")
-    p.add_argument("--style", metavar="NAME", help="caption style for every output (see `bilingo presets`)")
+    A flag left out keeps what the clip's plan says (a new clip: the defaults); `--no-FLAG` sets a
+    choice back to its default. Each value is checked by `options.check`, as a job file's key is."""
+    from .options import DEFAULT, argument, choices
+    from .plan import OPTIONAL, RenderPlan, no_flag
+
+    def kind(name: str) -> dict:
+        return {"type": argument(RenderPlan, name),
+                **({"metavar": "|".join(choices(RenderPlan, name))} if choices(RenderPlan, name) else {})}
+
+    p.add_argument("--to", dest="presets", action="extend", metavar="PRESET", type=argument(RenderPlan, "presets"),
+                   help="output preset, repeatable (or PRESET,PRESET); replaces the clip's list [default: the "
+                   "clip's plan, else linkedin]; see `bilingo presets`")
+    p.add_argument("--style", metavar="NAME", help="caption style for every output (see `bilingo presets`); "
+                   "--no-style: each preset's own again")
     p.add_argument("--karaoke", action=argparse.BooleanOptionalAction,
                    help="highlight the English line word by word as it is spoken")
-    p.add_argument("--fit", choices=("blur", "crop", "letterbox"),
+    p.add_argument("--fit", **kind("fit"),
                    help="how a picture of another shape fills the frame: blurred fill, centre crop or letterbox "
                    "[default: the preset's, blur]")
     p.add_argument("--trim", action=argparse.BooleanOptionalAction,
@@ -97,21 +130,24 @@ def render_args(p: argparse.ArgumentParser) -> None:
                    "(\"retention 保留 · revenue 收入\"); glosses from the translator via the memory, else CC-CEDICT")
     p.add_argument("--pinyin", action=argparse.BooleanOptionalAction,
                    help="learner aid: a pinyin line above each Chinese line")
-    p.add_argument("--edition", choices=("shadowing",),
-                   help="also write NAME.PRESET.shadowing.mp4: each sentence, then a silent pause to repeat it aloud")
-    p.add_argument("--repeat", type=_bounded(1, 3, "repeat count"), metavar="N",
+    p.add_argument("--edition", **kind("edition"),
+                   help="also write NAME.PRESET.shadowing.mp4: each sentence, then a silent pause to repeat it aloud; "
+                   "--no-edition: not any more")
+    p.add_argument("--repeat", **kind("repeat"), metavar="N",
                    help="shadowing: play each sentence N times before its pause (1 to 3) [default: 1]")
-    p.add_argument("--repeat-tempo", type=_tempo, metavar="X",
+    p.add_argument("--repeat-tempo", **kind("repeat_tempo"), metavar="X",
                    help="shadowing: the repeats' speed, 0.5 to 1.0, pitch kept (e.g. 0.8) [default: 1.0]")
     p.add_argument("--end-card", action=argparse.BooleanOptionalAction,
                    help="end on a card of the clip's key words and their glosses")
-    p.add_argument("--speed", choices=X264_SPEEDS, metavar="PRESET",
+    p.add_argument("--speed", type=argument(RenderPlan, "speed"), metavar="PRESET",
                    help="x264 speed: ultrafast … veryslow (slower: smaller files) [default: the preset's, veryfast]")
-    p.add_argument("--crf", type=_crf, metavar="N", help="x264 quality, 0–51 (lower: better, larger) [default: "
+    p.add_argument("--crf", **kind("crf"), metavar="N", help="x264 quality, 0–51 (lower: better, larger) [default: "
                    "the preset's, 23]")
     p.add_argument("--background", metavar="COLOUR|IMAGE",
                    help="what an audio-only recording is shown over: a colour (e.g. 0x1b2430) or an image file")
     p.add_argument("--presets-file", type=Path, metavar="FILE", help="extra or overriding presets and styles (JSON)")
+    for name in OPTIONAL:  # --no-style, --no-fit, --no-edition, …: the default again, whatever the plan says
+        p.add_argument(no_flag(name), dest=name, action="store_const", const=DEFAULT, help=argparse.SUPPRESS)
 
 
 def render_choices(args: argparse.Namespace) -> dict:
@@ -147,25 +183,6 @@ def check_translate_args(args: argparse.Namespace, memory: tuple[Path, ...] = ()
         tm.read_file(path)
     for path in args.glossary:
         glossary.read_file(path)
-
-
-X264_SPEEDS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow")
-
-
-def _tempo(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not 0.5 <= value <= 1.0:
-        raise argparse.ArgumentTypeError(f"{text!r}: give a speed from 0.5 to 1.0 (e.g. 0.8)")
-    return value
-
-
-def _crf(text: str) -> int:
-    if not text.isdigit() or not 0 <= int(text) <= 51:
-        raise argparse.ArgumentTypeError(f"{text!r}: give a whole number from 0 to 51")
-    return int(text)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -254,7 +271,7 @@ def _review_commands(sub) -> None:
                             description="Renders each clip as its plan says (the presets, style and options its "
                             "`run` was given, kept in NAME.bilingo.json); a flag given here changes the plan and is "
                             "kept. The videos are written beside the clip document (bilingo-out/ beside the "
-                            "recording, unless --out).")
+                            "recording, unless --out).", epilog=_reset_help())
     render.add_argument("clips", type=Path, nargs="+", metavar="CLIP", help=CLIP_HELP)
     render.add_argument("--force", action="store_true", help="render drafts too")
     render.add_argument("--out", type=Path, metavar="DIR", help=OUT_HELP)
@@ -308,7 +325,7 @@ def _batch_parser(sub) -> None:
     gate.add_argument("--no-review", action="store_true", help="transcribe, translate and render (the default)")
     b.add_argument("--workers", type=_bounded(1, 64, "workers"), metavar="N",
                    help="local worker processes (default: measured for this machine; see the README)")
-    b.add_argument("--threads", type=_bounded(0, 256, "threads"), metavar="N",
+    b.add_argument("--threads", type=_transcribe("threads"), metavar="N",
                    help="Whisper threads per worker (default: cores / workers locally, all cores on Dask)")
     b.add_argument("--scheduler", metavar="tcp://HOST:8786", help="run the stages on a Dask cluster")
     b.add_argument("--no-recursive", dest="recursive", action="store_false", help="folders: only their own files")
@@ -346,40 +363,35 @@ def main(argv: list[str] | None = None) -> int:
         return int(ExitCode.FAILED)
 
 
-def _languages(value: str) -> tuple[str, ...]:
-    from .transcribe.languages import parse
-
-    try:
-        return parse(value)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from exc
-
-
 def spoken_languages(args: argparse.Namespace) -> tuple[str, ...]:
     """--languages, else the config file's, else en and zh; --language must be one of them."""
-    from .transcribe.languages import DEFAULT
-    from .translate import config
+    from .transcribe.languages import spoken
 
-    langs = getattr(args, "languages", None) or config.languages() or DEFAULT
-    if args.language and args.language not in langs:
-        raise BilingoError(f"--language {args.language} is not one of your languages ({','.join(langs)}); "
-                           f"add it to --languages or drop --language", ExitCode.BAD_INPUT)
-    return langs
+    try:
+        return spoken(args.language, getattr(args, "languages", None))
+    except ValueError as exc:
+        raise BilingoError(f"--language {exc}; add it to --languages or drop --language", ExitCode.BAD_INPUT) from None
+
+
+def transcribe_choices(args: argparse.Namespace):
+    """The TranscribeOptions this command line gives: each field its flag sets (the others: the defaults)."""
+    from .options import fields
+    from .transcribe import TranscribeOptions
+
+    given = {k: getattr(args, k) for k in fields(TranscribeOptions) if getattr(args, k, None) is not None}
+    return TranscribeOptions(**{**given, "languages": spoken_languages(args)})
 
 
 def cmd_run(args: argparse.Namespace, clip: Path | None = None, memory: tuple[Path, ...] = ()) -> int:
     from . import pipeline
     from .progress import Reporter
-    from .transcribe import TranscribeOptions
 
     clip = clip or args.clip
     check_translate_args(args, memory)
     out = args.out or (clip.resolve().parent / "bilingo-out")
     opts = pipeline.RunOptions(
         out_dir=out,
-        transcribe=TranscribeOptions(model=args.model, engine=args.engine, language=args.language,
-                                     languages=spoken_languages(args), beam_size=args.beam_size,
-                                     batch_size=args.batch_size),
+        transcribe=transcribe_choices(args),
         translator=args.translator,
         memory_files=(*memory, *(args.memory or ())),
         translator_url=args.translator_url,

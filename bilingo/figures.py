@@ -205,19 +205,21 @@ def lost(source: str, translation: str, source_lang: str, target_lang: str) -> l
     return missing
 
 
-def tidy(cues: list, source_lang: str, langs: tuple[str, ...]) -> list:
-    """Cues with the machine text of `langs` normalised (a language a person edited is left as it
-    is) and, where the target language is among `langs`, flagged "number" when its translation
-    lost or changed a figure of the source."""
+def tidy(cues: list, source_lang: str, sides: tuple[str, ...] = ("source", "target")) -> list:
+    """Cues with the machine text of `sides` ("source": the language spoken, "target": its translation)
+    normalised (a language a person edited is left as it is) and, where the target is among `sides`,
+    flagged "number" when its translation lost or changed a figure of the source. Each cue's sides are
+    its own: a cue of a mixed recording spoken in the other language (`cue.lang`) has them swapped."""
     from dataclasses import replace
 
-    target = "zh" if source_lang == "en" else "en"
     out = []
     for cue in cues:
+        source = cue.lang or source_lang
+        target = "zh" if source == "en" else "en"
+        langs = [lang for side, lang in (("source", source), ("target", target)) if side in sides]
         texts = {lang: normalise(cue.text(lang), lang) for lang in langs if lang not in cue.edited and cue.text(lang)}
         cue = replace(cue, **texts) if texts else cue
-        if target in langs and cue.text(target).strip() and lost(cue.text(source_lang), cue.text(target),
-                                                                   source_lang, target):
+        if "target" in sides and cue.text(target).strip() and lost(cue.text(source), cue.text(target), source, target):
             cue = cue if FLAG in cue.flags else replace(cue, flags=cue.flags + (FLAG,))
         out.append(cue)
     return out

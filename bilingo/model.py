@@ -183,6 +183,8 @@ class ClipDocument:
     settings: dict[str, Any] = field(default_factory=dict)  # options the document was made with
     sidecars: dict[str, str] = field(default_factory=dict)  # SRT file name -> sha256 of what bilingo last wrote
     plan: RenderPlan = field(default_factory=RenderPlan)  # what `run` was asked to render: `render` renders it
+    keys: dict[str, str] = field(default_factory=dict)  # stage (probe, audio, transcribe, cues, translate) -> the
+    # key of what this document holds (pipeline.StageKeys); a stage whose key is unchanged is not done again
     migrated_from: ClassVar[int] = 0  # set on a loaded copy of an older version (not saved): say so once
 
     @property

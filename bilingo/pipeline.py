@@ -17,7 +17,7 @@ from typing import Any, Callable, Mapping
 import msgspec
 
 from . import figures, media, rules, segment
-from .cache import stage_key
+from .cache import content_hash, stage_key
 from .errors import BilingoError, ExitCode, TranslatorUnavailable, hint
 from .fsutil import atomic_write_text, check_writable, staging_dir, sweep_leftovers
 from .model import (ClipDocument, Source, StaleDocument, Transcript, assign_ids, attach_words, document_lock,
@@ -56,6 +56,7 @@ class RunOptions:
     approved_only: bool = False  # render only a clip a person approved (the review gate)
     discard_srt_edits: bool = False  # overwrite sidecar SRTs a person edited instead of stopping
     accept_rough: bool = False  # render Whisper's rough fallback translation without a review
+    render_only: bool = False  # render the document as it is: no stage before the render is done again
     profile: str | None = None  # caption profile (rules.PROFILES); None: learner when translating, else native
 
     @property
@@ -65,12 +66,30 @@ class RunOptions:
 
 
 @dataclass(frozen=True)
+class StageKeys:
+    """The declared key of each stage before the render (render keys are per preset: `render_keys`):
+    the stage's inputs (their hashes or the key of the stage before), its typed settings and its code.
+    "" where not known yet: the transcript's key needs the decoded audio's hash."""
+    probe: str = ""
+    audio: str = ""
+    transcribe: str = ""
+    cues: str = ""
+    translate: str = ""
+
+    @property
+    def complete(self) -> dict[str, str] | None:
+        """The keys as a record (batch state), when every one is known."""
+        return asdict(self) if all(asdict(self).values()) else None
+
+
+@dataclass(frozen=True)
 class KnownKeys:
-    """Render keys a caller (batch) already computed for one revision of the document and one plan:
-    a run of that same revision and plan uses them instead of computing them again."""
-    revision: int
-    render: RenderPlan
-    keys: dict[str, str]
+    """Keys a caller (batch) already computed for one revision of the document (None: no document yet)
+    and one plan: a run of that same revision (and plan) uses them instead of computing them again."""
+    revision: int | None
+    render: RenderPlan | None = None
+    keys: dict[str, str] = field(default_factory=dict)  # preset -> render key
+    stages: StageKeys | None = None
 
 
 @dataclass
@@ -86,6 +105,7 @@ class RunResult:
     skipped: list[str] = field(default_factory=list)  # presets this recording cannot be rendered for
     editions: list[Path] = field(default_factory=list)  # NAME.PRESET.shadowing.mp4
     plan: Plan | None = None  # the plan this run resolved (and saved in the document)
+    stage_keys: StageKeys = field(default_factory=StageKeys)  # the keys of this run's stages before the render
     render_keys: dict[str, str] = field(default_factory=dict)  # preset -> key of what it rendered or found done
 
 
@@ -117,22 +137,29 @@ def _run(clip: Path, opts: RunOptions, report: Reporter, known: KnownKeys | None
         report.say(f"note: --background is for audio-only recordings; {info.path.name} has video, so it is not used")
     _check_durations(info, plan.targets, plan.render.trim)  # nothing fits: fail before extracting
     out = _output_folder(opts.out_dir, stem, plan.targets)
-    with report.stage("extract audio") as progress:
-        audio = media.extract_audio(info.path, info.duration_ms, progress)
+    same = known is not None and known.revision == (old.revision if old is not None else None)
+    given = known.stages if same and known.stages else StageKeys()
+    probe = given.probe or probe_key(info.path)
+    audio = _audio(info, old, given.audio or audio_key(probe), opts, report)
     info = _decoded(info, audio, report)
     jobs, result.skipped = _check_durations(info, plan.targets, plan.render.trim)  # what could really be decoded
     for line in result.skipped:
         report.say(line)
-    doc = _document(info, audio, old, result, opts, report)
+    keys = result.stage_keys = _later_keys(replace(given, probe=probe, audio=audio.key), old, audio, opts)
+    doc = _document(info, audio, old, result, opts, report, keys)
     if not opts.discard_srt_edits:
         review_srt.check_sidecars(doc, result.document)  # before any work that would overwrite them
-    reused = known if known and old is not None and known.revision == old.revision and known.render == plan.render \
-        else None
+    reused = known if same and known.render == plan.render else None
     doc.plan = plan.render
+    doc.keys.update(probe=keys.probe, audio=keys.audio)  # the document's source is this file, decoded so
 
-    error = _translate(doc, audio, opts, report)
+    use_machine = _retranslation(doc, old, keys, plan, opts, report)
+    translated = doc.translated
+    error = _translate(doc, audio, plan.translate, plan.transcribe, report, result.document, use_machine)
+    if error is None and plan.translate.translator != "none" and doc.translated and not translated:
+        doc.keys["translate"] = keys.translate  # what the translations were made from and with
     if error is None and (plan.render.key_words or plan.render.end_card):
-        _key_words(doc, audio, opts, report)
+        _key_words(doc, plan.translate, plan.transcribe, report)
     doc.save(result.document)
     result.captions = _write_captions(doc, result.document, discard_edits=opts.discard_srt_edits)
     if error is not None:
@@ -141,7 +168,7 @@ def _run(clip: Path, opts: RunOptions, report: Reporter, known: KnownKeys | None
         result.stopped_for_review = True
         report.say(f"ready for review: {result.document}")
         return result
-    _stop_if_rough(doc, result.document, opts)
+    _stop_if_rough(doc, result.document, plan.translate.translator, opts.accept_rough)
     if opts.approved_only and doc.review.state != "approved":
         raise BilingoError(f"{result.document.name} is not approved: review and approve it first "
                            f"({hint('review', result.document)}, {hint('approve', result.document)}), or add "
@@ -178,6 +205,122 @@ def _run(clip: Path, opts: RunOptions, report: Reporter, known: KnownKeys | None
     return result
 
 
+def probe_key(path: Path) -> str:
+    """The recording file as it is now: path, size and modification time. Its content is not hashed:
+    the decoded audio's hash is the recording's identity (model.Source)."""
+    st = path.stat()
+    return stage_key("probe", str(path.resolve()), st.st_size, st.st_mtime_ns, code=("bilingo.media",))
+
+
+def audio_key(probe: str) -> str:
+    """The decoded audio: the file (its probe key), decoded to 16 kHz mono by media's code."""
+    return stage_key("audio", probe, media.SAMPLE_RATE, code=("bilingo.media",))
+
+
+def cues_key(transcribe_key: str, profile: str) -> str:
+    """The cues cut from a transcript under a caption profile, by the segmentation code."""
+    return stage_key("cues", transcribe_key, profile,
+                     code=("bilingo.segment", "bilingo.figures", "bilingo.rules", "bilingo.layout"))
+
+
+def translate_key(cues: str, translate: TranslatePlan) -> str:
+    """The translations of those cues: the translator, its endpoint, the content of each memory and
+    glossary file, and the translation code."""
+    return stage_key("translate", cues, translate.translator, translate.url,
+                     [content_hash(m) for m in translate.memory_files],
+                     [content_hash(g) for g in translate.glossary_files], code=("bilingo.translate",))
+
+
+def stage_keys(doc: ClipDocument | None, recording: Path, opts: RunOptions) -> StageKeys:
+    """Each stage's key for a run of `opts` on `recording` beside its clip document, computed once each
+    without decoding anything: the transcript's key takes the audio's hash from the document, when the
+    document holds the audio of this very file (else only the probe and audio keys are known)."""
+    probe = probe_key(recording)
+    audio = audio_key(probe)
+    if doc is None or doc.keys.get("audio") != audio:
+        return StageKeys(probe, audio)
+    return _later_keys(StageKeys(probe, audio), doc, _Audio.known(doc.source), opts)
+
+
+def _later_keys(keys: StageKeys, doc: ClipDocument | None, audio: "_Audio", opts: RunOptions) -> StageKeys:
+    """`keys` with the transcript's, the cues' and the translation's keys filled in (those not given). A
+    render of the document as it is takes them from the document: it does none of these stages."""
+    if opts.render_only and doc is not None:
+        return replace(keys, **{k: keys.__dict__[k] or doc.keys.get(k, "") for k in ("transcribe", "cues", "translate")})
+    transcribe = keys.transcribe or _transcript_key(audio.sha256, opts.transcribe, resolve(opts.transcribe.model))
+    cues = keys.cues or cues_key(transcribe, caption_profile(opts))
+    return replace(keys, transcribe=transcribe, cues=cues, translate=keys.translate or translate_key(cues, opts.translate))
+
+
+class _Audio:
+    """The recording's decoded audio, decoded when first needed. A run whose clip document holds the
+    audio stage under the same key (the same file, decoded the same way) knows the audio's identity
+    (hash and length) without decoding it: only transcription and Whisper's translation need samples."""
+
+    def __init__(self, info: media.MediaInfo | None, report: Reporter | None, key: str = "", sha256: str = "",
+                 duration_ms: int = 0):
+        self.info, self.report, self.key = info, report, key
+        self._samples, self._sha256, self._duration_ms = None, sha256, duration_ms
+
+    @classmethod
+    def known(cls, source: Source, key: str = "") -> "_Audio":
+        return cls(None, None, key, source.audio_sha256, source.duration_ms)
+
+    @property
+    def samples(self):
+        if self._samples is None:
+            with self.report.stage("extract audio") as progress:
+                self._samples = media.extract_audio(self.info.path, self.info.duration_ms, progress)
+        return self._samples
+
+    @property
+    def sha256(self) -> str:
+        if not self._sha256:
+            self._sha256 = media.audio_sha256(self.samples)
+        return self._sha256
+
+    @property
+    def duration_ms(self) -> int:
+        return self._duration_ms or len(self.samples) * 1000 // media.SAMPLE_RATE
+
+
+def _audio(info: media.MediaInfo, old: ClipDocument | None, key: str, opts: RunOptions, report: Reporter) -> _Audio:
+    """The audio stage: the document's record of it when its key is unchanged, else a decode (when needed)."""
+    if old is not None and old.keys.get("audio") == key and "transcribe" not in opts.redo:
+        audio = _Audio.known(old.source, key)
+        audio.info, audio.report = info, report  # samples, should a stage need them after all
+        return audio
+    audio = _Audio(info, report, key)
+    audio.samples  # decoded now: its length says whether the file is whole
+    return audio
+
+
+def _retranslation(doc: ClipDocument, old: ClipDocument | None, keys: StageKeys, plan: Plan, opts: RunOptions,
+                   report: Reporter) -> bool:
+    """Whether machine translations found in the memory may be used. A draft whose translations were made
+    under another translate key (another translator, memory or glossary) is translated again, a person's
+    text kept; an approved clip's reviewed text always stands, and is said to."""
+    translator = plan.translate.translator
+    made_with = doc.keys.get("translate")
+    if "translate" in opts.redo:
+        return False
+    if (opts.render_only or old is None or translator == "none" or not doc.translated or not made_with
+            or made_with == keys.translate):
+        was = doc.translator or doc.settings.get("translator", "")
+        if doc.translated and was and was != translator and not opts.render_only:
+            report.say(f"note: the translations are {was}'s and are kept, not redone with --translator "
+                       f"{translator} (add --redo translate to translate again; edited cues are kept)")
+        return True
+    if doc.review.state == "approved":
+        report.say(f"note: {doc.translator}'s translations were approved and are kept, although the translation "
+                   "settings changed (add --redo translate to translate again; edited cues are kept)")
+        return True
+    other = doc.translator != translator
+    _redo_translation(doc, report, f"the translation settings changed (--translator {translator}, was "
+                                   f"{doc.translator})" if other else "a --memory or --glossary file changed")
+    return not other  # the same translator (a memory or glossary changed): its earlier output may be reused
+
+
 def plan_for(old: ClipDocument | None, doc_path: Path, opts: RunOptions, report: Reporter) -> Plan:
     """The one resolved plan of this command: the clip's stored plan (a new clip: the defaults) with this
     command's render choices on top; what they change, and a migrated document's assumption, are said."""
@@ -188,6 +331,12 @@ def plan_for(old: ClipDocument | None, doc_path: Path, opts: RunOptions, report:
     plan = resolve_plan(wanted, opts.transcribe, opts.translate)
     if old is not None and (differ := describe(base, wanted)):
         report.say(f"render plan changed: {'; '.join(differ)}")
+    if old is not None and base.edition and not wanted.edition:  # its videos are finished outputs: kept
+        kept = [r["file"] for k, r in old.renders.items()
+                if k.endswith(f".{base.edition}") and (doc_path.parent / r["file"]).is_file()]
+        if kept:
+            report.say(f"note: {', '.join(kept)} {'is' if len(kept) == 1 else 'are'} from the earlier plan; "
+                       "kept (delete what you no longer want)")
     if old is not None and (note := presets_file_note(base, plan)):
         report.say(note)
     return plan
@@ -251,9 +400,9 @@ def _check_engine(topts: TranscribeOptions) -> None:
         raise BilingoError(NOT_INSTALLED, ExitCode.TOOL_MISSING)
 
 
-def _decoded(info: media.MediaInfo, audio, report: Reporter) -> media.MediaInfo:
+def _decoded(info: media.MediaInfo, audio: _Audio, report: Reporter) -> media.MediaInfo:
     """A truncated file is rendered as long as its audio, not as its header claims."""
-    decoded_ms = len(audio) * 1000 // media.SAMPLE_RATE
+    decoded_ms = audio.duration_ms
     if decoded_ms < 0.9 * info.duration_ms:
         report.say(f"warning: only {decoded_ms / 1000:.1f} s of {info.duration_ms / 1000:.1f} s of audio could be "
                    "decoded; the file may be truncated")
@@ -261,10 +410,10 @@ def _decoded(info: media.MediaInfo, audio, report: Reporter) -> media.MediaInfo:
     return info
 
 
-def _document(info: media.MediaInfo, audio, old: ClipDocument | None, result: RunResult, opts: RunOptions,
-              report: Reporter) -> ClipDocument:
+def _document(info: media.MediaInfo, audio: _Audio, old: ClipDocument | None, result: RunResult, opts: RunOptions,
+              report: Reporter, keys: StageKeys) -> ClipDocument:
     """The recording's clip document: the existing one (with its review edits), or a new one."""
-    sha = media.audio_sha256(audio)
+    sha = audio.sha256
     if old is not None and old.source.audio_sha256 != sha:
         raise BilingoError(
             f"{result.document} belongs to a different recording with the same name; "
@@ -284,7 +433,7 @@ def _document(info: media.MediaInfo, audio, old: ClipDocument | None, result: Ru
             raise BilingoError(f"--redo transcribe replaces all {len(old.cues)} cues of {result.document.name}, "
                                f"{edited} of them edited by a person; add --force to replace them", ExitCode.BAD_INPUT)
         report.say(f"transcribing again: {len(old.cues)} cues ({edited} edited by a person) will be replaced")
-    transcript, result.transcript_cached = _transcript(audio, sha, opts.transcribe, report)
+    transcript, result.transcript_cached = _transcript(audio, keys.transcribe, opts.transcribe, report)
     if not transcript.words:
         where = ""
         if info.audio_streams > 1:  # say which stream was heard, and how to give bilingo another
@@ -295,12 +444,13 @@ def _document(info: media.MediaInfo, audio, old: ClipDocument | None, result: Ru
                            ExitCode.NO_SPEECH)
     with report.stage("segment"):
         cues = segment.segment(transcript, profile=rules.profile(caption_profile(opts), transcript.language))
-        cues = figures.tidy(cues, transcript.language, (transcript.language,))  # Whisper's figures one way
+        cues = figures.tidy(cues, transcript.language, ("source",))  # Whisper's figures one way
         cues = attach_words(assign_ids(cues), transcript.words)
     source = _fingerprinted(Source(path=str(info.path), audio_sha256=sha, duration_ms=info.duration_ms,
                                    has_video=info.has_video, width=info.width, height=info.height), info.path)
     doc = ClipDocument(source=source, transcript=transcript, cues=cues, settings=_settings(opts),
-                       revision=old.revision if old else 0, plan=old.plan if old else RenderPlan())
+                       revision=old.revision if old else 0, plan=old.plan if old else RenderPlan(),
+                       keys={"transcribe": keys.transcribe, "cues": keys.cues})
     doc.save(result.document)
     return doc
 
@@ -342,13 +492,9 @@ def _say_overrides(doc: ClipDocument, opts: RunOptions, report: Reporter) -> Non
     if opts.profile and opts.profile != made_for:
         report.say(f"note: the cues were cut for the {made_for} caption profile; they are kept, not cut again for "
                    f"--profile {opts.profile} (add --redo transcribe to cut them again)")
-    translator = doc.translator or doc.settings.get("translator", "")
-    if doc.translated and translator and translator != opts.translator:
-        report.say(f"note: the translations are {translator}'s and are kept, not redone with --translator "
-                   f"{opts.translator} (add --redo translate to translate again; edited cues are kept)")
 
 
-def _redo_translation(doc: ClipDocument, report: Reporter) -> ClipDocument:
+def _redo_translation(doc: ClipDocument, report: Reporter, why: str = "") -> ClipDocument:
     """Clear every machine translation so the translate stage runs again; a person's text stays."""
     from .translate import MACHINE
 
@@ -357,7 +503,7 @@ def _redo_translation(doc: ClipDocument, report: Reporter) -> ClipDocument:
                 replace(c.with_text(doc.target_of(c), ""), flags=tuple(f for f in c.flags if f != MACHINE))
                 for c in doc.cues]
     doc.translator = ""
-    report.say(f"translating again; {kept} cues edited by a person are kept")
+    report.say(f"translating again{' (' + why + ')' if why else ''}; {kept} cues edited by a person are kept")
     return doc
 
 
@@ -372,10 +518,10 @@ def _transcript_key(sha: str, topts: TranscribeOptions, ref: ModelRef) -> str:
                      list(topts.languages), ref.identity or ref.name, code=("bilingo.transcribe",))
 
 
-def _transcript(audio, sha: str, topts: TranscribeOptions, report: Reporter) -> tuple[Transcript, bool]:
-    """Transcribe, or reuse the cached transcript of the same audio with the same settings and code.
-    Any unreadable cache entry is a miss, removed, never fatal."""
-    cached = cache_dir() / "transcripts" / f"{_transcript_key(sha, topts, resolve(topts.model))}.json"
+def _transcript(audio: _Audio, key: str, topts: TranscribeOptions, report: Reporter) -> tuple[Transcript, bool]:
+    """Transcribe, or reuse the cached transcript under the same key (`_transcript_key`: the same audio
+    with the same settings and code). Any unreadable cache entry is a miss, removed, never fatal."""
+    cached = cache_dir() / "transcripts" / f"{key}.json"
     try:
         if cached.is_dir() and not cached.is_symlink():
             shutil.rmtree(cached)
@@ -386,7 +532,7 @@ def _transcript(audio, sha: str, topts: TranscribeOptions, report: Reporter) -> 
     except (OSError, ValueError):
         _discard(cached)
     with report.stage(f"transcribe ({topts.model})") as progress:
-        transcript = transcribe(audio, topts, progress)
+        transcript = transcribe(audio.samples, topts, progress)
     mixed = ", ".join(f"{lang} {len(run)} words" for lang, run in transcript.runs()) if transcript.spans else ""
     report.say(f"language: {transcript.language} (p={transcript.language_probability:.2f}), "
                f"{len(transcript.words)} words" + (f"; stretches: {mixed}" if mixed else ""))
@@ -404,15 +550,17 @@ def _discard(path: Path) -> None:
         pass
 
 
-def _translate(doc: ClipDocument, audio, opts: RunOptions, report: Reporter) -> TranslatorUnavailable | None:
+def _translate(doc: ClipDocument, audio: _Audio | None, translate: TranslatePlan, transcribe: TranscribeOptions,
+               report: Reporter, doc_path: Path, use_machine: bool = True) -> TranslatorUnavailable | None:
     """Fill the target language of the cues that lack it (never a cue a person edited), by sentence,
-    from the memory first; the error says how many cues remain and how to finish them. A recording that
-    mixes languages is translated run by run, each run in its own direction (English → Chinese,
-    Mandarin → English), into the one document."""
-    if opts.translator == "none":
+    from the memory first (its machine entries too unless not `use_machine`: a new translation was asked
+    for); the error says how many cues remain and how to finish them. A recording that mixes languages
+    is translated run by run, each run in its own direction (English → Chinese, Mandarin → English),
+    into the one document."""
+    if translate.translator == "none":
         return None
-    memory = TranslationMemory(shared_memory_path(), list(opts.memory_files))
-    memory.use_machine = "translate" not in opts.redo  # --redo translate asks for a new translation
+    memory = TranslationMemory(shared_memory_path(), list(translate.memory_files))
+    memory.use_machine = use_machine
     chains: dict[str, list] = {}
     error: TranslatorUnavailable | None = None
     try:
@@ -421,10 +569,12 @@ def _translate(doc: ClipDocument, audio, opts: RunOptions, report: Reporter) -> 
             for lang, first, last in runs:
                 remember_edits(doc.cues[first:last], lang, memory)
             return None
+        if audio is not None and any(lang == "zh" for lang, _f, _l in runs) and resolve(transcribe.model).multilingual:
+            audio.samples  # Whisper's translate task listens to it: decoded now, not inside the translate stage
         with report.stage("translate") as progress:
             for lang, first, last in runs:
                 # a chain per run: a translator is stopped once its run is done (batches never outlive it)
-                chains[lang] = _translators(doc, audio, opts, lang)
+                chains[lang] = _translators(doc, audio, translate, transcribe, lang)
                 share = (last - first) / len(doc.cues)
                 done = first / len(doc.cues)
                 part, err = translate_cues(doc.cues[first:last], lang, memory, chains[lang], notice=report.say,
@@ -435,13 +585,13 @@ def _translate(doc: ClipDocument, audio, opts: RunOptions, report: Reporter) -> 
         memory.close()
     if error is None:
         doc.cues = segment.fit_pair(doc.cues, doc.language, profile=rules.of_document(doc))  # split, or flagged
-        doc.cues = figures.tidy(doc.cues, doc.language, (doc.target_language,))  # figures one way, and kept
+        doc.cues = figures.tidy(doc.cues, doc.language, ("target",))  # figures one way, and kept
         doc.cues = attach_words(assign_ids(doc.cues), doc.transcript.words)
-    doc.translator = opts.translator
+    doc.translator = translate.translator
     missing = sum(1 for c in doc.cues if not c.text(doc.target_of(c)).strip())
     if not missing:
         return None
-    resume = hint("translate", opts.out_dir / f"{output_stem(Path(doc.source.path))}.bilingo.json")
+    resume = hint("translate", doc_path)
     if error is None and chains and all(chain and chain[-1].name == "whisper" for chain in chains.values()):
         return TranslatorUnavailable(f"Whisper gave no English for {missing} of {len(doc.cues)} cues; write them in "
                                      "the clip document (or a --memory file) and rerun; the clip stays reviewable")
@@ -465,47 +615,92 @@ def _runs(doc: ClipDocument) -> list[tuple[str, int, int]]:
     return out
 
 
-def _stop_if_rough(doc: ClipDocument, document: Path, opts: RunOptions) -> None:
+def retranslate(doc: ClipDocument, ids: list[str], doc_path: Path) -> str:
+    """Translate again the cues `ids`, whose spoken language a person just changed on the review page, each
+    in its new direction and nothing else: the shared memory first, then the translator the clip was made
+    with (no Whisper: a save does not listen to the recording). A cue neither could translate is flagged
+    UNTRANSLATED; the message says so and what to do (`bilingo translate` fills it, or a person writes it)."""
+    from .translate import UNTRANSLATED
+
+    translator = doc.translator or str(doc.settings.get("translator") or "none")
+    plan = TranslatePlan(translator)
+    memory = TranslationMemory(shared_memory_path())
+    done, left, why = [], [], ""
+    try:
+        for k, cue in enumerate(doc.cues):
+            if cue.id not in ids:
+                continue
+            source = doc.source_of(cue)
+            try:
+                chain = [] if translator in ("none", "whisper") else _translators(doc, None, plan, TranscribeOptions(), source)
+                part, err = translate_cues([cue], source, memory, chain)
+            except BilingoError as exc:  # a translator that cannot even be set up: the cue waits, the save stands
+                part, err = [cue], exc
+            cue = doc.cues[k] = part[0]
+            if cue.text(doc.target_of(cue)).strip():
+                done.append(k + 1)
+                continue
+            doc.cues[k] = replace(cue, flags=tuple(dict.fromkeys((*cue.flags, UNTRANSLATED))))
+            left.append(k + 1)
+            why = why or (str(err) if err else "the translation memory does not know it" +
+                          (f" and {translator} gave nothing" if chain else f" and the clip has no translator "
+                                                                            f"(--translator {translator})"))
+    finally:
+        memory.close()
+    said = []
+    if done:
+        said.append(f"cue {', '.join(map(str, done))} translated again in its new direction")
+    if left:
+        said.append(f"cue {', '.join(map(str, left))} left untranslated: {why}; write its translation here, or run "
+                    f"{hint('translate', doc_path)} with a translator that can be reached")
+    return "; ".join(said)
+
+
+def _stop_if_rough(doc: ClipDocument, document: Path, translator: str, accept_rough: bool) -> None:
     """Whisper's rough translation stood in for an unreachable translator: a person sees it before it is
     burned into a video (as when translation fails), unless they asked for it, chose Whisper, or approved."""
-    rough = rough_cues(doc.cues, doc.target_language)
-    if not rough or opts.accept_rough or opts.translator == "whisper" or doc.review.state == "approved":
+    rough = rough_cues(doc.cues, doc.target_of)  # each cue's own translation: a mixed clip's English cues have none
+    if not rough or accept_rough or translator == "whisper" or doc.review.state == "approved":
         return
     raise TranslatorUnavailable(
         f"not rendered: the English of {rough} of {len(doc.cues)} cues is Whisper's rough "
-        f"translation of the speech (the {opts.translator} translator could not be reached); review it "
+        f"translation of the speech (the {translator} translator could not be reached); review it "
         f"(`bilingo review {document}`), rerun online with --redo translate, or add --accept-rough to render it "
         "as it is")
 
 
-def _key_words(doc: ClipDocument, audio, opts: RunOptions, report: Reporter) -> None:
+def _key_words(doc: ClipDocument, translate: TranslatePlan, transcribe: TranscribeOptions, report: Reporter) -> None:
     """Choose the clip's key words (a person's choices kept) and gloss those without a gloss: from the
     memory, the text translator when there is one, else the dictionary."""
     from .learn import gloss, keywords
 
     with report.stage("key words"):
         doc.cues = keywords.choose(doc)
-        memory = TranslationMemory(shared_memory_path(), list(opts.memory_files))
-        try:
-            texts = [t for t in (_translators(doc, None, opts, doc.language) if opts.translator not in ("none", "whisper") else [])
-                     if hasattr(t, "translate")]
-            doc.cues = gloss.gloss(doc.cues, doc.language, memory, texts[0] if texts else None, notice=report.say)
+        memory = TranslationMemory(shared_memory_path(), list(translate.memory_files))
+        try:  # each language's key words (a clip may mix them) glossed by a translator from that language
+            for lang in dict.fromkeys(k.lang for c in doc.cues for k in c.keywords):
+                texts = [t for t in (_translators(doc, None, translate, transcribe, lang)
+                                     if translate.translator not in ("none", "whisper") else [])
+                         if hasattr(t, "translate")]
+                doc.cues = gloss.gloss(doc.cues, lang, memory, texts[0] if texts else None, notice=report.say)
         finally:
             memory.close()
 
 
-def _translators(doc: ClipDocument, audio, opts: RunOptions, source: str) -> list:
-    """The chosen translator from `source`, then (for Chinese speech) Whisper's offline translate task."""
+def _translators(doc: ClipDocument, audio: _Audio | None, translate: TranslatePlan, transcribe: TranscribeOptions,
+                 source: str) -> list:
+    """The chosen translator from `source`, then (for Chinese speech) Whisper's offline translate task
+    (the transcription's model, on the audio: decoded now if the run had not needed it yet)."""
     chain: list = []
-    glossary = Glossary.load(opts.glossary_files)
+    glossary = Glossary.load(translate.glossary_files)
     target = other_language(source)
-    if opts.translator == "openai":
-        chain.append(ChatTranslator(source, target, opts.translator_url, glossary=glossary))
-    elif opts.translator != "whisper":
-        chain.append(PlainTranslator(opts.translator, source, target, opts.translator_url, glossary=glossary))
-    if source == "zh" and audio is not None and resolve(opts.transcribe.model).multilingual:
-        chain.append(WhisperTranslator(audio, opts.transcribe.model, opts.transcribe.threads))
-    elif opts.translator == "whisper" and not any(doc.source_of(c) == "zh" for c in doc.cues):
+    if translate.translator == "openai":
+        chain.append(ChatTranslator(source, target, translate.url, glossary=glossary))
+    elif translate.translator != "whisper":
+        chain.append(PlainTranslator(translate.translator, source, target, translate.url, glossary=glossary))
+    if source == "zh" and audio is not None and resolve(transcribe.model).multilingual:
+        chain.append(WhisperTranslator(audio.samples, transcribe.model, transcribe.threads))
+    elif translate.translator == "whisper" and not any(doc.source_of(c) == "zh" for c in doc.cues):
         raise BilingoError("--translator whisper turns Chinese speech into English; this recording is English",
                            ExitCode.BAD_INPUT)
     return chain
@@ -537,12 +732,14 @@ def _render_key(doc: ClipDocument, target: Target, seconds: float, render: Rende
     options, and the rendering code itself."""
     burned = [(c.start, c.end, c.en, c.zh) for c in doc.cues]
     words = [(w.text, w.start, w.end) for w in doc.transcript.words] if render.karaoke else []
+    spoken = [doc.source_of(c) for c in doc.cues] if render.karaoke else []  # karaoke sweeps English speech only
     keys = ([[(k.word, k.gloss) for k in c.keywords if not k.removed] for c in doc.cues]
             if render.key_words or render.end_card else [])
     settings = [render.background, render.fit, render.karaoke, render.speed, render.crf, seconds, render.key_words,
                 render.pinyin, keys, render.end_card]
-    return stage_key("render", doc.source.audio_sha256, burned, words, msgspec.to_builtins(target.preset),
-                     msgspec.to_builtins(target.style), settings, code=("bilingo.render", "bilingo.layout"))
+    return stage_key("render", doc.source.audio_sha256, burned, words, spoken, msgspec.to_builtins(target.preset),
+                     msgspec.to_builtins(target.style), settings,
+                     code=("bilingo.render", "bilingo.layout", "bilingo.formats.ass"))
 
 
 @dataclass(frozen=True)
@@ -616,9 +813,13 @@ def _render(info: media.MediaInfo, doc: ClipDocument, doc_path: Path, jobs, plan
     one they were rendered from (a save from the review page meanwhile refuses them)."""
     out, stem = doc_path.parent, review_srt.stem_of(doc_path)
     render_plan = plan.render
-    karaoke = render_plan.karaoke and doc.language == "en"
+    english = sum(doc.source_of(c) == "en" for c in doc.cues)  # karaoke sweeps English speech only
+    karaoke = render_plan.karaoke and english > 0
     if render_plan.karaoke and not karaoke:
         report.say("note: --karaoke highlights spoken English word by word; this recording is Chinese")
+    elif karaoke and english < len(doc.cues):
+        report.say(f"note: --karaoke highlights the {english} cues spoken in English; the Mandarin cues' English "
+                   "is a translation and is shown plain")
     enc = video.Encoding(speed=render_plan.speed, crf=render_plan.crf)
     ids = ", ".join([*(t.preset.id for t, _s, _k in jobs), *(e.name[:-4] for e in editions)])
     with staging_dir(out) as work, report.stage(f"render {ids}") as progress:
@@ -682,7 +883,7 @@ def _captions_file(doc: ClipDocument, target: Target, seconds: float, karaoke: b
     if crowded:
         report.say(f"warning: {preset.id}: cue {', '.join(crowded[:8])}{'…' if len(crowded) > 8 else ''} needs more "
                    f"than {preset.captions.max_lines} lines or leaves the safe area; shorten it in the clip document")
-    words = [ass.cue_words(c, doc.transcript.words) for c in doc.cues] if karaoke else None
+    words = ass.sung_words(doc.cues, doc.transcript.words, doc.source_of) if karaoke else None
     subs = ass.build(doc.cues, preset, lines, style, words)
     if card_s:
         from .learn import card
@@ -732,7 +933,7 @@ def render_document(doc_path: Path, plan: Mapping[str, Any] | RenderPlan | None 
     # a translated clip: the translate stage only remembers review edits; an untranslated one is not sent out
     opts = RunOptions(out_dir=doc_path.parent, transcribe=topts, render=plan or {},
                       translator=(doc.translator or _translator) if doc.translated else "none",
-                      approved_only=not force)
+                      approved_only=not force, render_only=True)
     return run(recording, opts, with_progress(report or Reporter(quiet=True), progress), known)
 
 
@@ -743,17 +944,18 @@ def translate_document(doc_path: Path, translate: TranslatePlan, report: Reporte
     source = Path(doc.source.path)
     audio = None
     spoken_zh = any(doc.source_of(c) == "zh" for c in doc.cues)
-    if spoken_zh and source.is_file():  # Whisper's translate task listens to the cues
-        audio = media.extract_audio(source, doc.source.duration_ms, lambda _f: None)
+    if spoken_zh and source.is_file():  # Whisper's translate task listens to the cues: decoded if it is used
+        audio = _Audio(media.MediaInfo(path=source, duration_ms=doc.source.duration_ms, has_audio=True,
+                                       has_video=doc.source.has_video), report)
     elif translate.translator == "whisper" and spoken_zh:
         raise BilingoError(f"--translator whisper listens to the recording, and {source} is not there",
                            ExitCode.BAD_INPUT)
     topts, _ = from_document_settings(doc.settings)
-    opts = RunOptions(out_dir=doc_path.parent, transcribe=topts, translator=translate.translator,
-                      memory_files=translate.memory_files, translator_url=translate.url,
-                      glossary_files=translate.glossary_files)
     review_srt.check_sidecars(doc, doc_path)  # a person's SRT edit is imported first, never overwritten
-    error = _translate(doc, audio, opts, report)
+    translated = doc.translated
+    error = _translate(doc, audio, translate, topts, report, doc_path)
+    if error is None and translate.translator != "none" and doc.translated and not translated and "cues" in doc.keys:
+        doc.keys["translate"] = translate_key(doc.keys["cues"], translate)
     _write_captions(doc, doc_path)  # also after a failure: the cues translated so far are in the VTTs
     if error is not None:
         raise error
@@ -791,5 +993,5 @@ def lint_document(doc_path: Path, presets: list[str] | None = None, presets_file
     for t in plan.targets:
         problems += [(f"{t.preset.id}: ", v) for v in lint(doc.cues, frame=Frame.of(t.preset))
                      if v.rule in LINE_RULES]
-    return LintResult(problems, key_word_problems(doc.cues, doc.language), doc, [t.preset.id for t in plan.targets],
+    return LintResult(problems, key_word_problems(doc.cues), doc, [t.preset.id for t in plan.targets],
                       prof.name)

@@ -8,7 +8,8 @@ top) and the transcription and translation settings into a `Plan`: every preset 
 looked up once in the built-in and the user's catalogues, the background parsed, everything frozen.
 Nothing downstream looks a preset, a style or an option up again.
 
-Adding a render option is one field here (with its default) and its flag in `cli.render_args`.
+Adding a render option is one field here (with its default, and its limits in its type) and its flag
+in `cli.render_args`: job files take every field as a key, and both are checked by `options.check`.
 """
 from __future__ import annotations
 
@@ -19,7 +20,9 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, Mapping
 
 import msgspec
 
+from . import options
 from .errors import BilingoError, ExitCode
+from .render.presets import X264_PRESETS
 
 if TYPE_CHECKING:  # model.py imports this module, and transcribe imports model: no import cycle at run time
     from .transcribe import TranscribeOptions
@@ -35,7 +38,7 @@ class RenderPlan(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_field
     karaoke: bool = False  # English line highlighted word by word
     fit: Literal["blur", "crop", "letterbox"] | None = None
     trim: bool = False  # cut a recording longer than a preset allows, instead of skipping that preset
-    speed: str | None = None  # x264 preset for every output
+    speed: Literal[X264_PRESETS] | None = None  # type: ignore[valid-type]  # x264 preset for every output
     crf: Annotated[int, msgspec.Meta(ge=0, le=51)] | None = None
     background: str | None = None  # colour or image for audio-only recordings
     presets_file: str | None = None  # the user's presets and styles (absolute path)
@@ -49,11 +52,31 @@ class RenderPlan(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_field
 
 
 FIELDS = tuple(f for f in RenderPlan.__struct_fields__ if f != "presets_sha256")  # what a person chooses
+_DEFAULTS = {f.name: f.default for f in msgspec.structs.fields(RenderPlan)}
+# the choices whose default is "none given": `--no-FIELD` sets one back (booleans have `--no-FIELD` too;
+# presets and the repeat counts are set back by giving the default: `--to linkedin`, `--repeat 1`)
+OPTIONAL = tuple(f for f in FIELDS if _DEFAULTS[f] is None)
+_NONE = {"edition": "none", "background": "none", "presets_file": "none"}  # else None is "the preset's"
+
+
+class PlanError(BilingoError):
+    """A render choice that is not usable: `field` names it, so a job file can say its key and line;
+    `why` is the reason, without the flag the command line puts in front."""
+
+    def __init__(self, name: str, why: str, value: Any = None):
+        shown = f"{flag(name)} {value}: {why}" if value is not None else f"{flag(name)}: {why}"
+        super().__init__(shown, ExitCode.BAD_INPUT)
+        self.field, self.why = name, why
 
 
 def flag(name: str) -> str:
     """The command-line flag of a plan field (`presets` is `--to`)."""
     return "--to" if name == "presets" else "--" + name.replace("_", "-")
+
+
+def no_flag(name: str) -> str:
+    """The flag that sets a plan field back to its default: `--no-edition`."""
+    return "--no-" + flag(name)[2:]
 
 
 def changed(base: RenderPlan, changes: Mapping[str, Any] | RenderPlan | None) -> RenderPlan:
@@ -69,16 +92,22 @@ def changed(base: RenderPlan, changes: Mapping[str, Any] | RenderPlan | None) ->
     merged = {**msgspec.to_builtins(base), **given}
     if "presets_file" in given:
         merged["presets_sha256"] = None  # hashed again when resolved
-    try:
-        return msgspec.convert(merged, RenderPlan)
-    except msgspec.ValidationError as exc:
-        raise BilingoError(f"render plan: {exc}", ExitCode.BAD_INPUT) from exc
+    return msgspec.convert(merged, RenderPlan)  # each value is checked: this cannot fail
 
 
 def _plain(name: str, value: Any) -> Any:
+    """A choice checked as its flag and job-file key are (`options.check`), in the plan's terms."""
+    if value is options.DEFAULT:
+        return _DEFAULTS[name]
+    if isinstance(value, Path):  # --presets-file FILE
+        value = str(value)
+    try:
+        value = options.check(RenderPlan, name, value)
+    except ValueError as exc:
+        raise PlanError(name, str(exc)) from None
     if name == "presets":
         return tuple(dict.fromkeys(value))  # each once, in the order asked
-    if name == "presets_file":
+    if name == "presets_file" and value is not None:
         return str(Path(value).expanduser().resolve())
     return value
 
@@ -88,14 +117,16 @@ def describe(old: RenderPlan, new: RenderPlan) -> list[str]:
     out = []
     for name in FIELDS:
         a, b = getattr(old, name), getattr(new, name)
-        if a != b:
-            out.append(f"{flag(name)} {_shown(b)} (was {_shown(a)})")
+        if a != b and b is None:
+            out.append(f"{no_flag(name)} (was {_shown(name, a)})")  # as it is typed to do it again
+        elif a != b:
+            out.append(f"{flag(name)} {_shown(name, b)} (was {_shown(name, a)})")
     return out
 
 
-def _shown(value: Any) -> str:
+def _shown(name: str, value: Any) -> str:
     if value is None:
-        return "the preset's"
+        return _NONE.get(name, "the preset's")
     if isinstance(value, tuple):
         return " ".join(value)
     if isinstance(value, bool):
@@ -169,17 +200,23 @@ def resolve_plan(render: RenderPlan = RenderPlan(), transcribe: TranscribeOption
 
     extra = Path(render.presets_file) if render.presets_file else None
     if extra is not None and not extra.is_file():
-        raise BilingoError(f"the presets file {extra} is gone; put it back, or choose another with --presets-file",
-                           ExitCode.BAD_INPUT)
-    catalogue = preset_data.load_all(extra)
+        raise PlanError("presets_file", f"{extra}: no such file; put it back, or choose another")
+    try:
+        catalogue = preset_data.load_all(extra)
+    except BilingoError as exc:
+        raise PlanError("presets_file", str(exc)) from None
     targets: list[Target] = []
     for pid in dict.fromkeys(render.presets):
-        preset = msgspec.structs.replace(catalogue.get(pid), id=pid)
+        try:
+            preset = msgspec.structs.replace(catalogue.get(pid), id=pid)
+        except BilingoError as exc:
+            raise PlanError("presets", str(exc)) from None
         name = render.style or preset.captions.style
-        targets.append(Target(preset=preset, style_name=name, style=catalogue.style(preset, render.style)))
-    if render.speed is not None and render.speed not in preset_data.X264_PRESETS:
-        raise BilingoError(f"--speed {render.speed}: choose one of {', '.join(preset_data.X264_PRESETS)}",
-                           ExitCode.BAD_INPUT)
+        try:
+            style = catalogue.style(preset, render.style)
+        except BilingoError as exc:  # the style asked for, or the one a user's preset names
+            raise PlanError("style" if render.style else "presets_file", str(exc)) from None
+        targets.append(Target(preset=preset, style_name=name, style=style))
     digest = _sha256(extra) if extra is not None else None
     return Plan(render=msgspec.structs.replace(render, presets_sha256=digest), targets=tuple(targets),
                 backdrop=background(render.background), catalogue=catalogue,
@@ -203,9 +240,9 @@ def background(value: str | None):
         why = str(exc)
     path = Path(value).expanduser()
     if not path.is_file():
-        raise BilingoError(f"--background {value}: neither a colour ({why}) nor an image file", ExitCode.BAD_INPUT)
+        raise PlanError("background", f"neither a colour ({why}) nor an image file", value)
     if not video.is_image(path):
-        raise BilingoError(f"--background {value}: not an image ffmpeg can read", ExitCode.BAD_INPUT)
+        raise PlanError("background", "not an image ffmpeg can read", value)
     return video.Backdrop(image=path.resolve())
 
 

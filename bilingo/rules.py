@@ -60,6 +60,12 @@ class Profile:
     def cps(self, lang: str) -> float:
         return self.max_cps.get(lang, self.max_cps["en"])
 
+    def for_source(self, lang: str) -> "Profile":
+        """This profile for a cue spoken in `lang`: a learner reads the cue's own source line slowly and
+        its translation at the native speed, so in a recording that mixes languages the slow line
+        follows each cue's language, not the document's."""
+        return self if self.name == "native" or not lang else profile(self.name, lang)
+
 
 NATIVE = Profile("native", dict(MAX_CPS), MIN_DURATION_MS)
 # A learner reads the source line in a language they are learning, beside a second language on up to
@@ -167,18 +173,20 @@ def _fmt(x: float) -> str:
 
 
 def lint(cues: list[Cue], fps: float = FPS, frame: Frame | None = None, prof: Profile = NATIVE) -> list[Violation]:
-    """Every rule every cue breaks, in cue order, under the caption profile `prof`. Text rules are
+    """Every rule every cue breaks, in cue order, under the caption profile `prof` (made for the
+    document's language; a cue with its own `lang` is read under `prof.for_source(cue.lang)`). Text rules are
     checked for each language the cue has text in, on the lines `layout` makes: for a sidecar file
     without `frame`, or as burned into a video of that frame."""
     out: list[Violation] = []
     gap_min = min_gap_ms(fps)
     for n, cue in enumerate(cues, 1):
-        out += _lint_timing(n, cue, cues[n - 2] if n > 1 else None, gap_min, prof)
+        own = prof.for_source(cue.lang)  # a cue of a mixed recording: the learner's slow line is its source
+        out += _lint_timing(n, cue, cues[n - 2] if n > 1 else None, gap_min, own)
         texts = [(lang, cue.text(lang)) for lang in LANGS if cue.text(lang).strip()]
         if not texts:
             out.append(Violation(n, "", "empty", 0, 1))
         for lang, text in texts:
-            out += lint_text(n, text, lang, cue.duration, frame, prof)
+            out += lint_text(n, text, lang, cue.duration, frame, own)
     return out
 
 

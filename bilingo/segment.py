@@ -29,7 +29,6 @@ from .rules import (
     lint,
     lint_text,
     min_gap_ms,
-    profile as profile_for,
     reading_length,
     reading_time_ms,
 )
@@ -110,8 +109,7 @@ def _by_language(transcript: Transcript, runs: list[tuple[str, tuple[Word, ...]]
     for (lang, words), nxt in zip(runs, nexts):
         end = transcript.duration_ms if nxt is None else max(words[-1].end, nxt - min_gap_ms(fps))
         part = replace(transcript, language=lang, words=words, duration_ms=end, spans=())
-        speed = profile if profile.name == "native" else profile_for(profile.name, lang)  # the learner's language
-        cues += [replace(c, lang=lang) for c in segment(part, fps, speed)]
+        cues += [replace(c, lang=lang) for c in segment(part, fps, profile.for_source(lang))]
     return cues
 
 
@@ -354,7 +352,7 @@ def _fit_speed(cues: list[Cue], source_lang: str, gap: int, profile: Profile) ->
         text = cue.text(lang)
         if not text.strip():
             continue
-        need = reading_time_ms(text, lang, profile)
+        need = reading_time_ms(text, lang, profile.for_source(cue.lang))  # the cue's own source is the slow line
         if cue.duration >= need:
             continue
         if k + 1 < len(out):

@@ -6,9 +6,10 @@ real clips does (jfk and LibriSpeech, in turn)."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
-from bilingo.model import Transcript, Word
+from bilingo.model import Span, Transcript, Word
 
 FIXTURES = Path(__file__).parent / "fixtures"
 CLIPS = ("jfk", "librispeech-1995-1837-0001", "BAC009S0764W0121", "aishell-BAC009S0724W0121")
@@ -31,6 +32,23 @@ EARNINGS_ZH = ("谢谢接线员。净利息收入同比增长百分之105，存�
 def whisper(name: str) -> Transcript:
     """The real model's transcript of a public clip (faster-whisper `base`, saved once)."""
     return Transcript.from_json((FIXTURES / f"{name}.base.json").read_text(encoding="utf-8"))
+
+
+def mixed(names: tuple[str, ...] = ("jfk", "BAC009S0764W0121", "librispeech-1995-1837-0001",
+                                   "aishell-BAC009S0724W0121"), pause_ms: int = 1000, main: str = "") -> Transcript:
+    """The real model's transcripts of `names` one after another, `pause_ms` apart, as one transcript of
+    a recording that mixes languages: a span per clip in its language (what per-stretch detection
+    gives, tests/test_mixed.py makes and transcribes such a recording); the main language is `main`,
+    else the one spoken longest."""
+    words, spans, at, spoken = [], [], 0, {}
+    for name in names:
+        part = whisper(name)
+        words += [replace(w, start=w.start + at, end=w.end + at) for w in part.words]
+        spans.append(Span(at, at + part.duration_ms + pause_ms, part.language))
+        spoken[part.language] = spoken.get(part.language, 0) + part.duration_ms
+        at += part.duration_ms + pause_ms
+    lang = main or max(spoken, key=spoken.get)
+    return Transcript(lang, 1.0, tuple(words), duration_ms=at - pause_ms, spans=tuple(spans))  # type: ignore[arg-type]
 
 
 def rhythm() -> list[tuple[float, int]]:

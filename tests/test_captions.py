@@ -46,7 +46,7 @@ def cut_at(cues: list[Cue], left: str, right: str) -> bool:
 def test_real_transcripts_are_cut_where_a_subtitler_would(name, profile):
     transcript = whisper(name)
     lang = transcript.language
-    cues = figures.tidy(segment(transcript, profile=rules.profile(profile, lang)), lang, (lang,))
+    cues = figures.tidy(segment(transcript, profile=rules.profile(profile, lang)), lang, ("source",))
     assert not [v for v in rules.lint(cues, prof=rules.profile(profile, lang)) if v.rule in HARD_RULES]
     for a, b in boundaries(cues, lang):
         assert not layout.ends_on_function_word(a, lang), (a, b)
@@ -58,7 +58,7 @@ def test_real_transcripts_are_cut_where_a_subtitler_would(name, profile):
 @pytest.mark.parametrize("profile", ["native", "learner"])
 @pytest.mark.parametrize("text", [EARNINGS, GETTYSBURG], ids=["earnings-call", "gettysburg"])
 def test_the_issues_bad_boundaries_do_not_occur(text, profile):
-    cues = figures.tidy(segment(timed(text), profile=rules.profile(profile, "en")), "en", ("en",))
+    cues = figures.tidy(segment(timed(text), profile=rules.profile(profile, "en")), "en", ("source",))
     for left, right in BAD:
         assert not cut_at(cues, left, right), (left, right, [c.en for c in cues])
     assert not [c for c in cues if UNIT_SPLIT in c.flags]  # a good cut existed every time
@@ -234,7 +234,7 @@ def test_a_translation_that_lost_a_figure_is_flagged_and_a_persons_edit_is_not_r
     cues = [Cue(0, 3000, en="deposits grew 98%, or the past 12 months,", zh="存款在过去一年增长了98%"),
             Cue(3080, 6000, en="up 14 percent on 1.2 billion dollars", zh="增长百分之十四，达到12亿美元"),
             Cue(6080, 9000, en="up 14 percent", zh="增长 14 %", edited=("en", "zh"))]
-    tidy = figures.tidy(cues, "en", ("en", "zh"))
+    tidy = figures.tidy(cues, "en", ("source", "target"))
     assert figures.FLAG in tidy[0].flags  # 12 months became "a year": the figure is gone
     assert figures.FLAG not in tidy[1].flags and tidy[1].en == "up 14% on $1.2 billion" and tidy[1].zh.startswith("增长14%")
     assert tidy[2].en == "up 14 percent" and tidy[2].zh == "增长 14 %"  # a person's words stay theirs

@@ -6,6 +6,7 @@ import json
 import shutil
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -126,6 +127,34 @@ def test_options_the_document_overrides_are_named(first_run, tmp_path):
     assert "the transcript was made with --model base --beam-size 5" in proc.stderr
     assert "--redo transcribe" in proc.stderr
     assert "the translations are google's and are kept" in proc.stderr
+
+
+def test_another_translator_translates_again_without_transcribing_and_never_over_a_person(done, tmp_path):
+    """The translate stage's key changed (another translator): a draft is translated again, a person's text
+    kept, nothing before it redone (the audio is not even decoded); an approved clip's reviewed text stands."""
+    out = tmp_path / "out"
+    shutil.copytree(done, out)
+    doc_path = out / "jfk.bilingo.json"
+    first = bilingo("run", MEDIA / "jfk.flac", "--out", out, "--model", "tiny.en", "--memory", DEMO_MEMORY, "--review")
+    assert first.returncode == 0, first.stderr
+    assert ClipDocument.load(doc_path).translator == "google"
+    _person_edits(doc_path, 0, "zh", "人工校对的第一句")
+    log = tmp_path / "keys.log"
+    offline = ["--translator", "libre", "--translator-url", "http://127.0.0.1:9"]  # the memory answers: no request
+    again = bilingo("run", MEDIA / "jfk.flac", "--out", out, "--model", "tiny.en", "--memory", DEMO_MEMORY,
+                    *offline, "--review", env={"BILINGO_KEY_LOG": str(log)})
+    assert again.returncode == 0, again.stderr
+    assert "translating again (the translation settings changed (--translator libre, was google)" in again.stderr
+    assert not any(s in again.stderr for s in ("transcribe (", "extract audio", "segment")), again.stderr
+    assert Counter(log.read_text().split()) == {s: 1 for s in ("probe", "audio", "transcribe", "cues", "translate")}
+    doc = ClipDocument.load(doc_path)
+    assert doc.translator == "libre" and doc.cues[0].zh == "人工校对的第一句" and all(c.zh for c in doc.cues)
+    assert bilingo("approve", doc_path).returncode == 0
+    approved = bilingo("run", MEDIA / "jfk.flac", "--out", out, "--model", "tiny.en", "--memory", DEMO_MEMORY,
+                       "--review")
+    assert approved.returncode == 0, approved.stderr
+    assert "libre's translations were approved and are kept" in approved.stderr
+    assert ClipDocument.load(doc_path).translator == "libre"
 
 
 def test_redo_translate_keeps_what_a_person_edited(first_run, tmp_path):

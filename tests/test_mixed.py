@@ -141,7 +141,7 @@ PAUSE_S = 1.0
 @pytest.fixture(scope="module")
 def mixed_run(tmp_path_factory):
     """English, Mandarin, English, Mandarin (real speech), joined with 1 s pauses by ffmpeg; run with a
-    local LibreTranslate stand-in that answers either direction."""
+    local LibreTranslate stand-in that answers either direction; with karaoke."""
     tmp = tmp_path_factory.mktemp("mixed")
     inputs: list[str | Path] = []
     for name, _lang in PARTS:
@@ -158,7 +158,7 @@ def mixed_run(tmp_path_factory):
         t += length + PAUSE_S
     with LibreServer() as server:
         proc = bilingo("run", clip, "--out", tmp / "out", "--translator", "libre", "--translator-url", server.url,
-                       "--speed", "ultrafast", env={"LIBRE_API_KEY": "test"})
+                       "--speed", "ultrafast", "--karaoke", env={"LIBRE_API_KEY": "test"})
     assert proc.returncode == 0, proc.stderr
     return tmp / "out", bounds, server
 
@@ -232,12 +232,26 @@ def test_the_burned_frame_shows_chinese_on_top_for_both_languages(mixed_run):
         assert top[2] > 1.3 * bottom[2], (lang, bands)  # hanzi above, Latin below
 
 
+def test_karaoke_highlights_the_english_speech_only(mixed_run):
+    """Mid-cue, an English cue's line is partly in the highlight colour (the words spoken so far); a
+    Mandarin cue's English is a translation, shown all in the text colour."""
+    out, _bounds, _server = mixed_run
+    doc = ClipDocument.load(out / "lesson.bilingo.json")
+    for lang in ("en", "zh"):
+        cue = next(c for c in doc.cues if doc.source_of(c) == lang and c.duration > 2000)
+        frame = frame_at(out / "lesson.linkedin.mp4", (cue.start + cue.end) / 2000)
+        r, g, b = (frame[..., i].astype(int) for i in range(3))
+        yellow = int(((r > 200) & (g > 160) & (b < 90)).sum())
+        assert (yellow > 200) if lang == "en" else (yellow < 20), (lang, yellow)
+
+
 # --- review: a cue's language, changed by a person ------------------------------------------------
 
-def test_review_changes_a_cues_language_and_only_that_cue_is_translated_again(clip, tmp_path):
+def test_review_changes_a_cues_language_and_only_that_cue_is_translated_again(clip, tmp_path, monkeypatch):
     """jfk with its Chinese imported (all English speech); a person marks cue 1 as Mandarin speech on the
-    review page's save API: its English is cleared, and `bilingo translate` asks for that cue alone,
-    from Chinese to English."""
+    review page's save API, offline (no translator, a memory that does not know the cue): the save keeps
+    it, flagged untranslated, and says so; `bilingo translate` then asks for that cue alone, from Chinese
+    to English."""
     import shutil
 
     from .review_clip import Review
@@ -246,6 +260,7 @@ def test_review_changes_a_cues_language_and_only_that_cue_is_translated_again(cl
     shutil.copytree(clip.parent, out)  # the review tests' shared clip (the same make_clip), copied
     doc_path = out / clip.name
     before = ClipDocument.load(doc_path)
+    monkeypatch.setenv("BILINGO_MEMORY", str(tmp_path / "fresh.sqlite3"))  # the import's pairs are not in it
     review = Review(doc_path)
     try:
         opened = review.get_json("/api/clips/0")
@@ -258,15 +273,213 @@ def test_review_changes_a_cues_language_and_only_that_cue_is_translated_again(cl
     finally:
         review.stop()
     assert saved["cues"][0]["lang"] == "zh" and saved["cues"][0]["en"] == ""
+    assert "untranslated" in saved["cues"][0]["flags"]
+    assert saved["notice"].startswith("cue 1 left untranslated: ") and "bilingo translate" in saved["notice"]
     doc = ClipDocument.load(doc_path)
     assert doc.source_of(doc.cues[0]) == "zh" and not doc.translated
     assert [c.en for c in doc.cues[1:]] == [c.en for c in before.cues[1:]]
-    with LibreServer() as server:  # a fresh memory: the shared one knows this cue's English (imported pairs)
+    with LibreServer() as server:
         proc = bilingo("translate", doc_path, "--translator", "libre", "--translator-url", server.url,
-                       env={"LIBRE_API_KEY": "test", "BILINGO_MEMORY": str(tmp_path / "fresh.sqlite3")})
+                       env={"LIBRE_API_KEY": "test"})
     assert proc.returncode == 0, proc.stderr
     assert server.directions == [("zh", "en")]
     assert [q for q in server.requests for q in ([q] if isinstance(q, str) else q)] == [before.cues[0].zh]
     after = ClipDocument.load(doc_path)
     assert after.translated and after.cues[0].en and not HANZI.search(after.cues[0].en)
+    assert "untranslated" not in after.cues[0].flags
     assert [(c.en, c.zh) for c in after.cues[1:]] == [(c.en, c.zh) for c in before.cues[1:]]
+
+
+def test_review_translates_a_cue_again_with_the_clips_translator(mixed_run, tmp_path, monkeypatch):
+    """The mixed clip was made with LibreTranslate: a person marks its first English cue as Mandarin
+    speech and saves; the save asks the translator (from the environment, as `bilingo config` reads it)
+    for that cue alone, from Chinese to English, and no other cue changes."""
+    import shutil
+
+    from .review_clip import Review
+
+    out, _bounds, _server = mixed_run
+    folder = tmp_path / "served"
+    shutil.copytree(out, folder)
+    doc_path = folder / "lesson.bilingo.json"
+    before = ClipDocument.load(doc_path)
+    with LibreServer() as server:
+        monkeypatch.setenv("LIBRE_URL", server.url)
+        monkeypatch.setenv("LIBRE_API_KEY", "test")
+        review = Review(doc_path)
+        try:
+            opened = review.get_json("/api/clips/0")
+            cues = [{k: c[k] for k in ("id", "start", "end", "en", "zh", "lang")} for c in opened["cues"]]
+            k = next(n for n, c in enumerate(cues) if c["lang"] == "en")
+            cues[k]["lang"] = "zh"
+            status, _, payload = review.request("POST", "/api/clips/0/save",
+                                                {"revision": opened["revision"], "cues": cues})
+            assert status == 200, payload
+            saved = json.loads(payload)
+        finally:
+            review.stop()
+    assert server.directions == [("zh", "en")]
+    assert [q for q in server.requests for q in ([q] if isinstance(q, str) else q)] == [before.cues[k].zh]
+    assert saved["notice"] == f"cue {k + 1} translated again in its new direction"
+    after = ClipDocument.load(doc_path)
+    assert after.source_of(after.cues[k]) == "zh" and after.cues[k].en and after.cues[k].en != before.cues[k].en
+    assert "machine-translation" in after.cues[k].flags
+    assert [(c.en, c.zh, c.lang) for n, c in enumerate(after.cues) if n != k] == \
+        [(c.en, c.zh, c.lang) for n, c in enumerate(before.cues) if n != k]
+
+
+# --- each cue's language downstream: lint, figures, karaoke, the rough-translation gate -----------
+
+# Translations of the reading speeds that tell the profiles apart: a learner reads the source line at
+# 15 char/s English, 7 Chinese; the translation, in the viewer's own language, at 20 and 9.
+_ZH_LINE = "那是他一生中第一次巨大的悲伤令他久久难以忘怀也无法释怀更无法向别人说起这件事情"
+_EN_LINE = ("Even a situation in which trading almost came to a complete standstill appeared in the housing market "
+            "of the city last year")
+
+
+def _mixed_doc(main: str) -> ClipDocument:
+    """Whisper's real words on English, Mandarin, English, Mandarin (saved fixtures) as one clip document
+    whose main language is `main`, cut for the learner profile, each cue translated at 8 char/s Chinese
+    or 17.5 char/s English: fast for a learner's source line, fine for a translation."""
+    from bilingo import rules, segment
+    from bilingo.model import Source, assign_ids, attach_words
+
+    from .caption_fixtures import mixed
+
+    transcript = mixed(main=main)
+    cues = segment.segment(transcript, profile=rules.profile("learner", main))
+    out = []
+    for cue in cues:
+        lang = cue.lang
+        if lang == "en":
+            cue = cue.with_text("zh", _ZH_LINE[:round(8 * cue.duration / 1000)])
+        else:
+            cue = cue.with_text("en", _EN_LINE[:round(17.5 * cue.duration / 1000)].strip())
+        out.append(cue)
+    source = Source(path="lesson.wav", audio_sha256="0" * 64, duration_ms=transcript.duration_ms, has_video=False)
+    return ClipDocument(source=source, transcript=transcript, cues=attach_words(assign_ids(out), transcript.words),
+                        settings={"profile": "learner"}, translator="libre")
+
+
+@pytest.mark.parametrize("main", ["en", "zh"])
+def test_the_learner_profile_reads_each_cues_own_source_line_slowly(main):
+    """Lint and fit_pair under the clip's learner profile: the slow line is each cue's spoken one, the
+    translation keeps the native speed, whichever language is the clip's main one."""
+    from bilingo import rules, segment
+
+    doc = _mixed_doc(main)
+    assert {doc.source_of(c) for c in doc.cues} == {"en", "zh"}
+    prof = rules.of_document(doc)
+    for cue in doc.cues:  # the translations are fast for a learner's line, not for a native one
+        target = doc.target_of(cue)
+        speed = rules.cps(cue.text(target), target, cue.duration)
+        assert rules.LEARNER_CPS[target] < speed <= rules.MAX_CPS[target], (cue, speed)
+    fast = [v for v in rules.lint(doc.cues, prof=prof) if v.rule == "cps"]
+    assert all(v.language == doc.source_of(doc.cues[v.cue - 1]) for v in fast), fast  # never a translation
+    # LibriSpeech's English is spoken at 16-18 char/s: too fast for a learner wherever it sits
+    assert [v.limit for v in fast if v.language == "en"] and all(v.limit == 15 for v in fast if v.language == "en")
+    fit = segment.fit_pair(doc.cues, doc.language, profile=prof)  # no translation lengthened, none flagged slow
+    assert [(c.start, c.end) for c in fit] == [(c.start, c.end) for c in doc.cues]
+    assert [c for c in fit if c.lang == "zh"] == [c for c in doc.cues if c.lang == "zh"]
+
+
+def test_figures_are_tidied_and_checked_in_each_cues_own_direction():
+    """After translation only the translation is machine text to tidy: the English of a Mandarin cue,
+    the Chinese of an English one; a figure lost is checked from the spoken line to its translation."""
+    from bilingo import figures
+    from bilingo.model import Cue
+
+    english = Cue(0, 3000, en="Revenue grew 14 percent", zh="收入增长了百分之14", lang="en")
+    mandarin = Cue(3100, 6000, en="Profit grew 41 percent", zh="利润增长了百分之14", lang="zh")
+    a, b = figures.tidy([english, mandarin], "en", ("target",))
+    assert (a.en, a.zh) == ("Revenue grew 14 percent", "收入增长了14%") and figures.FLAG not in a.flags
+    assert (b.en, b.zh) == ("Profit grew 41%", "利润增长了百分之14") and figures.FLAG in b.flags  # 14 became 41
+
+
+def test_karaoke_sweeps_the_english_cues_of_a_mainly_chinese_clip(tmp_path):
+    """The review page's karaoke timing (as the render sweeps it, ass.sung_words): the English speech
+    of a clip whose main language is Chinese is highlighted word by word; a Mandarin cue's English,
+    a translation, is shown plain."""
+    import msgspec
+
+    from bilingo.formats import ass
+    from bilingo.render.presets import load_all
+    from bilingo.review.server import App
+
+    doc = _mixed_doc("zh")
+    doc.plan = msgspec.structs.replace(doc.plan, karaoke=True)
+    path = tmp_path / "lesson.bilingo.json"
+    doc.save(path)
+    sweeps = App(docs=[path]).clip("0")["karaoke"]
+    for cue, sweep in zip(doc.cues, sweeps):
+        if doc.source_of(cue) == "en":
+            assert sweep and [t for row in sweep for t, _a, _b in row] == cue.en.split(), (cue, sweep)
+        else:
+            assert sweep is None, (cue, sweep)
+    catalogue = load_all()
+    preset = catalogue.get("linkedin-16x9")
+    lines = [ass.caption_lines(c, preset) for c in doc.cues]
+    subs = ass.build(doc.cues, preset, lines, catalogue.style(preset), ass.sung_words(doc.cues, list(doc.transcript.words),
+                                                                             doc.source_of))
+    english = [e.text for e in subs.events if e.style == "EN"]
+    assert [("\\kf" in t) for t in english] == [doc.source_of(c) == "en" for c in doc.cues]
+    # a translation is shown in the text colour: no lone \\k that would turn it to the highlight at once
+    assert all("\\k" not in t and t.startswith("{\\1c") for t, c in zip(english, doc.cues) if c.lang == "zh")
+
+
+def test_whispers_rough_english_of_a_mandarin_cue_stops_the_render_in_an_english_clip(tmp_path):
+    """The rough-translation gate counts each cue's own translation: in a mainly English clip, the
+    Mandarin cues' English from Whisper's translate task is shown to a person before it is burned, and
+    the one a person corrected is no longer rough."""
+    from dataclasses import replace
+
+    from bilingo.errors import TranslatorUnavailable
+    from bilingo.pipeline import _stop_if_rough
+    from bilingo.translate import ROUGH
+
+    doc = _mixed_doc("en")
+    doc.cues = [replace(c, flags=(*c.flags, ROUGH)) if doc.source_of(c) == "zh" else c for c in doc.cues]
+    first = next(k for k, c in enumerate(doc.cues) if c.lang == "zh")  # a person corrected its English
+    doc.cues[first] = replace(doc.cues[first], en="Even trading almost stopped.", edited=("en",))
+    rough = sum(doc.source_of(c) == "zh" for c in doc.cues) - 1
+    assert rough >= 1
+    with pytest.raises(TranslatorUnavailable, match=f"the English of {rough} of {len(doc.cues)} cues"):
+        _stop_if_rough(doc, tmp_path / "lesson.bilingo.json", "libre", False)
+    _stop_if_rough(doc, tmp_path / "lesson.bilingo.json", "libre", True)  # --accept-rough
+
+
+def test_key_words_are_chosen_and_glossed_in_each_cues_spoken_language():
+    """A key word is a word spoken: in a mainly English clip the Mandarin cues get Chinese key words
+    glossed in English (CC-CEDICT, offline), the English cues English ones glossed in Chinese; a person
+    adds one to a Mandarin cue on the review page in its Chinese."""
+    from bilingo.learn import gloss, keywords
+    from bilingo.review import keywords as review_key_words
+
+    doc = _mixed_doc("en")
+    cues = keywords.choose(doc)
+    for lang in ("en", "zh"):
+        cues = gloss.gloss(cues, lang)
+    chosen = [(c, k) for c in cues for k in c.keywords]
+    assert {k.lang for _c, k in chosen} == {"en", "zh"}, chosen
+    for cue, k in chosen:
+        assert k.lang == doc.source_of(cue) and cue.text(k.lang)[k.span[0]:k.span[1]] == k.word, (cue, k)
+        assert k.gloss and bool(HANZI.search(k.gloss)) == (k.lang == "en"), k  # glossed in the other language
+    assert keywords.problems(cues) == []
+    doc.cues = cues
+    mandarin = next(c for c in doc.cues if c.lang == "zh")
+    word = next(w for w in ("情况", "分析") if w in mandarin.zh)
+    review_key_words.apply(doc, review_key_words.KeyWordEdit(revision=0, cue=mandarin.id, action="add", word=word))
+    added = next(k for c in doc.cues if c.id == mandarin.id for k in c.keywords if k.word == word)
+    assert added.lang == "zh" and added.person and added.gloss and not HANZI.search(added.gloss), added
+
+
+def test_the_shadowing_editions_sentences_never_span_a_change_of_language():
+    """Shadowing repeats sentence by sentence: a mixed clip's sentences are each one language's, ended
+    where the speaker changed language even without a full stop in the translation."""
+    from bilingo.learn import shadowing
+
+    doc = _mixed_doc("en")
+    segments = shadowing.plan(doc.cues, doc.language, 25.0)
+    assert sorted({i for s in segments for i in s.cues}) == list(range(len(doc.cues)))
+    for s in segments:
+        assert len({doc.source_of(doc.cues[i]) for i in s.cues}) == 1, s

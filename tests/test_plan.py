@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import pickle
 import shlex
 import shutil
 import subprocess
@@ -19,7 +20,7 @@ from bilingo.media import find_ffmpeg
 from bilingo.model import ClipDocument, StaleDocument
 from bilingo.plan import RenderPlan
 
-from .conftest import DEMO_MEMORY, MEDIA, bilingo
+from .conftest import DEMO_MEMORY, MEDIA, assert_clean_failure, bilingo
 from .mp4 import frame_at
 from .review_clip import Review
 
@@ -223,17 +224,42 @@ def test_batch_until_review_none_then_render_uses_the_first_halfs_plan(tmp_path)
 
 
 def test_each_stage_key_is_computed_once_per_clip_in_a_batch(tmp_path):
-    clips = tmp_path / "clips"
+    """A fresh batch, an up-to-date rerun and a rerun with only --crf changed: each stage's key once per
+    clip, every time; the rerun starts no stage, the --crf one renders and does nothing before it."""
+    clips, out = tmp_path / "clips", tmp_path / "out"
     clips.mkdir()
+    names = ("jfk", "librispeech-1995-1837-0001", "BAC009S0764W0121")
     for name in ("jfk.flac", "librispeech-1995-1837-0001.wav", "BAC009S0764W0121.wav"):
         shutil.copy(MEDIA / name, clips / name)
     log = tmp_path / "keys.log"
-    proc = _batch(clips, "--translator", "none", "--out", tmp_path / "out", "--to", "wechat-oa", "--speed",
-                  "ultrafast", "--crf", "40", env={"BILINGO_KEY_LOG": str(log)})
-    assert proc.returncode == 0, proc.stderr + proc.stdout
-    counts = Counter(log.read_text().split())
-    print("stage keys computed, batch of 3:", dict(counts))
-    assert counts == {"batch-prepare": 3, "transcribe": 3, "render": 3}, counts
+    once = {stage: 3 for stage in ("probe", "audio", "transcribe", "cues", "translate", "render")}
+
+    def batch(*extra) -> tuple[dict, dict]:
+        """The keys computed, and what each clip's log gained (the stages its workers ran)."""
+        logs = {n: (out / "_batch" / "logs" / f"{n}.log") for n in names}
+        before = {n: p.read_text() if p.is_file() else "" for n, p in logs.items()}
+        log.unlink(missing_ok=True)
+        proc = _batch(clips, "--translator", "none", "--out", out, "--to", "wechat-oa", "--speed", "ultrafast",
+                      *extra, env={"BILINGO_KEY_LOG": str(log)})
+        assert proc.returncode == 0, proc.stderr + proc.stdout
+        counts = Counter(log.read_text().split())
+        print("stage keys computed, batch of 3,", " ".join(extra) or "as given", dict(counts))
+        return counts, {n: p.read_text()[len(before[n]):] for n, p in logs.items()}
+
+    fresh, ran = batch()
+    assert fresh == once, fresh
+    # "prepare", not "transcribe": an earlier test of the session may have left these clips' transcripts cached
+    assert all(" prepare " in ran[n] and "render wechat-oa" in ran[n] for n in names), ran
+    videos = {n: (out / n / f"{n}.wechat-oa.mp4").read_bytes() for n in names}
+    again, ran = batch()
+    assert again == once, again
+    assert ran == {n: "" for n in names}  # nothing but the key checks: no worker started a stage
+    crf, ran = batch("--crf", "30")
+    assert crf == once, crf
+    for n in names:
+        assert "render wechat-oa" in ran[n], ran[n]
+        assert not any(stage in ran[n] for stage in ("transcribe", "extract audio", "segment", "translate")), ran[n]
+        assert (out / n / f"{n}.wechat-oa.mp4").read_bytes() != videos[n]
 
 
 def test_every_next_hint_runs_where_it_was_printed(tmp_path):
@@ -305,7 +331,98 @@ def test_every_plan_field_is_a_flag_of_run_render_and_batch_and_a_job_file_key()
     for name in ("run", "render", "batch"):
         flags = {s for a in commands[name]._actions for s in a.option_strings}
         assert {flag(f) for f in FIELDS} <= flags, name
+        assert {a for f in FIELDS for a in _back_to_default(f) if a.startswith("--")} <= flags, name
     assert set(FIELDS) <= set(jobs._Settings.__struct_fields__)
+    flags = {s for a in commands["batch"]._actions for s in a.option_strings}
+    assert {"--" + k.replace("_", "-") for k in jobs.TRANSCRIBE_KEYS} <= flags  # and every transcription option
+    assert set(jobs.TRANSCRIBE_KEYS) <= set(jobs._Settings.__struct_fields__)
+    assert set(SAMPLE) == set(FIELDS)  # the tests below need a value of each, other than its default
+
+
+# a value of every plan field other than its default (presets_file: the user's file, written by the test)
+SAMPLE = {"presets": ("wechat-oa",), "style": "boxed", "karaoke": True, "fit": "crop", "trim": True, "speed": "slow",
+          "crf": 30, "background": "navy", "presets_file": "mine.json", "key_words": True, "pinyin": True,
+          "edition": "shadowing", "repeat": 2, "repeat_tempo": 0.8, "end_card": True}
+
+
+def _back_to_default(name: str) -> list[str]:
+    """The flags that set a plan field back to its default: `--no-edition`, `--no-karaoke`, `--to linkedin`."""
+    from bilingo.plan import DEFAULT_PRESETS, flag, no_flag
+
+    default = getattr(RenderPlan(), name)
+    if default is None or isinstance(default, bool):
+        return [no_flag(name)]
+    return [flag(name), ",".join(default) if name == "presets" else str(default)]
+
+
+def _flags_of(name: str, value) -> list[str]:
+    from bilingo.plan import flag
+
+    if value is True:
+        return [flag(name)]
+    return [flag(name), ",".join(value) if isinstance(value, tuple) else str(value)]
+
+
+def test_a_job_file_key_and_its_flag_make_the_same_plan(tmp_path, monkeypatch):
+    """Each plan field given in a job file, and given by its flag to `batch`: the same render plan."""
+    from bilingo.batch import jobs
+    from bilingo.cli import parser, render_choices
+    from bilingo.plan import changed
+
+    monkeypatch.chdir(tmp_path)  # the flag's presets file is relative to here, the job file's to its folder
+    (tmp_path / "mine.json").write_text(json.dumps(USER_STYLE))
+    shutil.copy(MEDIA / "jfk.flac", tmp_path / "jfk.flac")
+    job = tmp_path / "talks.toml"
+    for name, value in SAMPLE.items():
+        toml = json.dumps(list(value) if isinstance(value, tuple) else value)
+        job.write_text(f'inputs = ["jfk.flac"]\n{name} = {toml}\n')
+        from_job = changed(RenderPlan(), jobs.build([job], {}, tmp_path / "out").clips[0].options.render)
+        args = parser().parse_args(["batch", str(job), *_flags_of(name, value)])
+        from_flag = changed(RenderPlan(), render_choices(args))
+        assert from_job == from_flag != RenderPlan(), name
+    # and `batch --no-edition --no-style …` sets each back, in the options its workers get (pickled)
+    full = changed(RenderPlan(), SAMPLE)
+    args = parser().parse_args(["batch", str(job), *(a for name in SAMPLE for a in _back_to_default(name))])
+    options = jobs.build([job], render_choices(args), tmp_path / "out").clips[0].options
+    assert changed(full, pickle.loads(pickle.dumps(options)).render) == RenderPlan()
+
+
+def test_batch_takes_every_flag_that_sets_a_choice_back(tmp_path):
+    """`batch --no-presets-file` was an internal error (the command made a path of it); every set-back flag
+    reaches the recordings' check, which names the missing one."""
+    back = [a for name in SAMPLE for a in _back_to_default(name)]
+    proc = bilingo("batch", tmp_path / "gone.flac", *back, "--out", tmp_path / "out")
+    assert "gone.flac: no such file or folder" in assert_clean_failure(proc)
+
+
+def test_every_plan_choice_is_set_back_to_its_default_by_a_flag_of_render(done, tmp_path):
+    """A clip whose plan has every choice made (`--edition shadowing` among them): `render` with
+    `--no-edition`, `--no-style`, `--no-karaoke`, `--to linkedin`, `--repeat 1`, … gives the default plan and
+    says what changed, as the flags to type; the default plan's video is the one already made."""
+    out = tmp_path / "out"
+    shutil.copytree(done, out)
+    mine = tmp_path / "mine.json"
+    mine.write_text(json.dumps(USER_STYLE))
+    doc = out / "jfk.bilingo.json"
+    data = json.loads(doc.read_text())
+    data["plan"] = {**{k: list(v) if isinstance(v, tuple) else v for k, v in SAMPLE.items()},
+                    "presets_file": str(mine), "presets_sha256": hashlib.sha256(mine.read_bytes()).hexdigest()}
+    shutil.copy(out / "jfk.linkedin.mp4", out / "jfk.linkedin.shadowing.mp4")  # as if the plan's edition was made
+    data["renders"]["linkedin.shadowing"] = {"file": "jfk.linkedin.shadowing.mp4", "key": "made before"}
+    doc.write_text(json.dumps(data, ensure_ascii=False))
+    assert ClipDocument.load(doc).plan.edition == "shadowing"
+    back = [a for name in SAMPLE for a in _back_to_default(name)]
+    proc = bilingo("render", doc, "--force", *back)
+    assert proc.returncode == 0, proc.stderr
+    assert ClipDocument.load(doc).plan == RenderPlan()
+    said = [ln for ln in proc.stderr.splitlines() if ln.startswith("render plan changed: ")]
+    assert len(said) == 1, proc.stderr
+    assert "--no-edition (was shadowing)" in said[0] and "--to linkedin (was wechat-oa)" in said[0], said
+    assert f"--no-presets-file (was {mine})" in said[0] and "--karaoke off (was on)" in said[0], said
+    assert len(said[0].split("; ")) == len(SAMPLE), said  # one part per choice
+    assert "jfk.linkedin.mp4 is up to date" in proc.stderr  # nothing to render: the plan is run's again
+    assert "note: jfk.linkedin.shadowing.mp4 is from the earlier plan; kept" in proc.stderr  # a finished output
+    assert (out / "jfk.linkedin.shadowing.mp4").is_file()
 
 
 def test_help_says_where_run_and_batch_write():

@@ -291,3 +291,48 @@ def test_a_vertical_plan_fits_the_window_in_its_style_and_the_plan_changes_on_th
         assert errors == []
     finally:
         review.stop()
+
+
+def test_changing_a_cues_spoken_language_translates_that_cue_again(browser, tmp_path):
+    """A person marks jfk's first cue as Mandarin speech on the page, offline (--translator none): its
+    Chinese is known to the memory (the import's pairs), so it gets its English back from the memory in
+    the new direction, and the other cue is untouched. Then the second cue, its Chinese rewritten: nothing
+    can translate it, so it is flagged untranslated and the message says what to do."""
+    doc_path = make_clip(tmp_path)
+    original = ClipDocument.load(doc_path)
+    rewritten = "问你能为国家做什么"
+    review = Review(doc_path)
+    try:
+        page = browser.new_page(viewport={"width": 1400, "height": 860})
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(review.url)
+        cues = page.locator("li.cue")
+        cues.nth(0).locator("select.lang").select_option("zh")
+        assert "Mandarin speech" in page.locator("#message").inner_text()
+        page.keyboard.press("Control+s")
+        page.wait_for_selector("#message.ok")
+        said = page.locator("#message").inner_text()
+        assert "Cue 1 translated again in its new direction" in said, said
+        assert cues.nth(0).locator("textarea[data-lang=en]").input_value() == original.cues[0].en
+        assert cues.nth(0).locator("select.lang").input_value() == "zh"
+        doc = ClipDocument.load(doc_path)
+        assert doc.source_of(doc.cues[0]) == "zh" and (doc.cues[0].en, doc.cues[0].zh) == (original.cues[0].en,
+                                                                                          original.cues[0].zh)
+        assert [(c.en, c.zh, c.lang) for c in doc.cues[1:]] == [(c.en, c.zh, c.lang) for c in original.cues[1:]]
+
+        cues.nth(1).locator("select.lang").select_option("zh")
+        cues.nth(1).locator("textarea[data-lang=zh]").fill(rewritten)
+        page.keyboard.press("Control+s")
+        page.wait_for_selector("#message.warn")
+        said = page.locator("#message").inner_text()
+        assert "Cue 2 left untranslated" in said and "bilingo translate" in said, said
+        assert cues.nth(1).locator("textarea[data-lang=en]").input_value() == ""
+        assert "untranslated" in cues.nth(1).locator(".tag").all_inner_texts()
+        page.screenshot(path=str(tmp_path / "languages.png"))
+        assert errors == []
+    finally:
+        review.stop()
+    doc = ClipDocument.load(doc_path)
+    assert (doc.cues[1].en, doc.cues[1].zh) == ("", rewritten) and "untranslated" in doc.cues[1].flags
+    assert (doc.cues[0].en, doc.cues[0].zh) == (original.cues[0].en, original.cues[0].zh)

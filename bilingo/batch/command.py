@@ -5,6 +5,7 @@ import argparse
 import os
 import sys
 import time
+from pathlib import Path
 
 from ..errors import BilingoError, ExitCode
 from . import jobs, local, report
@@ -17,8 +18,7 @@ def run_batch(args: argparse.Namespace) -> int:
     mode = "review" if args.until == "review" else "render" if args.render else "straight"
     from ..cli import render_choices
 
-    cli = {"model": args.model, "engine": args.engine, "language": args.language,
-           "beam_size": args.beam_size, "batch_size": args.batch_size, "threads": args.threads,
+    cli = {**{k: getattr(args, k) for k in jobs.TRANSCRIBE_KEYS},  # every transcription flag, as `run` takes them
            "translator": args.translator, "translator_url": args.translator_url,
            "memory": [str(m.resolve()) for m in args.memory] if args.memory else None,
            "glossary": [str(g.resolve()) for g in args.glossary] if args.glossary else None,
@@ -26,7 +26,7 @@ def run_batch(args: argparse.Namespace) -> int:
            "scheduler": args.scheduler, "workers": args.workers, "recursive": args.recursive,
            "learn": args.learn or None, "profile": args.profile,
            **render_choices(args)}  # every render-plan flag, as `run` and `render` take them
-    if cli.get("presets_file"):
+    if isinstance(cli.get("presets_file"), Path):  # not --no-presets-file
         cli["presets_file"] = str(cli["presets_file"].resolve())
     batch = jobs.build(list(args.paths), {k: v for k, v in cli.items() if v is not None}, args.out)
     if batch.scheduler:

@@ -10,9 +10,11 @@ of each output. A stage that fails for its recording returns a failed Outcome (i
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from typing import Callable
 
 from ..errors import BilingoError, ExitCode
+from ..pipeline import KnownKeys
 from .jobs import Batch
 from .stages import Outcome, Task, run_stage
 
@@ -37,6 +39,8 @@ def prepare(task: Task) -> Outcome:
 def render(task: Task, prepared: Outcome) -> Outcome:
     if prepared.failed:
         return Outcome(task.clip.name, "render", "skipped", prepared.code, "prepare failed")
+    if prepared.stages is not None:  # the keys the prepare computed: the render's run reuses them
+        task = replace(task, known=KnownKeys(None, stages=prepared.stages))
     return run_stage(task, _sink())
 
 

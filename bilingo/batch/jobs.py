@@ -15,23 +15,25 @@ import re
 import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Any
 
 import msgspec
 
 from ..errors import BilingoError, ExitCode
 from ..fsutil import read_user_text
 from ..learn.make import LearnOptions
+from ..options import check, fields
 from ..pipeline import RunOptions
-from ..plan import FIELDS, RenderPlan, resolve_plan
-from ..transcribe import ENGINES, TranscribeOptions
+from ..plan import FIELDS, PlanError, RenderPlan, changed, resolve_plan
+from ..rules import PROFILES
+from ..transcribe import TranscribeOptions
+from ..transcribe.languages import spoken
 
 MEDIA_SUFFIXES = frozenset(
     ".mp4 .mov .m4v .mkv .webm .avi .mts .ts .wmv .flv .mpg .mpeg .wav .flac .mp3 .m4a .aac .ogg .oga .opus .wma"
     .split())
 from ..translate.config import CHOICES as TRANSLATORS
 MODES = ("straight", "review", "render")  # --no-review, --until review, --render
-MAX_BATCH = 64  # faster-whisper's batch size, as `--batch-size` allows
 
 MAX_JOB_BYTES = 1 << 20  # a job file lists recordings and settings: kilobytes
 
@@ -56,34 +58,23 @@ class Batch:
 
 # --- the job file -----------------------------------------------------------------------------
 
-class _Settings(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
-    """A job file's settings: `run`'s options, every render-plan field (plan.FIELDS) among them."""
-    presets: list[str] | None = None
-    engine: str | None = None
-    model: str | None = None
-    language: str | None = None
-    beam_size: int | None = None
-    batch_size: int | None = None
-    threads: int | None = None
+TRANSCRIBE_KEYS = tuple(f for f in fields(TranscribeOptions) if f != "vad")  # vad has no flag either
+# The keys that choose a transcription or a render option: the fields of TranscribeOptions and RenderPlan
+# (plan.FIELDS), so that a new option is a key as soon as it is a field, checked as its flag is
+# (`options.check`, in load_job) and named as its flag is (the field's name, `_` for `-`).
+CHOSEN: dict[str, type] = {**dict.fromkeys(TRANSCRIBE_KEYS, TranscribeOptions), **dict.fromkeys(FIELDS, RenderPlan)}
+_Chosen = msgspec.defstruct("_Chosen", [(k, Any, None) for k in CHOSEN], forbid_unknown_fields=True,
+                            omit_defaults=True)
+
+
+class _Settings(_Chosen, forbid_unknown_fields=True, omit_defaults=True):
+    """A job file's settings: every `CHOSEN` key, and the translator's, the study material's and the
+    captions' options of `run`."""
     translator: str | None = None
     translator_url: str | None = None  # libre / openai endpoint (keys come from the environment or config)
     memory: list[str] | None = None  # translation memories (JSON or TSV), consulted before the translator
     glossary: list[str] | None = None  # fixed translations and do-not-translate terms (JSON or TSV)
-    presets_file: str | None = None  # your own presets and styles (JSON, as assets/presets.json)
-    style: str | None = None  # a caption style name (`bilingo presets` lists them)
-    fit: str | None = None  # blur, crop or letterbox
-    karaoke: bool | None = None
-    trim: bool | None = None
-    background: str | None = None
-    speed: str | None = None  # x264 preset: ultrafast … veryslow
-    crf: int | None = None  # x264 quality, 0–51
     accept_rough: bool | None = None  # render Whisper's rough fallback translation without a review
-    key_words: bool | None = None  # learner aids (bilingo.learn)
-    pinyin: bool | None = None
-    edition: Literal["shadowing"] | None = None
-    repeat: Annotated[int, msgspec.Meta(ge=1, le=3)] | None = None
-    repeat_tempo: Annotated[float, msgspec.Meta(ge=0.5, le=1.0)] | None = None
-    end_card: bool | None = None
     learn: bool | None = None  # study material per clip and per batch (`bilingo learn`): all three aids
     anki: bool | None = None  # or only the ones named
     vocab: bool | None = None
@@ -117,8 +108,11 @@ def load_job(path: Path) -> tuple[_JobFile, str]:
     except RecursionError as exc:  # arrays or tables nested thousands deep: no job file needs that
         raise BilingoError(f"{path}: values are nested too deeply to be a job file (a job file's values are "
                            "text, numbers, lists of them and [[input]] tables)", ExitCode.BAD_INPUT) from exc
-    for where, s in [("$", job), *((f"$.input[{i}]", t) for i, t in enumerate(job.input))]:
+    tables = [("$", job), *((f"$.input[{i}]", t) for i, t in enumerate(job.input))]
+    for where, s in tables:
         _check_values(path, raw, where, s)
+    for where, s in tables:  # the file's choices, and each [[input]]'s: the file's with the table's on top
+        _check_together(path, raw, where, job, s)
     return job, raw
 
 
@@ -126,46 +120,16 @@ def _check_values(path: Path, raw: str, where: str, s: _Settings) -> None:
     def bad(key: str, message: str) -> None:
         raise BilingoError(f"{path}:{_line(raw, f'{where}.{key}')}: {key}: {message}", ExitCode.BAD_INPUT)
 
-    from ..render import colours, presets as preset_data
-
-    if s.engine is not None and s.engine not in ENGINES:
-        bad("engine", f"{s.engine!r} is not one of {', '.join(ENGINES)}")
+    for key, options in CHOSEN.items():  # each as its flag is: the same check, the same words
+        if (value := getattr(s, key)) is not None:
+            try:
+                setattr(s, key, check(options, key, value))
+            except ValueError as exc:
+                bad(key, str(exc))
     if s.translator is not None and s.translator not in TRANSLATORS:
         bad("translator", f"{s.translator!r} is not one of {', '.join(TRANSLATORS)}")
-    if s.language is not None and s.language not in ("en", "zh"):
-        bad("language", f"{s.language!r} is not en or zh")
-    if s.beam_size is not None and not 1 <= s.beam_size <= 16:
-        bad("beam_size", f"{s.beam_size} is out of range (1–16)")
-    if s.batch_size is not None and not 0 <= s.batch_size <= MAX_BATCH:
-        bad("batch_size", f"{s.batch_size} is out of range (0–{MAX_BATCH}; 0: no batching), as --batch-size")
-    if s.background is not None:
-        try:
-            colours.parse(s.background)
-        except ValueError as exc:
-            if not _relative(path, s.background).is_file():
-                bad("background", f"neither a colour ({exc}) nor an image file")
-    if s.threads is not None and not 0 <= s.threads <= 256:
-        bad("threads", f"{s.threads} is out of range (0–256; 0: one per core)")
-    if s.presets_file and not _relative(path, s.presets_file).is_file():
-        bad("presets_file", f"{s.presets_file!r}: no such file")
-    extra = _relative(path, s.presets_file) if s.presets_file else None
-    try:  # the catalogue every command resolves its plan in: built-in + the user's file
-        catalogue = resolve_plan(RenderPlan(presets=(), presets_file=str(extra) if extra else None)).catalogue
-    except BilingoError as exc:
-        bad("presets_file", str(exc))
-    for name in s.presets or ():
-        try:
-            catalogue.get(name)
-        except BilingoError as exc:
-            bad("presets", str(exc))
-    if s.style is not None and s.style not in catalogue.styles:
-        bad("style", f"{s.style!r} is not one of {', '.join(sorted(catalogue.styles))}")
-    if s.fit is not None and s.fit not in ("blur", "crop", "letterbox"):
-        bad("fit", f"{s.fit!r} is not blur, crop or letterbox")
-    if s.speed is not None and s.speed not in preset_data.X264_PRESETS:
-        bad("speed", f"{s.speed!r} is not one of {', '.join(preset_data.X264_PRESETS)}")
-    if s.crf is not None and not 0 <= s.crf <= 51:
-        bad("crf", f"{s.crf} is out of range (0–51)")
+    if s.profile is not None and s.profile not in PROFILES:  # unchecked, it failed each clip as an internal error
+        bad("profile", f"{s.profile!r} is not {' or '.join(PROFILES)}")
     if isinstance(s, _Input) and not s.path:
         bad("path", "each [[input]] needs a path")
     for key in ("memory", "glossary"):
@@ -174,6 +138,27 @@ def _check_values(path: Path, raw: str, where: str, s: _Settings) -> None:
                 bad(key, f"{file!r}: no such file")
     if isinstance(s, _JobFile) and s.workers is not None and not 1 <= s.workers <= 64:
         bad("workers", f"{s.workers} is out of range (1–64)")
+
+
+def _check_together(path: Path, raw: str, where: str, job: _JobFile, s: _Settings) -> None:
+    """What needs several keys or the files they name: presets and styles in the catalogue with the
+    presets file, the background's colour or image, the language among the languages. Checked as
+    `run` checks them (the one `resolve_plan`), on the job file's settings with the table's on top."""
+    def bad(key: str, message: str) -> None:
+        at = where if getattr(s, key, None) is not None else "$"
+        raise BilingoError(f"{path}:{_line(raw, f'{at}.{key}')}: {key}: {message}", ExitCode.BAD_INPUT)
+
+    merged = {**_plain(job), **_plain(s)}
+    choices = _render(merged, lambda v: _relative(path, v).resolve())
+    if choices:
+        try:
+            resolve_plan(changed(RenderPlan(), choices))
+        except PlanError as exc:
+            bad(exc.field, exc.why)
+    try:
+        spoken(merged.get("language"), merged.get("languages"))
+    except ValueError as exc:
+        bad("language", f"{exc}; add it to languages or drop language")
 
 
 def _located(path: Path, raw: str, message: str) -> str:
@@ -408,22 +393,28 @@ def _options(out_dir: Path, s: dict, base: Path) -> RunOptions:
         p = Path(v).expanduser()
         return p if p.is_absolute() else (base / p).resolve()
 
-    defaults = TranscribeOptions()
-    topts = TranscribeOptions(model=s.get("model", "base"), engine=s.get("engine", defaults.engine),
-                              language=s.get("language"), beam_size=s.get("beam_size", defaults.beam_size),
-                              batch_size=s.get("batch_size", defaults.batch_size),
-                              threads=s.get("threads", defaults.threads))
-    # the render choices given (job file, then command line); the others keep each clip's plan
-    render = {k: s[k] for k in FIELDS if s.get(k) is not None and s.get(k) != []}  # presets = []: the plan's
-    if render.get("presets_file"):
-        render["presets_file"] = str(rel(render["presets_file"]))
-    if render.get("background"):
-        render["background"] = _background(render["background"], rel)
-    return RunOptions(out_dir=out_dir, transcribe=topts, render=render,
+    given = {k: s[k] for k in TRANSCRIBE_KEYS if s.get(k) is not None}
+    try:  # the config file's languages where neither the job file nor the command line gives them, as `run`
+        given["languages"] = spoken(given.get("language"), given.get("languages"))
+    except ValueError as exc:
+        raise BilingoError(f"{out_dir.name}: language {exc}; add it to languages (--languages) or drop language",
+                           ExitCode.BAD_INPUT) from None
+    return RunOptions(out_dir=out_dir, transcribe=TranscribeOptions(**given), render=_render(s, rel),
                       translator=s.get("translator", "google"), translator_url=s.get("translator_url"),
                       memory_files=tuple(rel(m) for m in s.get("memory", ())),
                       glossary_files=tuple(rel(g) for g in s.get("glossary", ())), profile=s.get("profile"),
                       accept_rough=bool(s.get("accept_rough")))
+
+
+def _render(s: dict, rel) -> dict:
+    """The render choices given (job file, then command line), paths relative to the job file; the
+    others keep each clip's plan. `presets = []` is no choice: the clip's presets stay."""
+    render = {k: s[k] for k in FIELDS if s.get(k) is not None and s.get(k) not in ((), [])}
+    if isinstance(render.get("presets_file"), str):
+        render["presets_file"] = str(rel(render["presets_file"]))
+    if isinstance(render.get("background"), str):
+        render["background"] = _background(render["background"], rel)
+    return render
 
 
 def _learn(s: dict) -> LearnOptions | None:
@@ -435,7 +426,8 @@ def _learn(s: dict) -> LearnOptions | None:
 
 
 def _background(value: str | None, rel) -> str | None:
-    """A colour as written; an image file relative to the job file, like every path in it."""
+    """A colour as written; an image file relative to the job file, like every path in it; anything
+    else as written, for `resolve_plan` to refuse in the words it has for `--background`."""
     from ..render import colours
 
     if value is None:
@@ -444,7 +436,7 @@ def _background(value: str | None, rel) -> str | None:
         colours.parse(value)
         return value
     except ValueError:
-        return str(rel(value))
+        return str(rel(value)) if Path(rel(value)).is_file() else value
 
 
 def with_threads(batch: Batch, threads: int) -> Batch:

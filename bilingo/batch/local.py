@@ -69,17 +69,19 @@ class Scheduler:
                 self.done(Outcome(clip.name, "prepare", "up to date", outputs=[str(state.document_path(clip))]))
                 self.prepared(clip)
                 continue
-            key = state.prepare_key(clip)
+            known = state.prepare_key(clip)
+            key = known.stages and known.stages.complete
             if not state.is_done(clip, "prepare", key):
-                return Task(clip, "prepare", key=key)
+                return Task(clip, "prepare", key=key, known=known)
             self.done(Outcome(clip.name, "prepare", "up to date", outputs=_outputs(clip, "prepare")))
-            self.prepared(clip)
+            self.prepared(clip, known.stages)
 
-    def prepared(self, clip: Clip) -> None:
-        """After a clip's prepare: its render keys, computed once here, decide and go with its render."""
+    def prepared(self, clip: Clip, stages=None) -> None:
+        """After a clip's prepare: its render keys, computed once here, decide and go with its render
+        (with the keys of its prepare's stages, `stages`, which the render's pipeline run reuses)."""
         if self.mode == "review":
             return
-        known = state.render_keys(clip)
+        known = state.render_keys(clip, stages)
         if state.is_done(clip, "render", known and known.keys):
             self.done(Outcome(clip.name, "render", "up to date", outputs=_outputs(clip, "render")))
         elif self.mode == "render" and not _approved(clip):
@@ -127,7 +129,7 @@ def run(batch: Batch, mode: str, workers: int, on_event: Callable[[dict], None],
                     continue
                 done(outcome)
                 if task.stage == "prepare" and not outcome.failed:
-                    plan.prepared(task.clip)
+                    plan.prepared(task.clip, outcome.stages)
             if broken:  # a worker died (killed, out of memory): the pool is gone, so are its other stages
                 broken += list(inflight.values())
                 inflight.clear()

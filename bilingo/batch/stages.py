@@ -31,8 +31,9 @@ class Task:
     clip: Clip
     stage: str  # "prepare" | "render"
     approved_only: bool = False  # --render: only clips a person approved; a clip with a document is not prepared again
-    key: Any = None  # the stage's key, when the scheduler already computed it (prepare_key, render_keys)
-    known: pipeline.KnownKeys | None = None  # render: the render keys behind `key`, for the pipeline to reuse
+    key: Any = None  # the stage's record key, when the scheduler already computed it (prepare_key, render_keys)
+    known: pipeline.KnownKeys | None = None  # the stage keys behind `key` (render: and its prepare's), for the
+    # pipeline to reuse: each key is computed once per batch run
 
 
 @dataclass
@@ -46,6 +47,7 @@ class Outcome:
     seconds: float = 0.0
     outputs: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)  # the pipeline's own stages
+    stages: pipeline.StageKeys | None = None  # prepare: the keys its stages ran under, for the render to reuse
 
     @property
     def failed(self) -> bool:
@@ -108,13 +110,15 @@ def run_stage(task: Task, sink: Sink | None = None) -> Outcome:
                                "put it back or run the batch again without it", ExitCode.BAD_INPUT)
         if task.stage == "prepare" and task.approved_only and state.document_path(clip).is_file():
             return Outcome(clip.name, task.stage, "up to date", outputs=[str(state.document_path(clip))])
-        known = task.known if task.stage == "render" and task.key is not None else None
+        known = task.known
         if task.key is None:  # not computed by a scheduler (Dask): here, once
+            given = known.stages if known else None
             if task.stage == "render":
-                known = state.render_keys(clip)
+                known = state.render_keys(clip, given)
                 task.key = known and known.keys
-            else:
-                task.key = state.prepare_key(clip)
+            elif known is None:
+                known = state.prepare_key(clip)
+                task.key = known.stages and known.stages.complete
         if state.is_done(clip, task.stage, task.key, record):
             return Outcome(clip.name, task.stage, "up to date", outputs=record["stages"][task.stage]["outputs"])
         if task.stage == "render" and task.approved_only and not _approved(clip):
@@ -123,7 +127,7 @@ def run_stage(task: Task, sink: Sink | None = None) -> Outcome:
         report.say(f"{task.stage} {clip.source} (attempt {len(record['attempts'])})")
         if task.stage == "prepare":
             _model_ready(clip.options.transcribe.model)
-            result = pipeline.run(clip.source, replace(clip.options, until="review"), report)
+            result = pipeline.run(clip.source, replace(clip.options, until="review"), report, known)
         else:  # the document's own plan and settings (translator included), this batch's render choices on top
             result = pipeline.render_document(state.document_path(clip), clip.options.render, report,
                                               force=not task.approved_only, known=known)
@@ -143,6 +147,7 @@ def run_stage(task: Task, sink: Sink | None = None) -> Outcome:
     if task.stage == "prepare":
         did = any(k.startswith("transcribe") or k == "translate" for k in report.timings)
         outputs, work = [str(result.document), *map(str, result.captions)], did or not result.reused_document
+        key = result.stage_keys.complete  # what it prepared under: the scheduler's keys, completed by the pipeline
     else:
         outputs, work = [str(p) for p in result.outputs], bool(result.render_log)
         key = result.render_keys  # what it rendered from: the scheduler's keys, or the pipeline's own
@@ -152,7 +157,8 @@ def run_stage(task: Task, sink: Sink | None = None) -> Outcome:
     state.finish(out, clip.name, record, attempt, status="done", work=work, seconds=round(seconds, 2),
                  timings={k: round(v, 2) for k, v in report.timings.items()})
     report.say(f"{task.stage} done in {seconds:.1f} s" + ("" if work else " (found done)"))
-    return Outcome(clip.name, task.stage, "done", work=work, seconds=seconds, outputs=outputs, timings=report.timings)
+    return Outcome(clip.name, task.stage, "done", work=work, seconds=seconds, outputs=outputs, timings=report.timings,
+                   stages=result.stage_keys)
 
 
 def _model_ready(name: str) -> None:

@@ -9,7 +9,6 @@ the stage afterwards says whether it did the work or found it done.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import socket
@@ -18,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 from .. import pipeline
-from ..cache import stage_key
 from ..errors import BilingoError, ExitCode
 from ..fsutil import atomic_write_text, os_error
 from ..model import ClipDocument
@@ -61,23 +59,20 @@ def document_path(clip: Clip) -> Path:
     return clip.options.out_dir / f"{pipeline.output_stem(clip.source)}.bilingo.json"
 
 
-def _digest(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
-def prepare_key(clip: Clip) -> str:
-    """The settings transcript, translation and captions are made with. The recording itself is not
-    hashed here: its identity is the clip document's (the decoded audio's hash, the one the pipeline's
-    stages are keyed by), and `is_done` checks that the file is still the one decoded."""
-    o = clip.options
-    t = o.transcribe
-    memories = [_digest(m) if m.is_file() else str(m) for m in o.memory_files]
-    return stage_key("batch-prepare", t.model, t.engine, t.language, t.beam_size, t.batch_size, o.translator,
-                     memories)
+def prepare_key(clip: Clip) -> pipeline.KnownKeys:
+    """The pipeline's own keys of the stages prepare does (probe, audio, transcript, cues, translation),
+    computed once: the scheduler decides with them and hands them to the stage, which hands them to the
+    pipeline. Without a clip document (or with one made from another state of the file) only the probe
+    and audio keys are known: the audio's hash, which keys the transcript, needs a decode."""
+    path = document_path(clip)
+    if not clip.source.is_file():  # gone: the stage itself says so
+        return pipeline.KnownKeys(None)
+    try:
+        doc = ClipDocument.load(path) if path.is_file() else None
+    except Exception:  # damaged: the stage itself reports it
+        doc = None
+    return pipeline.KnownKeys(doc.revision if doc is not None else None,
+                              stages=pipeline.stage_keys(doc, clip.source, clip.options))
 
 
 def recording_unchanged(clip: Clip) -> bool:
@@ -88,10 +83,11 @@ def recording_unchanged(clip: Clip) -> bool:
         return False
 
 
-def render_keys(clip: Clip) -> pipeline.KnownKeys | None:
+def render_keys(clip: Clip, stages: pipeline.StageKeys | None = None) -> pipeline.KnownKeys | None:
     """The pipeline's own render key of every output of the clip's plan (with this batch's render
     choices on top), computed once: the render stage passes them on to the pipeline, which reuses them
-    for the same document revision. None while there is no clip document to render."""
+    (and `stages`, the keys its prepare computed) for the same document revision. None while there is
+    no clip document to render."""
     path = document_path(clip)
     if not path.is_file():
         return None
@@ -100,7 +96,7 @@ def render_keys(clip: Clip) -> pipeline.KnownKeys | None:
         plan = resolve_plan(changed(doc.plan, clip.options.render))
     except Exception:  # a damaged document or plan: the stage itself reports it
         return None
-    return pipeline.KnownKeys(doc.revision, plan.render, pipeline.render_keys(doc, plan))
+    return pipeline.KnownKeys(doc.revision, plan.render, pipeline.render_keys(doc, plan), stages)
 
 
 

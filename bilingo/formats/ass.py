@@ -165,8 +165,9 @@ def _row_text(row: Row, cue: Cue, keys: list[str], style: Style, spoken: list[Wo
     marks = keys if row.kind in ("en", "zh") else []
     if spoken is not None:
         swept = karaoke(cue, row.lines, spoken, marks, style)
-        return swept or "{\\k%d}" % round((cue.end - cue.start) / 10) + "\\N".join(
-            _marked(line, marks, style) for line in row.lines)
+        # not the words spoken (a translation, an edit): the text colour throughout, for the style's primary
+        # colour is the highlight (a lone \\k would turn the line to it at the cue's start)
+        return swept or "{\\1c%s}" % _tag(style.text) + "\\N".join(_marked(line, marks, style) for line in row.lines)
     return "\\N".join(_marked(line, marks, style) for line in row.lines)
 
 
@@ -206,6 +207,13 @@ def _gloss_marked(line: str, keys: list[str], style: Style) -> str:
 def cue_words(cue: Cue, words: list[Word]) -> list[Word]:
     """The transcript words spoken within a cue."""
     return [w for w in words if cue.start <= (w.start + w.end) / 2 < cue.end]
+
+
+def sung_words(cues: list[Cue], words: list[Word], source_of) -> list[list[Word]]:
+    """The spoken words each cue's English line is swept through (`source_of(cue)`: the language it was
+    spoken in): none for a cue of Mandarin speech, whose English line is a translation, so a recording
+    that mixes languages highlights its English cues only."""
+    return [cue_words(c, words) if source_of(c) == "en" else [] for c in cues]
 
 
 def karaoke(cue: Cue, lines: list[str], words: list[Word], keys: list[str] = (), style: Style | None = None) -> str | None:

@@ -27,9 +27,11 @@ MAX_GLOSS_CHARS = 24  # a gloss is a hint, not a definition: the gloss line must
 
 def gloss(cues: list[Cue], lang: str, memory=None, translator=None,
           notice: Callable[[str], None] = lambda _m: None) -> list[Cue]:
-    """The cues with every shown key word that lacks a gloss glossed: memory, translator, dictionary."""
+    """The cues with every shown key word of `lang` that lacks a gloss glossed: memory, translator,
+    dictionary (a clip that mixes languages is glossed once per language, each with its own translator)."""
     target = other_language(lang)
-    wanted = sorted({k.word for c in cues for k in c.keywords if not k.removed and not k.gloss.strip()})
+    wanted = sorted({k.word for c in cues for k in c.keywords
+                     if not k.removed and not k.gloss.strip() and k.lang == lang})
     found: dict[str, tuple[str, str]] = {}
     if memory is not None:
         _remember_people(cues, lang, target, memory)

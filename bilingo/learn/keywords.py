@@ -161,19 +161,21 @@ def choose(doc_or_cues: ClipDocument | list[Cue], lang: str | None = None, caps:
     A person's key words are kept as they are (their span found again in the cue's current text), their
     removals are kept and keep that word out of the whole clip; machine choices are made afresh from
     the current text, keeping the gloss an earlier run found for the same word."""
-    if isinstance(doc_or_cues, ClipDocument):
-        cues, lang = list(doc_or_cues.cues), lang or doc_or_cues.language
+    if isinstance(doc_or_cues, ClipDocument):  # each cue's words in the language spoken (a clip may mix them)
+        cues = list(doc_or_cues.cues)
+        langs = [lang or doc_or_cues.source_of(c) for c in cues]
     else:
-        cues, lang = list(doc_or_cues), lang or "en"
+        cues = list(doc_or_cues)
+        langs = [lang or c.lang or "en" for c in cues]
     removed = {_key(k.word) for c in cues for k in c.keywords if k.removed}
     old_gloss = {_key(k.word): k for c in cues for k in c.keywords if k.gloss and not k.person and not k.removed}
-    kept = [tuple(_refound(k, c.text(lang)) for k in c.keywords if k.person or k.removed) for c in cues]
+    kept = [tuple(_refound(k, c.text(k.lang)) for k in c.keywords if k.person or k.removed) for c in cues]
     taken = {_key(k.word) for ks in kept for k in ks if not k.removed}
     per_cue = [sum(1 for k in ks if not k.removed) for ks in kept]
     per_minute: dict[int, int] = {}
     for c, n in zip(cues, per_cue):
         per_minute[c.start // 60_000] = per_minute.get(c.start // 60_000, 0) + n
-    ranked = sorted(((cand, i) for i, c in enumerate(cues) for cand in candidates(c.text(lang), lang)),
+    ranked = sorted(((cand, i) for i, c in enumerate(cues) for cand in candidates(c.text(langs[i]), langs[i])),
                     key=lambda ci: (-ci[0].score, cues[ci[1]].start))
     chosen: list[list[KeyWord]] = [[] for _ in cues]
     for cand, i in ranked:
@@ -181,7 +183,7 @@ def choose(doc_or_cues: ClipDocument | list[Cue], lang: str | None = None, caps:
         if key in taken or key in removed or per_cue[i] >= caps.per_cue or per_minute.get(minute, 0) >= caps.per_minute:
             continue
         was = old_gloss.get(key)
-        chosen[i].append(KeyWord(word=cand.word, span=cand.span, lang=lang, level=cand.level,  # type: ignore[arg-type]
+        chosen[i].append(KeyWord(word=cand.word, span=cand.span, lang=langs[i], level=cand.level,  # type: ignore[arg-type]
                                  gloss=was.gloss if was else "", origin=was.origin if was else ""))
         taken.add(key)
         per_cue[i] += 1
@@ -208,14 +210,15 @@ def shown(cue: Cue) -> list[KeyWord]:
     return [k for k in cue.keywords if not k.removed]
 
 
-def problems(cues: Iterable[Cue], lang: str) -> list[tuple[int, str]]:
-    """(cue number, what is wrong) for each key word `bilingo lint` reports."""
+def problems(cues: Iterable[Cue], lang: str = "") -> list[tuple[int, str]]:
+    """(cue number, what is wrong) for each key word `bilingo lint` reports, each looked for in the text of
+    its own language (`lang`, when given, for all)."""
     found = []
     for n, cue in enumerate(cues, start=1):
-        text = cue.text(lang)
         for k in cue.keywords:
             if k.removed:
                 continue
+            text = cue.text(lang or k.lang)
             start, end = k.span
             if not k.word.strip():
                 found.append((n, "a key word with no word"))

@@ -93,7 +93,10 @@ def with_key_words(doc: ClipDocument) -> list:
     zh._jieba()  # its dictionary load logs on stderr unless quietened first
     if any(c.keywords for c in doc.cues):
         return doc.cues
-    return gloss.gloss(keywords.choose(doc), doc.language)
+    cues = keywords.choose(doc)
+    for lang in dict.fromkeys(k.lang for c in cues for k in c.keywords):  # a mixed clip: each language's own
+        cues = gloss.gloss(cues, lang)
+    return cues
 
 
 def _terms(cue) -> list[Term]:

@@ -37,7 +37,7 @@ def plan(cues: list[Cue], lang: str, fps: float, repeat: int = 1, tempo: float =
     """The edition's segments, sentence by sentence; with `limit_s`, only the whole sentences that fit."""
     out: list[Segment] = []
     total = 0
-    for sentence in S.group(cues, lang):
+    for sentence in S.by_language(cues, lang):  # a mixed clip's sentences, each in the language spoken
         first, last = cues[sentence.cues[0]], cues[sentence.cues[-1]]
         start, end = first.start, last.end
         pause = round((end - start + MARGIN_MS) * fps / 1000)

@@ -42,7 +42,8 @@ def apply(doc: ClipDocument, edit: KeyWordEdit) -> None:
     if not found:
         raise BilingoError("no such cue: reload the page", ExitCode.BAD_INPUT)
     n = found[0]
-    cue, lang = doc.cues[n], doc.language
+    cue = doc.cues[n]
+    lang = doc.source_of(cue)  # a key word is a word spoken: in the cue's own language
     same = [k for k in cue.keywords if k.word.lower() == word.lower()]
     others = tuple(k for k in cue.keywords if k.word.lower() != word.lower())
     if edit.action == "remove":
@@ -61,7 +62,7 @@ def apply(doc: ClipDocument, edit: KeyWordEdit) -> None:
             new = replace(base, gloss=meaning[:glosses.MAX_GLOSS_CHARS * 2], origin="person", person=True,
                           removed=False)
         else:  # added without a gloss: the dictionary's, in the sense the cue's translation used
-            meaning = base.gloss or glosses.dictionary(word, lang, cue.text(doc.target_language))
+            meaning = base.gloss or glosses.dictionary(word, lang, cue.text(doc.target_of(cue)))
             new = replace(base, gloss=meaning, origin=base.origin or ("dictionary" if meaning else ""), person=True,
                           removed=False)
     doc.cues[n] = replace(cue, keywords=tuple(sorted((*others, new), key=lambda k: k.span)))

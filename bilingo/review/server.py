@@ -234,14 +234,15 @@ class App:
         sweep as the render times it."""
         plan = self.plan_of(doc)
         aids = ass.Aids(key_words=plan.key_words, pinyin=plan.pinyin)
-        sung = doc.transcript.words if plan.karaoke and doc.language == "en" else None
+        sung = ass.sung_words(cues, doc.transcript.words, doc.source_of) if plan.karaoke else None
         found: list[list[dict[str, Any]]] = [[] for _ in cues]
         for v in lint(cues, prof=of_document(doc)):
             if 0 < v.cue <= len(cues):
                 found[v.cue - 1].append({"rule": v.rule, "language": v.language, "text": str(v),
                                          "hard": v.rule in state.HARD_RULES})
         lines = [self.lines(c, target.preset, aids) for c in cues]
-        karaoke = [_sweeps(c, ls.get("en", []), sung) if sung is not None else None for c, ls in zip(cues, lines)]
+        karaoke = ([_sweeps(c, ls.get("en", []), w) for c, ls, w in zip(cues, lines, sung)] if sung is not None
+                   else [None] * len(cues))
         rows = [[_row_json(r, target.style) for r in ass.rows(target.preset, target.style, ls)] for ls in lines]
         return {"violations": found, "lines": lines, "rows": rows, "karaoke": karaoke}
 
@@ -277,12 +278,26 @@ class App:
         with document_lock(path):
             doc = ClipDocument.load(path)
             _check_revision(doc, req.revision)
+            spoken = {c.id: doc.source_of(c) for c in doc.cues}
             remember = state.record_edits(doc, self.cues_from(req.cues, doc.cues, doc.language))
+            notice = self.translate_again(doc, spoken, path)
             _validate(doc)
             review_srt.write_sidecars(doc, path, keep_edited=True)  # a person's SRT edit waits for `import`
             _save(doc, path, req.revision)
         state.remember_human(doc, *remember)
-        return self.clip(index)
+        return self.clip(index) | ({"notice": notice} if notice else {})
+
+    @staticmethod
+    def translate_again(doc: ClipDocument, spoken: dict[str, str], path: Path) -> str:
+        """The cues whose spoken language the page changed (their translation cleared by `record_edits`)
+        translated again, those only (`pipeline.retranslate`); what happened, for the page to say."""
+        ids = [c.id for c in doc.cues if c.id in spoken and spoken[c.id] != doc.source_of(c)
+               and not c.text(doc.target_of(c)).strip()]
+        if not ids:
+            return ""
+        from ..pipeline import retranslate
+
+        return retranslate(doc, ids, path)
 
     def approve(self, index: str, req: ApproveRequest) -> dict[str, Any]:
         path = self.doc_path(index)
@@ -396,9 +411,10 @@ def _output_json(index: str, doc_path: Path, preset_id: str, video: Path) -> dic
 
 
 def _sweeps(cue: Cue, lines: list[str], words: list[Word]) -> list[list[tuple[str, int, int]]] | None:
-    """Each English word of each line with when its highlight sweep starts and ends (ms): the \\kf
+    """Each English word of each line (swept through the cue's spoken `words`, `ass.sung_words`) with
+    when its highlight sweep starts and ends (ms): the \\kf
     durations of `ass.karaoke`, the one place they are decided. None: the line is burned plain."""
-    text = ass.karaoke(cue, lines, ass.cue_words(cue, words))
+    text = ass.karaoke(cue, lines, words)
     if text is None:
         return None
     steps = [(kind, int(cs) * 10) for kind, cs in re.findall(r"\{\\k(f?)(\d+)\}", text)]

@@ -16,6 +16,7 @@ from ..model import LANGS, ClipDocument, Cue, Review, assign_ids, attach_words
 from ..rules import Violation, lint
 
 MACHINE = "machine-translation"
+UNTRANSLATED = "untranslated"  # translate.UNTRANSLATED: a person's translation ends it
 # Rules a burned caption cannot break: unreadable or broken output. Reading speed, short cues and gaps
 # are warnings a person may accept.
 HARD_RULES = frozenset({"empty", "line-length", "lines", "overlap", "order", "max-duration", "control"})
@@ -75,7 +76,7 @@ def record_edits(doc: ClipDocument, new_cues: list[Cue], authored: list[set[str]
             changed = [lang for lang in changed if lang in authored[n]]
         if changed:
             edited = tuple(dict.fromkeys((*cue.edited, *(lang for lang in changed if cue.text(lang).strip()))))
-            flags = tuple(f for f in cue.flags if f != MACHINE) if target in changed else cue.flags
+            flags = tuple(f for f in cue.flags if f not in (MACHINE, UNTRANSLATED)) if target in changed else cue.flags
             cue = replace(cue, edited=edited, flags=flags)
         out.append(cue)
         wrote.append(target in changed)

@@ -43,11 +43,22 @@ class Stretch:
 
 
 def parse(value: str) -> tuple[str, ...]:
-    """"en,zh" → ("en", "zh"); raises ValueError naming a language bilingo does not caption."""
-    langs = tuple(dict.fromkeys(v.strip().lower() for v in value.split(",") if v.strip()))
-    bad = [v for v in langs if v not in DEFAULT]
-    if bad or not langs:
-        raise ValueError(f"{value!r}: bilingo captions {' and '.join(DEFAULT)}; give one or both, e.g. en,zh")
+    """"en,zh" → ("en", "zh"); raises ValueError naming a language bilingo does not caption (the check
+    `--languages` and a job file's `languages` make: TranscribeOptions.languages's type)."""
+    from ..options import check
+    from . import TranscribeOptions
+
+    return check(TranscribeOptions, "languages", value)
+
+
+def spoken(language: str | None, languages: Sequence[str] | None) -> tuple[str, ...]:
+    """The creator's languages: `languages`, else the config file's, else en and zh. ValueError when
+    `language`, the one forced, is not among them."""
+    from ..translate import config
+
+    langs = tuple(languages or ()) or config.languages() or DEFAULT
+    if language and language not in langs:
+        raise ValueError(f"{language} is not one of your languages ({','.join(langs)})")
     return langs
 
 

@@ -24,15 +24,17 @@ from .memory import HUMAN, MACHINE as MACHINE_ORIGIN, RANK, TranslationMemory, n
 from .providers import WrongCount
 
 MACHINE = "machine-translation"
+UNTRANSLATED = "untranslated"  # a cue whose spoken language a person changed and no translator could redo
 ROUGH = "rough-translation"  # Whisper's translate task standing in for an unreachable translator: never rendered unseen
 MAX_ITEMS = 40  # sentences a request
 MAX_MISMATCHES = 3  # batches that did not map back before a translator gets single sentences only
 CONTEXT = 2  # sentences either side sent as context (chat models)
 
 
-def rough_cues(cues: Sequence[Cue], target: str) -> int:
-    """Cues whose `target` text is still Whisper's rough stand-in translation (a person's edit ends that)."""
-    return sum(1 for c in cues if ROUGH in c.flags and target not in c.edited and c.text(target).strip())
+def rough_cues(cues: Sequence[Cue], target_of: Callable[[Cue], str]) -> int:
+    """Cues whose translation (in `target_of(cue)`, each cue's own target in a mixed recording) is still
+    Whisper's rough stand-in (a person's edit ends that)."""
+    return sum(1 for c in cues if ROUGH in c.flags and target_of(c) not in c.edited and c.text(target_of(c)).strip())
 
 
 def needs_translation(cue: Cue, target: str) -> bool:
@@ -99,7 +101,8 @@ def _fill(out: list[Cue], sentence: S.Sentence, parts: list[str], target: str, f
         cue = out[i]
         if needs_translation(cue, target) and part.strip():
             extra = tuple(f for f in flags if f not in cue.flags)
-            out[i] = replace(cue, **{target: part.strip()}, flags=(*cue.flags, *extra))
+            kept = tuple(f for f in cue.flags if f != UNTRANSLATED)  # translated at last
+            out[i] = replace(cue, **{target: part.strip()}, flags=(*kept, *extra))
 
 
 def _from_memory(s: S.Sentence, out: list[Cue], memory: TranslationMemory, target: str) -> bool:

@@ -22,6 +22,7 @@ import tomllib
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
 from ..errors import BilingoError, ExitCode
@@ -126,12 +127,12 @@ def languages() -> tuple[str, ...] | None:
     list), checked; None when neither sets them."""
     from ..transcribe.languages import parse
 
-    raw = os.environ.get("BILINGO_LANGUAGES") or section("transcribe").get("languages")
+    raw: Any = os.environ.get("BILINGO_LANGUAGES") or section("transcribe").get("languages")
     if raw in (None, "", []):
         return None
     try:
-        return parse(",".join(raw) if isinstance(raw, list) else str(raw))
-    except (TypeError, ValueError) as exc:
+        return parse(raw)
+    except ValueError as exc:
         raise BilingoError(f"languages in {config_path()} [transcribe] or BILINGO_LANGUAGES: {exc}",
                            ExitCode.BAD_INPUT) from exc
 

@@ -8,7 +8,7 @@ cue whose words it translates: at punctuation where the translation has it, else
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ..model import Cue, join_words
 
@@ -41,6 +41,19 @@ def group(cues: list[Cue], lang: str) -> list[Sentence]:
         if SENTENCE_END.search(text) or len(run) >= MAX_CUES or size >= MAX_CHARS or i == len(cues) - 1:
             out.append(Sentence(tuple(run), tuple(cues[j].text(lang).strip() for j in run), lang))
             run = []
+    return out
+
+
+def by_language(cues: list[Cue], lang: str) -> list[Sentence]:
+    """`group` over each run of cues spoken in one language (`cue.lang`, else `lang`), in that language:
+    in a recording that mixes languages a sentence never spans a change of language."""
+    out: list[Sentence] = []
+    start = 0
+    for k in range(1, len(cues) + 1):
+        if k == len(cues) or (cues[k].lang or lang) != (cues[start].lang or lang):
+            out += [replace(s, cues=tuple(i + start for i in s.cues))
+                    for s in group(cues[start:k], cues[start].lang or lang)]
+            start = k
     return out
 
 

@@ -182,7 +182,7 @@ function cueItem(cue, i) {
     button("split", "split this cue at the playhead (or in the middle)", () => split(i)),
     button("merge ↓", "merge with the next cue", () => merge(i)));
   const tags = document.createElement("span"); tags.className = "tags";
-  for (const f of cue.flags) { const t = document.createElement("span"); t.className = `tag ${f === "machine-translation" ? "machine" : ""}`; t.textContent = f === "machine-translation" ? "machine" : f; tags.append(t); }
+  for (const f of cue.flags) { const t = document.createElement("span"); t.className = `tag ${f === "machine-translation" ? "machine" : f === "untranslated" ? "untranslated" : ""}`; t.textContent = f === "machine-translation" ? "machine" : f; tags.append(t); }
   for (const l of cue.edited) { const t = document.createElement("span"); t.className = "tag edited"; t.textContent = `${l} edited`; tags.append(t); }
   row.append(tags, languageSelect(cue, i));
   li.append(row);
@@ -205,7 +205,8 @@ function cueItem(cue, i) {
 }
 
 // The language the cue was spoken in (a recording may mix them): its text in that language is the source,
-// and changing it clears the machine translation of the other, which `bilingo translate` makes again.
+// and changing it translates that cue again on save (the memory, then the clip's translator); a cue
+// nothing could translate is flagged "untranslated" and the message says what to do.
 const SPOKEN = { en: "spoken: English", zh: "spoken: 中文" };
 
 function languageSelect(cue, i) {
@@ -217,7 +218,7 @@ function languageSelect(cue, i) {
   sel.addEventListener("change", () => {
     S.cues[i].lang = sel.value; sel.className = `lang ${sel.value}`; setDirty(true);
     say(`Cue ${i + 1} is now ${sel.value === "zh" ? "Mandarin" : "English"} speech: once saved, its ` +
-        `${sel.value === "zh" ? "English" : "Chinese"} translation is made again (\`bilingo translate ${S.clip.document}\`).`);
+        `${sel.value === "zh" ? "English" : "Chinese"} translation is made again.`);
   });
   return sel;
 }
@@ -553,8 +554,11 @@ async function save() {
   try {
     const clip = await api(`/api/clips/${S.index}/save`, { revision: S.clip.revision, cues: edits() });
     load(clip);
-    say(wasApproved && clip.review.state !== "approved"
-      ? "Saved. The clip is a draft again: approve it once you are happy." : `Saved (revision ${clip.revision}).`, "ok");
+    const saved = wasApproved && clip.review.state !== "approved"
+      ? "Saved. The clip is a draft again: approve it once you are happy." : `Saved (revision ${clip.revision}).`;
+    // a cue whose spoken language changed was translated again, or is left untranslated: say which
+    const left = clip.notice && clip.notice.includes("untranslated");
+    say(clip.notice ? `${saved} ${clip.notice[0].toUpperCase()}${clip.notice.slice(1)}.` : saved, left ? "warn" : "ok");
     return true;
   } catch (err) {
     say(err.status === 409 ? `Not saved: ${err.message}` : `Not saved: ${err.message}`, "error");
