@@ -35,9 +35,11 @@ def private_memory(tmp_path, monkeypatch):
 
 @pytest.fixture(scope="session")
 def done(tmp_path_factory):
-    """A finished run (jfk, tiny.en, no translation) whose folder tests copy and then edit by hand."""
+    """A finished run (jfk, tiny.en, no translation) whose folder tests copy and then edit by hand. Its plan
+    encodes with x264 ultrafast: the tests that rerun a copy are about the document, not the encode."""
     out = tmp_path_factory.mktemp("done")
-    proc = bilingo("run", MEDIA / "jfk.flac", "--out", out, "--model", "tiny.en", "--translator", "none")
+    proc = bilingo("run", MEDIA / "jfk.flac", "--out", out, "--model", "tiny.en", "--translator", "none",
+                   "--speed", "ultrafast")
     assert proc.returncode == 0, proc.stderr
     return out
 

@@ -126,7 +126,13 @@ class Review:
         self.proc.wait(timeout=10)
 
 
+_MADE: dict[str, Path] = {}  # one clip for the whole run: every module that imports the fixture shares it
+
+
 @pytest.fixture(scope="module")
 def clip(tmp_path_factory) -> Path:
-    """The clip document of a fresh clip, made once per test module (copy it before changing it)."""
-    return make_clip(tmp_path_factory.mktemp("clip"))
+    """The clip document of a fresh clip, made once per test run (copy it before changing it: every test
+    module that uses it reads the same folder)."""
+    if "clip" not in _MADE:
+        _MADE["clip"] = make_clip(tmp_path_factory.mktemp("clip"))
+    return _MADE["clip"]

@@ -26,13 +26,19 @@ def talk_video(folder: Path) -> Path:
     return mp4
 
 
+_MADE: dict[str, Path] = {}  # one clip for the whole run, shared by every module that imports the fixture
+
+
 @pytest.fixture(scope="module")
 def talk(tmp_path_factory) -> Path:
-    """The clip document of a video clip with both languages, approved (copy the folder to change it)."""
-    folder = tmp_path_factory.mktemp("talk")
-    doc = make_clip(folder, talk_video(folder))
-    assert bilingo("approve", doc, "--by", "Ann").returncode == 0
-    return doc
+    """The clip document of a video clip with both languages, approved, made once per test run (copy the
+    folder to change it)."""
+    if "talk" not in _MADE:
+        folder = tmp_path_factory.mktemp("talk")
+        doc = make_clip(folder, talk_video(folder))
+        assert bilingo("approve", doc, "--by", "Ann").returncode == 0
+        _MADE["talk"] = doc
+    return _MADE["talk"]
 
 
 def copy_of(doc: Path, tmp_path: Path) -> Path:

@@ -69,7 +69,7 @@ def test_silence_gives_no_invented_text(tmp_path):
 def test_odd_file_name_works(tmp_path):
     clip = tmp_path / ODD
     clip.write_bytes((MEDIA / "jfk.flac").read_bytes())
-    proc = bilingo("run", clip, "--out", tmp_path / "out", *FAST)
+    proc = bilingo("run", clip, "--out", tmp_path / "out", *FAST, "--speed", "ultrafast")
     assert proc.returncode == 0, proc.stderr
     stem = Path(ODD).stem
     assert (tmp_path / "out" / f"{stem}.linkedin.mp4").stat().st_size > 10_000
@@ -97,7 +97,7 @@ def test_other_recording_never_overwrites_a_document(tmp_path):
     first = tmp_path / "a" / "talk.wav"
     first.parent.mkdir()
     first.write_bytes((MEDIA / "librispeech-1995-1837-0001.wav").read_bytes())
-    assert bilingo("run", first, "--out", out, *FAST).returncode == 0
+    assert bilingo("run", first, "--out", out, *FAST, "--speed", "ultrafast").returncode == 0
     doc = (out / "talk.bilingo.json").read_bytes()
     other = tmp_path / "b" / "talk.wav"
     other.parent.mkdir()
@@ -127,6 +127,6 @@ def test_leading_dash_name_gets_a_hint_and_works_with_dot_slash(tmp_path):
     (tmp_path / "-talk.flac").write_bytes((MEDIA / "jfk.flac").read_bytes())
     proc = bilingo("run", "-talk.flac", cwd=tmp_path)
     assert proc.returncode == 2 and "write ./-talk.flac" in proc.stderr and "Traceback" not in proc.stderr
-    ok = bilingo("run", "./-talk.flac", "--out", "out", *FAST, cwd=tmp_path)
+    ok = bilingo("run", "./-talk.flac", "--out", "out", *FAST, "--speed", "ultrafast", cwd=tmp_path)
     assert ok.returncode == 0, ok.stderr
     assert (tmp_path / "out" / "-talk.linkedin.mp4").is_file()

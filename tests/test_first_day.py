@@ -27,7 +27,7 @@ def test_offline_a_new_clip_says_how_to_go_on_and_status_shows_what_is_missing(t
     assert "untranslated" in status.stdout, status.stdout
     n = json.loads((out / "jfk.bilingo.json").read_text())["cues"]
     assert f"{len(n)} untranslated" in status.stdout
-    again = bilingo("run", MEDIA / "jfk.flac", "--out", out, *FAST, "--translator", "none")
+    again = bilingo("run", MEDIA / "jfk.flac", "--out", out, *FAST, "--translator", "none", "--speed", "ultrafast")
     assert again.returncode == 0, again.stderr
     assert "using jfk.bilingo.json" in again.stderr and "review edits" not in again.stderr  # nobody edited it
 
@@ -79,7 +79,7 @@ def test_speech_only_on_the_second_of_8_audio_streams_is_found_and_said(tmp_path
     subprocess.run([find_ffmpeg(), "-v", "error", "-y", *inputs, *maps, "-c:a", "flac", "-t", "11", str(clip)],
                    check=True)
     assert probe(clip).audio_streams == 8
-    proc = bilingo("run", clip, "--out", tmp_path / "out", *FAST, "--translator", "none")
+    proc = bilingo("run", clip, "--out", tmp_path / "out", *FAST, "--translator", "none", "--speed", "ultrafast")
     assert proc.returncode == 0, proc.stderr
     assert "listening to stream 1 of eight.mkv's 8 audio streams" in proc.stderr and "--audio-stream N" in proc.stderr
     doc = ClipDocument.load(tmp_path / "out" / "eight.bilingo.json")

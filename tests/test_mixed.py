@@ -19,6 +19,7 @@ from bilingo.transcribe.languages import among, parse
 
 from .conftest import MEDIA, assert_clean_failure, bilingo, error_lines
 from .mp4 import frame_at
+from .review_clip import clip  # noqa: F401 - a fixture
 from .translate_servers import LibreServer, to_chinese
 
 FIXTURE = Path(__file__).parent / "fixtures" / "mixed_zh_words.json"
@@ -278,19 +279,18 @@ def test_karaoke_highlights_the_english_speech_only(mixed_run):
 
 # --- review: a cue's language, changed by a person ------------------------------------------------
 
-def test_review_changes_a_cues_language_and_only_that_cue_is_translated_again(tmp_path, monkeypatch):
+def test_review_changes_a_cues_language_and_only_that_cue_is_translated_again(clip, tmp_path, monkeypatch):
     """jfk with its Chinese imported (all English speech); a person marks cue 1 as Mandarin speech on the
     review page's save API, offline (no translator, a memory that does not know the cue): the save keeps
     it, flagged untranslated, and says so; `bilingo translate` then asks for that cue alone, from Chinese
     to English."""
     import shutil
 
-    from .review_clip import Review, make_clip
+    from .review_clip import Review
 
-    doc_path = make_clip(tmp_path / "made")
     out = tmp_path / "served"
-    shutil.copytree(doc_path.parent, out)
-    doc_path = out / doc_path.name
+    shutil.copytree(clip.parent, out)  # the review tests' shared clip (the same make_clip), copied
+    doc_path = out / clip.name
     before = ClipDocument.load(doc_path)
     monkeypatch.setenv("BILINGO_MEMORY", str(tmp_path / "fresh.sqlite3"))  # the import's pairs are not in it
     review = Review(doc_path)

@@ -156,7 +156,7 @@ def test_cli_runs_the_openai_engine(tmp_path):
     from .conftest import bilingo
 
     proc = bilingo("run", MEDIA / "jfk.flac", "--out", tmp_path, "--engine", "openai-whisper",
-                   "--model", "tiny.en", "--translator", "none")
+                   "--model", "tiny.en", "--translator", "none", "--speed", "ultrafast")
     assert proc.returncode == 0, proc.stderr
     assert "one language" not in proc.stderr  # an English-only model: nothing to detect
     assert "ask not what your country" in (tmp_path / "jfk.en.srt").read_text().lower().replace("\n", " ")

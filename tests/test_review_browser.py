@@ -14,7 +14,7 @@ from bilingo import pipeline
 from bilingo.model import ClipDocument
 from bilingo.review.preview import still
 
-from .conftest import REPO, bilingo
+from .conftest import MEDIA, REPO, bilingo
 from .mp4 import frame_at
 from .review_clip import Review, clip, make_clip, talk_video  # noqa: F401 - clip is a fixture
 
@@ -35,7 +35,7 @@ def browser():
 
 
 def test_edit_save_reload_approve_render(browser, tmp_path):
-    doc_path = make_clip(tmp_path)
+    doc_path = make_clip(tmp_path, MEDIA / "jfk.flac", "--speed", "ultrafast")  # the point is the frame, not the encode
     original = ClipDocument.load(doc_path)
     review = Review(doc_path)
     try:

@@ -50,11 +50,12 @@ def test_repetition_loops_are_cut():
 
 def test_second_run_of_the_same_audio_is_not_transcribed(tmp_path, monkeypatch):
     monkeypatch.setenv("BILINGO_CACHE", str(tmp_path / "cache"))  # empty: other tests' transcripts don't count
-    opts = dict(transcribe=TranscribeOptions(model="tiny.en"), translator="none")
+    # until review: the document and its captions, not the render (the cache is the point)
+    opts = dict(transcribe=TranscribeOptions(model="tiny.en"), translator="none", until="review")
     first = pipeline.run(MEDIA / "jfk.flac", pipeline.RunOptions(out_dir=tmp_path / "a", **opts), Reporter(quiet=True))
     second = pipeline.run(MEDIA / "jfk.flac", pipeline.RunOptions(out_dir=tmp_path / "b", **opts), Reporter(quiet=True))
     assert not first.transcript_cached and second.transcript_cached
     assert (tmp_path / "a" / "jfk.en.srt").read_text() == (tmp_path / "b" / "jfk.en.srt").read_text()
     other = pipeline.RunOptions(out_dir=tmp_path / "c", transcribe=TranscribeOptions(model="tiny.en", beam_size=1),
-                                translator="none")
+                                translator="none", until="review")
     assert not pipeline.run(MEDIA / "jfk.flac", other, Reporter(quiet=True)).transcript_cached  # settings are in the key

@@ -414,7 +414,8 @@ def test_chinese_speech_falls_back_to_whisper_offline(tmp_path):
         assert cue.en.strip() and cue.en.isascii() and MACHINE in cue.flags
     again = bilingo("run", MEDIA / "BAC009S0764W0121.wav", "--out", out, env=OFFLINE)
     assert again.returncode == ExitCode.NEEDS_NETWORK and not list(out.glob("*.mp4"))  # a rerun stops again
-    accepted = bilingo("run", MEDIA / "BAC009S0764W0121.wav", "--out", out, "--accept-rough", env=OFFLINE)
+    accepted = bilingo("run", MEDIA / "BAC009S0764W0121.wav", "--out", out, "--accept-rough", "--speed", "ultrafast",
+                       env=OFFLINE)
     assert accepted.returncode == 0, accepted.stderr
     assert (out / "BAC009S0764W0121.linkedin.mp4").is_file()
 
