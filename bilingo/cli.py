@@ -13,7 +13,7 @@ from pathlib import Path
 
 from . import __version__
 from .errors import BilingoError, ExitCode, Interrupted
-from .rules import PROFILES
+from .plan import PROFILES
 
 DEMO_OUT = "bilingo-demo"
 
@@ -47,7 +47,7 @@ BATCH_OUT_HELP = ("output folder, one subfolder per recording [default: ./biling
 
 def _run_args(p: argparse.ArgumentParser, out_help: str = RUN_OUT_HELP) -> None:
     """`run`'s flags; the transcription's are TranscribeOptions' fields, checked as job files check them."""
-    from .transcribe import MAX_BATCH, MAX_BEAM
+    from .plan import MAX_BATCH, MAX_BEAM
 
     p.add_argument("--out", type=Path, metavar="DIR", help=out_help)
     p.add_argument("--model", default="base", help="tiny.en, base (bundled), a model folder, or a hub name such as "
@@ -90,14 +90,14 @@ def _reset_help() -> str:
 def _transcribe(name: str):
     """The argparse type of a TranscribeOptions field's flag: `options.check`, as a job file's key."""
     from .options import argument
-    from .transcribe import TranscribeOptions
+    from .plan import TranscribeOptions
 
     return argument(TranscribeOptions, name)
 
 
 def _choices(name: str) -> str:
     from .options import choices
-    from .transcribe import TranscribeOptions
+    from .plan import TranscribeOptions
 
     return "|".join(choices(TranscribeOptions, name))
 
@@ -158,9 +158,9 @@ def render_choices(args: argparse.Namespace) -> dict:
 
 
 def _translate_args(p: argparse.ArgumentParser) -> None:
-    from .translate.config import CHOICES
+    from .plan import TRANSLATORS  # not translate.config's CHOICES: that package imports every provider
 
-    p.add_argument("--translator", default="google", choices=CHOICES,
+    p.add_argument("--translator", default="google", choices=TRANSLATORS,
                    help="translator for the other language: google (default, no key), mymemory, deepl, microsoft, "
                    "baidu, libre (LibreTranslate), openai (any OpenAI-compatible chat model); whisper (offline, "
                    "Chinese speech to English only; also the fallback for Chinese speech when offline); none: "

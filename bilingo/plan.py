@@ -10,13 +10,18 @@ Nothing downstream looks a preset, a style or an option up again.
 
 Adding a render option is one field here (with its default, and its limits in its type) and its flag
 in `cli.render_args`: job files take every field as a key, and both are checked by `options.check`.
+
+`TranscribeOptions` and the choice lists the command line offers (translators, caption profiles) live
+here too, not beside the code that uses them: the parser is built from this module alone, so that
+`bilingo --help`, `status` or `lint` never import numpy, Whisper or the translators (~0.4 s of CPU).
 """
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Literal, Mapping
+from typing import Annotated, Any, Literal, Mapping
 
 import msgspec
 
@@ -24,10 +29,42 @@ from . import options
 from .errors import BilingoError, ExitCode
 from .render.presets import X264_PRESETS
 
-if TYPE_CHECKING:  # model.py imports this module, and transcribe imports model: no import cycle at run time
-    from .transcribe import TranscribeOptions
-
 DEFAULT_PRESETS = ("linkedin",)
+# The translators, in the order `--translator`'s help lists them: translate.config's providers, then the
+# offline choices (a test holds this to translate.config.CHOICES; that package imports every provider).
+TRANSLATORS = ("google", "mymemory", "deepl", "microsoft", "baidu", "libre", "openai", "whisper", "none")
+PROFILES = ("learner", "native")  # caption reading speeds (rules.profile)
+
+# --- the transcription's options -------------------------------------------------------------------
+
+SPOKEN = ("en", "zh")  # the languages bilingo captions (transcribe.languages.DEFAULT)
+ENGINES = ("faster-whisper", "openai-whisper")
+MAX_BEAM = 16  # wider beams cost time and memory for no accuracy on speech (beam 5 = greedy on the test clips)
+MAX_BATCH = 64
+
+
+@dataclass(frozen=True)
+class TranscribeOptions:
+    """How speech is transcribed. The types say what each option takes: `options.check` holds the
+    command line's flags and job files' keys to them."""
+
+    model: str = "base"
+    engine: Literal[ENGINES] = "faster-whisper"  # type: ignore[valid-type]
+    language: Literal[SPOKEN] | None = None  # type: ignore[valid-type]  # None: detect among `languages`
+    # the creator's languages: detection chooses among these only
+    languages: Annotated[tuple[Literal[SPOKEN], ...], msgspec.Meta(min_length=1)] = SPOKEN  # type: ignore[valid-type]
+    beam_size: Annotated[int, msgspec.Meta(ge=1, le=MAX_BEAM)] = 5
+    vad: bool = True
+    threads: Annotated[int, msgspec.Meta(ge=0, le=256)] = 0  # 0: one per core
+    # >0: faster-whisper's batched pipeline (long recordings; VAD chunks decoded together)
+    batch_size: Annotated[int, msgspec.Meta(ge=0, le=MAX_BATCH)] = 0
+
+    @property
+    def cpu_threads(self) -> int:
+        return self.threads or (os.cpu_count() or 1)
+
+
+# --- the render plan -------------------------------------------------------------------------------
 
 
 class RenderPlan(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -187,12 +224,6 @@ class Plan:
                            f"({', '.join(t.preset.id for t in self.targets)})", ExitCode.BAD_INPUT)
 
 
-def _transcribe_options(**given) -> TranscribeOptions:
-    from .transcribe import TranscribeOptions
-
-    return TranscribeOptions(**given)
-
-
 def resolve_plan(render: RenderPlan = RenderPlan(), transcribe: TranscribeOptions | None = None,
                  translate: TranslatePlan = TranslatePlan()) -> Plan:
     """The one lookup of presets, styles and the background; a typo fails here, before any work."""
@@ -220,7 +251,7 @@ def resolve_plan(render: RenderPlan = RenderPlan(), transcribe: TranscribeOption
     digest = _sha256(extra) if extra is not None else None
     return Plan(render=msgspec.structs.replace(render, presets_sha256=digest), targets=tuple(targets),
                 backdrop=background(render.background), catalogue=catalogue,
-                transcribe=transcribe or _transcribe_options(),
+                transcribe=transcribe or TranscribeOptions(),
                 translate=translate)
 
 

@@ -38,6 +38,7 @@ from dataclasses import dataclass
 from . import layout
 from .layout import MAX_CHARS, MAX_LINES, Frame, max_chars, text_length  # noqa: F401 (the rules' numbers)
 from .model import LANGS, Cue
+from .plan import PROFILES  # noqa: F401 (public here; plan.py keeps it for the parser)
 
 FPS = 25
 MAX_CPS = {"en": 20.0, "zh": 9.0}  # reading speed, characters per second (adult content)
@@ -77,7 +78,6 @@ NATIVE = Profile("native", dict(MAX_CPS), MIN_DURATION_MS)
 LEARNER_CPS = {"en": 15.0, "zh": 7.0}
 LEARNER_MIN_DURATION_MS = 1500
 LEARNER_LINGER_MS = 1000
-PROFILES = ("learner", "native")
 
 
 def profile(name: str = "native", source: str = "en") -> Profile:

@@ -5,46 +5,21 @@ regrouped from per-character timings) happens here once.
 """
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, replace
-from typing import Annotated, Any, Callable, Iterable, Literal
-
-import msgspec
-import numpy as np
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from ..model import Span, Transcript, Word, is_cjk
+# the options and their limits live in plan.py, which the command line's parser imports without numpy
+from ..plan import ENGINES, MAX_BATCH, MAX_BEAM, TranscribeOptions  # noqa: F401 (public here)
 from . import chinese
 from .cleanup import LOOP_RUN, clean, drop_loops  # noqa: F401 (drop_loops, LOOP_RUN: public here)
-from .languages import DEFAULT as DEFAULT_LANGUAGES
-from .models import resolve
+
+if TYPE_CHECKING:
+    import numpy as np
 
 SAMPLE_RATE = 16000
-ENGINES = ("faster-whisper", "openai-whisper")
-MAX_BEAM = 16  # wider beams cost time and memory for no accuracy on speech (beam 5 = greedy on the test clips)
-MAX_BATCH = 64
 
 Progress = Callable[[float], None]  # fraction of the audio done, 0..1
-
-
-@dataclass(frozen=True)
-class TranscribeOptions:
-    """How speech is transcribed. The types say what each option takes: `options.check` holds the
-    command line's flags and job files' keys to them."""
-
-    model: str = "base"
-    engine: Literal[ENGINES] = "faster-whisper"  # type: ignore[valid-type]
-    language: Literal[DEFAULT_LANGUAGES] | None = None  # type: ignore[valid-type]  # None: detect among `languages`
-    # the creator's languages: detection chooses among these only
-    languages: Annotated[tuple[Literal[DEFAULT_LANGUAGES], ...], msgspec.Meta(min_length=1)] = DEFAULT_LANGUAGES  # type: ignore[valid-type]
-    beam_size: Annotated[int, msgspec.Meta(ge=1, le=MAX_BEAM)] = 5
-    vad: bool = True
-    threads: Annotated[int, msgspec.Meta(ge=0, le=256)] = 0  # 0: one per core
-    # >0: faster-whisper's batched pipeline (long recordings; VAD chunks decoded together)
-    batch_size: Annotated[int, msgspec.Meta(ge=0, le=MAX_BATCH)] = 0
-
-    @property
-    def cpu_threads(self) -> int:
-        return self.threads or (os.cpu_count() or 1)
 
 
 def decode_settings(opts: TranscribeOptions, multilingual: bool = True) -> dict[str, Any]:
@@ -102,6 +77,8 @@ class RawResult:
 
 def transcribe(audio: np.ndarray, opts: TranscribeOptions, progress: Progress | None = None) -> Transcript:
     """Transcribe 16 kHz mono float32 `audio` with the engine and model in `opts`."""
+    from .models import resolve  # importlib.metadata and the model registry: only when transcribing
+
     ref = resolve(opts.model)
     if opts.engine == "faster-whisper":
         from . import faster as engine

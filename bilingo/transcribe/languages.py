@@ -15,12 +15,14 @@ any of its 99 (a far-field Mandarin clip came back as Japanese). So:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable, Sequence
+from typing import TYPE_CHECKING, Iterable, Sequence
 
-import numpy as np
+from ..plan import SPOKEN as DEFAULT
+
+if TYPE_CHECKING:  # only annotations: the command line imports this module without numpy
+    import numpy as np
 
 SAMPLE_RATE = 16000
-DEFAULT = ("en", "zh")
 CLEAR = 0.8  # a window whose top allowed language has this share of the probability is that language
 WINDOW_S = 30.0  # Whisper's window: one encoder pass
 MIN_SILENCE_MS = 500  # a pause this long may separate two languages (a sentence of each)

@@ -61,7 +61,7 @@ PROVIDERS: dict[str, Provider] = {p.name: p for p in (
               Setting("api_key", "OPENAI_API_KEY", required=False)), max_chars=3000),
 )}
 OFFLINE = ("whisper", "none")
-CHOICES = (*PROVIDERS, *OFFLINE)
+CHOICES = (*PROVIDERS, *OFFLINE)  # plan.TRANSLATORS, for the parser (a test holds the two equal)
 
 
 @dataclass(frozen=True)
