@@ -445,8 +445,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def clip_document(clip: Path, out: Path | None) -> Path:
     """The clip document of a recording, or the document itself when given one."""
-    from .media import check_input
-    from .pipeline import output_stem
+    from .media import check_input, output_stem  # not pipeline's: it imports every stage
 
     clip = check_input(clip)
     if clip.name.endswith(".bilingo.json"):

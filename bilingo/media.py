@@ -9,13 +9,14 @@ import threading
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Callable
-
-import numpy as np
+from typing import TYPE_CHECKING, Callable
 
 from .errors import BilingoError, ExitCode
 from .proc import child as proc_child
 from .proc import run as proc_run
+
+if TYPE_CHECKING:  # numpy is imported by the functions that decode audio: `status`, `lint`, … never need it
+    import numpy as np
 
 SAMPLE_RATE = 16000
 CHUNK_BYTES = 1 << 20
@@ -67,6 +68,11 @@ def find_ffmpeg() -> str:
     if not _has_libass(bundled):
         raise BilingoError(f"{bundled} has no subtitles filter: install an ffmpeg built with libass", ExitCode.TOOL_MISSING)
     return bundled
+
+
+def output_stem(clip: Path) -> str:
+    """The name a recording's outputs share: NAME.bilingo.json, NAME.linkedin.mp4, …"""
+    return clip.stem or clip.name
 
 
 def check_input(path: Path) -> Path:
@@ -169,6 +175,7 @@ def speech_per_stream(path: Path, streams: int, seconds: float = SPEECH_PROBE_S)
     stream: one ffmpeg call decodes them all, each to its own file."""
     import tempfile
 
+    import numpy as np
     from faster_whisper.vad import VadOptions, get_speech_timestamps
 
     with tempfile.TemporaryDirectory(prefix="bilingo-streams-") as tmp:
@@ -193,6 +200,8 @@ def extract_audio(path: Path, duration_ms: int = 0, progress: Callable[[float], 
 
     Samples are converted chunk by chunk into one array sized from the probed duration, so an
     hour of audio (230 MB as float32) is never held twice."""
+    import numpy as np
+
     cmd = [find_ffmpeg(), "-nostdin", "-hide_banner", "-loglevel", "error", "-i", str(path.resolve()),
            "-map", f"0:a:{stream}", "-vn", "-ac", "1", "-ar", str(SAMPLE_RATE), "-f", "s16le", "-"]
     expected = max(duration_ms * SAMPLE_RATE // 1000, SAMPLE_RATE)
@@ -221,4 +230,6 @@ def extract_audio(path: Path, duration_ms: int = 0, progress: Callable[[float], 
 
 
 def audio_sha256(samples: np.ndarray) -> str:
+    import numpy as np
+
     return hashlib.sha256(np.ascontiguousarray(samples).data).hexdigest()  # no copy of an hour of audio

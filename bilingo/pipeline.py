@@ -20,6 +20,7 @@ from . import figures, media, rules, segment
 from .cache import content_hash, stage_key
 from .errors import BilingoError, ExitCode, TranslatorUnavailable, hint
 from .fsutil import atomic_write_text, check_writable, staging_dir, sweep_leftovers
+from .media import output_stem  # noqa: F401 (public here too)
 from .model import (ClipDocument, Source, StaleDocument, Transcript, assign_ids, attach_words, document_lock,
                     other_language)
 from .plan import (Plan, RenderPlan, Target, TranslatePlan, changed, describe, from_document_settings,
@@ -108,10 +109,6 @@ class RunResult:
     plan: Plan | None = None  # the plan this run resolved (and saved in the document)
     stage_keys: StageKeys = field(default_factory=StageKeys)  # the keys of this run's stages before the render
     render_keys: dict[str, str] = field(default_factory=dict)  # preset -> key of what it rendered or found done
-
-
-def output_stem(clip: Path) -> str:
-    return clip.stem or clip.name
 
 
 def run(clip: Path, opts: RunOptions, report: Reporter, known: KnownKeys | None = None) -> RunResult:
