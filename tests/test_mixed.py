@@ -165,6 +165,22 @@ def test_vad_keeps_a_mandarin_onset_after_silence(name):
 
 # --- a recording that alternates English and Mandarin ---------------------------------------------
 
+def test_an_english_sentence_between_mandarin_ones_is_decoded_not_left_out():
+    """Mandarin, jfk's 11 s of English, Mandarin, the first Mandarin sentence again (real speech, 1 s
+    pauses). Whisper has left out the English (decoding its window in Mandarin) or the repeated sentence
+    (looped speech; then the clip came back as mainly English): speech with no word decoded in it is
+    detected and decoded again in its own language, whichever language that is."""
+    pause = np.zeros(16000, dtype=np.float32)
+    names = ["BAC009S0764W0121.wav", "jfk.flac", "aishell-BAC009S0724W0121.wav", "BAC009S0764W0121.wav"]
+    audio = np.concatenate([part for name in names for part in (_audio(MEDIA / name), pause)])
+    transcript = transcribe(audio, TranscribeOptions(model="base", languages=("en", "zh"), threads=2))
+    english = " ".join(w.text.strip() for w in transcript.words if LATIN.search(w.text))
+    assert "ask not what your country can do for you" in english.lower(), transcript.text
+    assert [s.lang for s in transcript.spans] == ["zh", "en", "zh"], transcript.spans
+    assert transcript.text.count("交易") == 2, transcript.text  # the repeated sentence is there twice
+    assert transcript.language == "zh"
+
+
 PARTS = [("jfk.flac", "en"), ("BAC009S0764W0121.wav", "zh"), ("librispeech-1995-1837-0001.wav", "en"),
          ("aishell-BAC009S0724W0121.wav", "zh")]
 PAUSE_S = 1.0
