@@ -213,7 +213,7 @@ class Plan:
     targets: tuple[Target, ...]
     backdrop: Any  # render.video.Backdrop
     catalogue: Any = field(repr=False)  # render.presets.Catalogue: built-in + the user's file
-    transcribe: TranscribeOptions = field(default_factory=lambda: _transcribe_options())
+    transcribe: TranscribeOptions = TranscribeOptions()
     translate: TranslatePlan = TranslatePlan()
 
     def target(self, preset_id: str) -> Target:
@@ -291,5 +291,5 @@ def from_document_settings(settings: Mapping[str, Any]) -> tuple[TranscribeOptio
              if k in ("model", "engine", "language", "languages", "beam_size", "batch_size") and v is not None}
     if isinstance(given.get("languages"), str):  # stored as written on the command line: "en,zh"
         given["languages"] = tuple(lang for lang in given["languages"].split(",") if lang)
-    topts = _transcribe_options(**given)
+    topts = TranscribeOptions(**given)
     return topts, str(settings.get("translator") or "none")
