@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import threading
+from bisect import bisect_left
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -89,7 +90,8 @@ def run(audio: np.ndarray, ref: ModelRef, opts: TranscribeOptions, progress: Pro
         # speech left out (another language inside a window, or a sentence of looped speech): decoded again
         found += _left_out(model, audio, windows, _unheard(windows, audio))
         if found:
-            windows = [w for k, w in enumerate(windows) if k not in unclear] + _again(model, audio, found, settings)
+            kept = [w for k, w in enumerate(windows) if k not in unclear]
+            windows = kept + _again(model, audio, found, settings, [x for w in kept for x in w.words])
     progress(1.0)
     return _merged(windows)
 
@@ -195,12 +197,16 @@ def _near(windows: list[_Window], s: languages.Stretch) -> str:
                default=(0, ""))[1]  # no word at all: any language is worth a try
 
 
-def _again(model, audio: np.ndarray, found: list[languages.Stretch], settings: dict) -> list[_Window]:
+def _again(model, audio: np.ndarray, found: list[languages.Stretch], settings: dict,
+           kept: list[Word]) -> list[_Window]:
     """Chunks detected on their own (a window that held both languages, speech Whisper left out),
-    decoded again: consecutive chunks of a language joined into a stretch, and each language's
-    stretches decoded in that language."""
+    decoded again: consecutive chunks of a language joined into a stretch (never across words `kept`
+    from the first pass), each language's stretches decoded in that language, and no word of a kept
+    one's time taken twice (a stretch's padding reaches into the speech around it)."""
     found = sorted(set(found), key=lambda s: s.start)
-    stretches = languages.padded(languages.merge(found), len(audio))
+    decoded = sorted((w.start + w.end) * SAMPLE_RATE // 2000 for w in kept)
+    stretches = languages.padded(languages.merge(found, decoded), len(audio))
+    taken = sorted((w.start, w.end) for w in kept)
     out = []
     for lang in dict.fromkeys(s.lang for s in stretches):
         clips = [t for s in stretches if s.lang == lang for t in s.seconds]
@@ -210,8 +216,16 @@ def _again(model, audio: np.ndarray, found: list[languages.Stretch], settings: d
         words = [w for win in windows for w in win.words]
         for s in (s for s in stretches if s.lang == lang):
             start, end = s.start * 1000 // SAMPLE_RATE, s.end * 1000 // SAMPLE_RATE
-            out.append(_Window(lang, s.probability, [w for w in words if start <= (w.start + w.end) // 2 < end]))
+            out.append(_Window(lang, s.probability, [w for w in words if start <= (w.start + w.end) // 2 < end
+                                                     and not _overlaps(taken, w)]))
     return out
+
+
+def _overlaps(taken: list[tuple[int, int]], w: Word) -> bool:
+    """Whether word `w` is said in the time of one of `taken` (sorted (start, end) ms): sharing over half
+    of the shorter of the two (word times touch or overlap a little at their edges)."""
+    k = bisect_left(taken, (w.end, w.end))
+    return any(min(b, w.end) - max(a, w.start) > min(b - a, w.end - w.start) / 2 for a, b in taken[max(0, k - 3):k])
 
 
 def _merged(windows: list[_Window]) -> RawResult:

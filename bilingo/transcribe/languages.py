@@ -14,6 +14,8 @@ any of its 99 (a far-field Mandarin clip came back as Japanese). So:
 """
 from __future__ import annotations
 
+from bisect import bisect_left
+
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Iterable, Sequence
 
@@ -136,11 +138,13 @@ class Restricted:
         return out
 
 
-def merge(found: list[Stretch]) -> list[Stretch]:
-    """Consecutive stretches of one language as one (the pause between them included)."""
+def merge(found: list[Stretch], decoded: Sequence[int] = ()) -> list[Stretch]:
+    """Consecutive stretches of one language as one (the pause between them included), unless speech
+    already decoded lies between them (`decoded`: the sorted sample positions of the words kept), which
+    would be decoded again."""
     out: list[Stretch] = []
     for s in found:
-        if out and out[-1].lang == s.lang:
+        if out and out[-1].lang == s.lang and bisect_left(decoded, s.start) == bisect_left(decoded, out[-1].end):
             prev = out[-1]
             out[-1] = Stretch(prev.start, s.end, s.lang, min(prev.probability, s.probability))
         else:
