@@ -216,8 +216,8 @@ def _spoken(bounds, ms: int) -> str:
 
 
 @pytest.mark.xfail(strict=False, reason="open (issue 16): in CI's full-suite run the mixed clip's first 30 s window "
-                   "came back as one low-probability Chinese word and jfk's 11 s of English were lost; run on its "
-                   "own (3 runs, 2 machines' worth of local runs) it passes. Not yet understood: see the closing note")
+                   "came back as one low-probability Chinese word and jfk's 11 s of English were lost; the module run on its "
+                   "own passes. Not yet understood: see the closing note")
 def test_each_cue_is_in_the_language_spoken(mixed_run):
     out, bounds, _server = mixed_run
     doc = ClipDocument.load(out / "lesson.bilingo.json")
@@ -270,8 +270,8 @@ def _text_bands(frame: np.ndarray) -> list[tuple[int, int, float]]:
 
 
 @pytest.mark.xfail(strict=False, reason="open (issue 16): in CI's full-suite run the mixed clip's first 30 s window "
-                   "came back as one low-probability Chinese word and jfk's 11 s of English were lost; run on its "
-                   "own (3 runs, 2 machines' worth of local runs) it passes. Not yet understood: see the closing note")
+                   "came back as one low-probability Chinese word and jfk's 11 s of English were lost; the module run on its "
+                   "own passes. Not yet understood: see the closing note")
 def test_the_burned_frame_shows_chinese_on_top_for_both_languages(mixed_run):
     """The default style (classic) puts Chinese on top: for an English cue and a Mandarin one alike, the
     top text line is the Chinese one, whose hanzi leave more ink per row than Latin letters do."""
