@@ -98,7 +98,7 @@ def dask_batch(bench: Bench, workers: int) -> float:
     from distributed import LocalCluster
 
     out, env = bench.fresh(f"dask{workers}")
-    old = os.environ.get("BILINGO_CACHE")
+    saved = os.environ.copy()  # Dask's nanny sets OMP_NUM_THREADS=1 (and more) in this process for good
     os.environ["BILINGO_CACHE"] = env["BILINGO_CACHE"]  # the workers inherit it
     try:
         with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
@@ -107,10 +107,8 @@ def dask_batch(bench: Bench, workers: int) -> float:
             return bilingo("batch", *bench.clips, "--out", out, *bench.common, "--threads", threads,
                            "--scheduler", cluster.scheduler_address, "-q", env=env)
     finally:
-        if old is None:
-            os.environ.pop("BILINGO_CACHE", None)
-        else:
-            os.environ["BILINGO_CACHE"] = old
+        os.environ.clear()
+        os.environ.update(saved)
 
 
 def main() -> None:

@@ -236,7 +236,19 @@ def test_job_file_inputs_overrides_and_cli_precedence(tmp_path, clips, small):
     assert by["jfk"].out_dir == batch.out / "jfk"
 
 
-def test_dask_cluster_survives_a_lost_worker(clips, small, tmp_path):
+@pytest.fixture
+def environ_kept():
+    """Dask's nanny sets OMP_NUM_THREADS=1 (and MKL's, OpenBLAS's, a malloc setting) in the process that
+    starts a LocalCluster and never takes it back: every later test's child would decode with one OpenMP
+    thread, not as a user's run does (and the mixed clip's first window then decoded differently). The
+    environment is set back afterwards."""
+    saved = os.environ.copy()
+    yield
+    os.environ.clear()
+    os.environ.update(saved)
+
+
+def test_dask_cluster_survives_a_lost_worker(clips, small, tmp_path, environ_kept):
     import distributed
     out = tmp_path / "out"
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,

@@ -87,10 +87,13 @@ def run(audio: np.ndarray, ref: ModelRef, opts: TranscribeOptions, progress: Pro
         ends = [w.words[0].start for w in windows[1:]] + [len(audio) * 1000 // SAMPLE_RATE]
         ranges = [(windows[k].words[0].start if k else 0, ends[k]) for k in unclear]
         found = _detected(model, audio, [c for r in ranges for c in _chunks(audio, *r)])
-        # speech left out (another language inside a window, or a sentence of looped speech): decoded again
-        found += _left_out(model, audio, windows, _unheard(windows, audio))
+        kept = [w for k, w in enumerate(windows) if k not in unclear]
+        # speech left out (another language inside a window, or a sentence of looped speech): decoded
+        # again. Only outside the unclear windows, whose every chunk is detected and decoded again already
+        # (detected twice, once joined with others, a chunk got two languages and was decoded in neither)
+        left = [c for c in _unheard(kept, audio) if not _within(c, ranges)]
+        found += _left_out(model, audio, kept, left)
         if found:
-            kept = [w for k, w in enumerate(windows) if k not in unclear]
             windows = kept + _again(model, audio, found, settings, [x for w in kept for x in w.words])
     progress(1.0)
     return _merged(windows)
@@ -167,6 +170,12 @@ def _unheard(windows: list[_Window], audio: np.ndarray) -> list[tuple[int, int]]
             if (y - x) * 1000 >= UNHEARD_MS * SAMPLE_RATE]
 
 
+def _within(chunk: tuple[int, int], ranges: list[tuple[int, int]]) -> bool:
+    """Whether a chunk (samples) overlaps one of `ranges` (ms)."""
+    a, b = (x * 1000 // SAMPLE_RATE for x in chunk)
+    return any(a < end and start < b for start, end in ranges)
+
+
 def _left_out(model, audio: np.ndarray, windows: list[_Window],
               chunks: list[tuple[int, int]]) -> list[languages.Stretch]:
     """The chunks (speech left out) with their language, to be decoded again: a phrase in the other
@@ -203,7 +212,11 @@ def _again(model, audio: np.ndarray, found: list[languages.Stretch], settings: d
     decoded again: consecutive chunks of a language joined into a stretch (never across words `kept`
     from the first pass), each language's stretches decoded in that language, and no word of a kept
     one's time taken twice (a stretch's padding reaches into the speech around it)."""
-    found = sorted(set(found), key=lambda s: s.start)
+    once: list[languages.Stretch] = []
+    for s in found:  # a chunk detected twice keeps its first detection (its own, not one joined with others)
+        if not any(s.start < t.end and t.start < s.end for t in once):
+            once.append(s)
+    found = sorted(once, key=lambda s: s.start)
     decoded = sorted((w.start + w.end) * SAMPLE_RATE // 2000 for w in kept)
     stretches = languages.padded(languages.merge(found, decoded), len(audio))
     taken = sorted((w.start, w.end) for w in kept)
