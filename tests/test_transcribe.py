@@ -7,8 +7,9 @@ import pytest
 
 from bilingo import media, pipeline
 from bilingo.progress import Reporter
-from bilingo.transcribe import TranscribeOptions, transcribe
+from bilingo.transcribe import TranscribeOptions, decode_settings, transcribe
 
+from . import pauses
 from .conftest import MEDIA
 
 SENTENCE = "ask not what your country can do for you"
@@ -24,6 +25,22 @@ def test_batched_inference_gives_the_same_sentence():
     assert SENTENCE in normalised(t.text)
     assert all(a.start <= b.start for a, b in zip(t.words, t.words[1:]))
     assert all(0 <= w.start <= w.end <= t.duration_ms for w in t.words)
+
+
+def test_every_phrase_said_after_a_pause_is_decoded():
+    """jfk cut at its own pauses (200 ms or more), each phrase after 2.5 s of silence. At Silero's
+    default threshold (0.5) "ask" stays under it all through (0.44 at most) and was dropped whole:
+    "my fellow Americans not what your country". Each phrase's voiced part is in what the engines
+    decode (VAD with decode_settings' parameters), and every word comes back."""
+    from faster_whisper.vad import VadOptions, get_speech_timestamps
+
+    clip, phrases = pauses.spread(media.extract_audio(MEDIA / "jfk.flac"), 2.5)
+    assert len(phrases) == 5  # And so my fellow Americans | ask | not | what your country … | ask what …
+    opts = TranscribeOptions(model="tiny.en", threads=2)
+    chunks = get_speech_timestamps(clip, VadOptions(**decode_settings(opts, False).get("vad_parameters", {})))
+    assert all(any(c["start"] <= a and b <= c["end"] for c in chunks) for a, b in phrases), chunks
+    reference = (MEDIA / "jfk.txt").read_text(encoding="utf-8")
+    assert normalised(transcribe(clip, opts).text) == normalised(reference)
 
 
 @pytest.mark.parametrize("name, start", [("BAC009S0764W0121", "甚至出现交易几乎"), ("aishell-BAC009S0724W0121", "广州市")])

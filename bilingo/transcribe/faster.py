@@ -107,6 +107,8 @@ def _decode(model, audio: np.ndarray, settings: dict, batch_size: int, detector:
     if batch_size > 0:
         # the batched pipeline always cuts the audio at VAD pauses, then decodes chunks together
         settings = {k: v for k, v in settings.items() if k != "vad_filter"}
+        # given parameters, it would take VadOptions' 2 s pauses for its own default of 160 ms
+        settings["vad_parameters"] = {**settings.get("vad_parameters", {}), "min_silence_duration_ms": 160}
         pipeline, batched = _batched(model, detector)
         segments, info = pipeline.transcribe(audio, batch_size=batch_size, **settings)
     else:
