@@ -150,7 +150,7 @@ def test_vad_keeps_the_first_syllable_of_a_short_mandarin_clip(name):
 def test_vad_keeps_a_mandarin_onset_after_silence(name):
     """1 s of silence, then an AISHELL sentence from its first sound (found above 150 Hz: the recordings
     hum below 100 Hz, and an onset found by broadband energy took the hum for speech, which made Silero
-    look 470-560 ms late; it fires within 20-50 ms of the first sound). What the engines decode begins
+    look 470-560 ms late; it fires 24-88 ms after the first sound). What the engines decode begins
     before that sound, and the transcript with the sentence's first characters."""
     from faster_whisper.vad import VadOptions, get_speech_timestamps
 

@@ -21,11 +21,12 @@ SAMPLE_RATE = 16000
 
 Progress = Callable[[float], None]  # fraction of the audio done, 0..1
 
-# Silero VAD, as every engine and every speech search runs it. Its speech threshold is lowered from
-# faster-whisper's 0.5: a phrase said after a pause can stay under 0.5 all through and was dropped whole
-# (jfk's "ask not" after 1 to 4 s of silence peaks at 0.44; 12 of 156 phrases of the test clips, each
-# after a pause, were lost at 0.5, 2 at 0.35, none at 0.3). Noise is not let in by it: white, pink and
-# brown noise, a hum, a chord and beeps stay below 0.3, and Whisper wrote nothing for loud white noise.
+# Silero VAD as both engines run it before decoding. Its speech threshold is lowered from faster-whisper's
+# 0.5: a quiet phrase said after a pause can stay under 0.5 all through and was dropped whole. jfk's "ask",
+# after 1 to 4 s of silence or room hum, peaks at 0.44: over the test clips cut at their pauses (24
+# versions, 156 phrases) 12 phrases were dropped at 0.5, all that one, 2 at 0.35, none at 0.3. Noise
+# stays out: white, pink and brown noise, a hum, a chord and beeps stay under 0.3 (loud white noise
+# reaches it for 1 s in 10, and Whisper writes nothing for it). bench/vad_bench.py measures it.
 VAD = {"threshold": 0.3}  # its end (neg_threshold) follows it: 0.15 below
 
 
