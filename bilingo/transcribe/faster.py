@@ -135,6 +135,7 @@ def _decode(model, audio: np.ndarray, settings: dict, batch_size: int, detector:
     return windows, info
 
 
+ONSET_PAD_MS = 400  # a window starts this much earlier than the VAD's (padded) speech
 LONG_PAUSE_S = 2.0  # a pause this long starts a new window (faster-whisper's VAD cuts such pauses out)
 
 
@@ -145,8 +146,12 @@ def _speech_clips(audio: np.ndarray) -> list[float]:
     4.4 s of a 65 s talk, "ask what you can do for your country" among them). Windows cut at pauses cost
     the same encoder passes (four for that talk) and lose nothing. A window ends at the longest pause of
     its last third (a sentence's end more likely than a comma's: a window begun mid-sentence gets a
-    made-up "and"), and always at a pause of 2 s or more."""
+    made-up "and"), and always at a pause of 2 s or more. A window begins `ONSET_PAD_MS` before its
+    first chunk: after silence Silero fires up to 560 ms into a Mandarin syllable, and its 400 ms pad
+    began the speech inside it. Only starts are widened: an 800 ms pad at the ends too made Whisper
+    hallucinate "You" in the silence after the last word."""
     limit, pause = int(languages.WINDOW_S * SAMPLE_RATE), int(LONG_PAUSE_S * SAMPLE_RATE)
+    onset = ONSET_PAD_MS * SAMPLE_RATE // 1000
     chunks = languages.speech_chunks(audio)
     gaps = [b[0] - a[1] for a, b in zip(chunks, chunks[1:])] + [pause]
     out: list[float] = []
@@ -158,7 +163,8 @@ def _speech_clips(audio: np.ndarray) -> list[float]:
         if gaps[j] < pause:  # cut for length: at the longest pause late in the window
             late = [k for k in range(i, j + 1) if chunks[k][1] - chunks[i][0] >= limit * 2 // 3] or [j]
             j = max(late, key=lambda k: (gaps[k], k))
-        out += [chunks[i][0] / SAMPLE_RATE, chunks[j][1] / SAMPLE_RATE]
+        start = max(chunks[i][0] - onset, int(out[-1] * SAMPLE_RATE) if out else 0)
+        out += [start / SAMPLE_RATE, chunks[j][1] / SAMPLE_RATE]
         i = j + 1
     return out
 
