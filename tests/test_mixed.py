@@ -87,6 +87,7 @@ def test_mixed_text_is_measured_by_its_widths():
 
 def test_languages_are_parsed_and_probabilities_renormalised():
     assert parse("zh, en") == ("zh", "en")
+    assert parse("EN,Zh") == ("en", "zh")  # codes are read in any case
     with pytest.raises(ValueError):
         parse("en,ja")
     ranked = among([("ja", 0.5), ("zh", 0.3), ("en", 0.1)], ("en", "zh"))
