@@ -5,11 +5,11 @@
 
 1. Phrases after a pause. Each clip in tests/media with a reference NAME.txt, as it is and cut at its own
    pauses (200 ms or more) with each phrase said after 2.5 s and after 4 s of silence
-   (`tests/pauses.py`): how many phrases' voiced parts no VAD chunk holds (dropped before Whisper sees
-   them), and the WER (English) or CER (Mandarin) of bilingo's transcription (`base`, languages en,zh).
+   (`tests/pauses.py`): how many phrases' voiced parts no window of the first pass holds (dropped before
+   Whisper hears them), and the WER (English) or CER (Mandarin) of bilingo's transcription (`base`, languages en,zh).
 2. The mixed recording of tests/test_mixed.py (jfk, AISHELL, LibriSpeech, AISHELL, 1 s pauses): its
    text, and any word decoded in a pause or after the speech (what an 800 ms pad made: "You").
-3. Noise: 20 s of white, pink and brown noise and a 50 Hz hum: seconds Silero calls speech, and the
+3. Noise: 20 s of white, pink and brown noise and a 50 Hz hum: seconds of windows to decode, and the
    words Whisper writes.
 4. Cost: bilingo's transcription at each threshold, interleaved in one process after a warm-up, on a
    ~60 s English clip and on the clips spread with 2.5 s pauses; median of --runs, CPU time of all threads and wall time.
@@ -64,11 +64,11 @@ def audio_of(name: str) -> np.ndarray:
 
 
 def chunks(audio: np.ndarray) -> list[dict]:
-    from faster_whisper.vad import VadOptions, get_speech_timestamps
+    """The windows faster-whisper's first pass decodes (samples)."""
+    from bilingo.transcribe.faster import _speech_clips
 
-    from bilingo.transcribe import TranscribeOptions, decode_settings
-
-    return get_speech_timestamps(audio, VadOptions(**decode_settings(TranscribeOptions())["vad_parameters"]))
+    bounds = [round(t * SR) for t in _speech_clips(audio)]
+    return [{"start": a, "end": b} for a, b in zip(bounds[::2], bounds[1::2])]
 
 
 def text_of(audio: np.ndarray, threads: int):
@@ -110,7 +110,7 @@ def phrases(threads: int) -> None:
             print(f"| {name} | {'as recorded' if pause is None else f'{pause:g} s'} | {len(voiced) or '–'} | "
                   f"{lost0} / {lost1} | {metric} {err0:.1%} | {metric} {err1:.1%} | {shown} |")
     for t, (lost, n) in totals.items():
-        print(f"\nthreshold {t}: {lost} of {n} phrases after a pause dropped by the VAD")
+        print(f"\nthreshold {t}: {lost} of {n} phrases after a pause in no window of the first pass")
 
 
 def mixed(threads: int) -> None:
@@ -134,7 +134,7 @@ def mixed(threads: int) -> None:
 def noise(threads: int) -> None:
     from bilingo.media import find_ffmpeg
 
-    print("\n## Noise, 20 s: seconds called speech, and Whisper's words\n")
+    print("\n## Noise, 20 s: seconds of windows to decode, and Whisper's words\n")
     sources = {f"{c} noise, amplitude {a}": f"anoisesrc=c={c}:a={a}:r={SR}" for c in ("white", "pink", "brown")
                for a in (0.1, 0.5)}
     sources["50 Hz hum"] = f"sine=f=50:r={SR}"

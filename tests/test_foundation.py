@@ -73,12 +73,15 @@ def test_the_engines_are_given_the_settings_the_key_holds():
         return real(self, audio, **kwargs)
 
     opts = TranscribeOptions(model="tiny.en", beam_size=2)
+    audio = media.extract_audio(MEDIA / "jfk.flac")
     faster_whisper.WhisperModel.transcribe = spy
     try:
-        faster.run(media.extract_audio(MEDIA / "jfk.flac"), resolve("tiny.en"), opts, lambda _f: None)
+        faster.run(audio, resolve("tiny.en"), opts, lambda _f: None)
     finally:
         faster_whisper.WhisperModel.transcribe = real
-    assert seen == decode_settings(opts, multilingual=False)
+    # the VAD's windows, cut at pauses, are handed over as clip_timestamps in place of faster-whisper's own VAD
+    windows = {"vad_filter": False, "clip_timestamps": faster._speech_clips(audio)}
+    assert seen == {**decode_settings(opts, multilingual=False), **windows}
 
 
 def test_a_change_to_the_stage_code_changes_the_key(tmp_path):
