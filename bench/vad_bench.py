@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Silero VAD's speech threshold: bilingo's (`bilingo.transcribe.VAD`) against faster-whisper's default 0.5.
 
-    PYTHONPATH=. python bench/vad_bench.py [--runs 3] [--threads 2] [--skip-cost]
+    PYTHONPATH=. python bench/vad_bench.py [--runs 3] [--threads 2] [--only phrases|mixed|noise|cost …]
 
 1. Phrases after a pause. Each clip in tests/media with a reference NAME.txt, as it is and cut at its own
    pauses (200 ms or more) with each phrase said after 2.5 s and after 4 s of silence
@@ -9,7 +9,7 @@
    Whisper hears them), and the WER (English) or CER (Mandarin) of bilingo's transcription (`base`, languages en,zh).
 2. The mixed recording of tests/test_mixed.py (jfk, AISHELL, LibriSpeech, AISHELL, 1 s pauses): its
    text, and any word decoded in a pause or after the speech (what an 800 ms pad made: "You").
-3. Noise: 20 s of white, pink and brown noise and a 50 Hz hum: seconds of windows to decode, and the
+3. Noise: 20 s of white, pink and brown noise (3 seeds each) and a 50 Hz hum: seconds of windows to decode, and the
    words Whisper writes.
 4. Cost: bilingo's transcription at each threshold, interleaved in one process after a warm-up, on a
    ~60 s English clip and on the clips spread with 2.5 s pauses; median of --runs, CPU time of all threads and wall time.
@@ -135,8 +135,8 @@ def noise(threads: int) -> None:
     from bilingo.media import find_ffmpeg
 
     print("\n## Noise, 20 s: seconds of windows to decode, and Whisper's words\n")
-    sources = {f"{c} noise, amplitude {a}": f"anoisesrc=c={c}:a={a}:r={SR}" for c in ("white", "pink", "brown")
-               for a in (0.1, 0.5)}
+    sources = {f"{c} noise, amplitude {a}, seed {seed}": f"anoisesrc=c={c}:a={a}:r={SR}:seed={seed}"
+               for c in ("white", "pink", "brown") for a in (0.1, 0.5) for seed in (1, 2, 3)}
     sources["50 Hz hum"] = f"sine=f=50:r={SR}"
     for label, src in sources.items():
         raw = subprocess.run([find_ffmpeg(), "-v", "error", "-f", "lavfi", "-i", src, "-t", "20", "-ac", "1",
@@ -187,17 +187,16 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--skip-cost", action="store_true")
-    ap.add_argument("--skip-accuracy", action="store_true", help="only the cost (section 4)")
+    ap.add_argument("--only", choices=("phrases", "mixed", "noise", "cost"), action="append",
+                    help="run only these sections (repeatable; default all)")
     args = ap.parse_args()
     now = thresholds()[1]
     print(f"Silero VAD threshold: {BEFORE} (faster-whisper's default) against {now} (bilingo's)")
-    if not args.skip_accuracy:
-        phrases(args.threads)
-        mixed(args.threads)
-        noise(args.threads)
-    if not args.skip_cost:
-        cost(args.runs, args.threads, [pauses.spread(audio, 2.5)[0] for _name, audio, _ref in references()])
+    runs = {"phrases": lambda: phrases(args.threads), "mixed": lambda: mixed(args.threads),
+            "noise": lambda: noise(args.threads),
+            "cost": lambda: cost(args.runs, args.threads, [pauses.spread(a, 2.5)[0] for _n, a, _r in references()])}
+    for name in args.only or runs:
+        runs[name]()
     at(now)
 
 
