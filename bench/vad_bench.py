@@ -12,7 +12,8 @@
 3. Noise: 20 s of white, pink and brown noise (3 seeds each) and a 50 Hz hum: seconds of windows to decode, and the
    words Whisper writes.
 4. Cost: bilingo's transcription at each threshold, interleaved in one process after a warm-up, on a
-   ~60 s English clip and on the clips spread with 2.5 s pauses; median of --runs, CPU time of all threads and wall time.
+   ~60 s English clip and on the clips spread with 2.5 s pauses; median of --runs, CPU time of all threads
+   and wall time.
 
 Both thresholds run in this one process: `VAD` is read each time the settings are built.
 Figures on a shared 2-core machine are noisy: read the ratios.

@@ -21,12 +21,13 @@ SAMPLE_RATE = 16000
 
 Progress = Callable[[float], None]  # fraction of the audio done, 0..1
 
-# Silero VAD as both engines run it before decoding. Its speech threshold is lowered from faster-whisper's
-# 0.5: a quiet phrase said after a pause can stay under 0.5 all through and was dropped whole. jfk's "ask",
-# after 1 to 4 s of silence or room hum, peaks at 0.44: over the test clips cut at their pauses (24
-# versions, 156 phrases) 12 phrases were dropped at 0.5, all that one, 2 at 0.35, none at 0.3. Noise
-# stays out: white, pink and brown noise, a hum, a chord and beeps stay under 0.3 (loud white noise
-# reaches it for 1 s in 10, and Whisper writes nothing for it). bench/vad_bench.py measures it.
+# Silero VAD wherever bilingo looks for speech to decode: the first pass's windows (`languages.speech_chunks`),
+# the batched pipeline and openai-whisper (`vad_parameters`). Its speech threshold is lowered from
+# faster-whisper's 0.5: a quiet phrase said after a pause can stay under 0.5 all through and was left out
+# whole. jfk's "ask", after 1 to 4 s of silence or room hum, peaks at 0.44: over the test clips cut at their
+# pauses (24 versions, 156 phrases) 12 phrases were in no window at 0.5, all that one, 2 at 0.35, none at
+# 0.3. Pink and brown noise and a hum stay out; loud white noise gets 2-3 s of windows in 20 s (0-1.4 s
+# at 0.5), in which Whisper wrote nothing or ". . ." (at 0.5 once "I'm sorry" five times). bench/vad_bench.py.
 VAD = {"threshold": 0.3}  # its end (neg_threshold) follows it: 0.15 below
 
 

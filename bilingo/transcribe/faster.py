@@ -151,8 +151,8 @@ def _speech_clips(audio: np.ndarray) -> list[float]:
     made-up "and"), and always at a pause of 2 s or more. A window begins `ONSET_PAD_MS` before its
     first chunk, a margin for a soft first sound (Silero fired 24-88 ms after the first sound of the
     AISHELL sentences, and at 0.5 300 ms after jfk's "ask what" after 2.5 s of silence; the "560 ms"
-    once measured was the AISHELL recordings' hum). Only starts are widened: an 800 ms pad at the ends too made Whisper
-    hallucinate "You" in the silence after the last word."""
+    once measured was the AISHELL recordings' hum). Only starts are widened: an 800 ms pad at the ends
+    too made Whisper hallucinate "You" in the silence after the last word."""
     limit, pause = int(languages.WINDOW_S * SAMPLE_RATE), int(LONG_PAUSE_S * SAMPLE_RATE)
     onset = ONSET_PAD_MS * SAMPLE_RATE // 1000
     chunks = languages.speech_chunks(audio)
