@@ -748,6 +748,15 @@ class ReviewServer(ThreadingHTTPServer):
     def url(self) -> str:
         return f"http://127.0.0.1:{self.server_address[1]}/?token={self.app.token}"
 
+    def handle_error(self, request, client_address) -> None:
+        """A browser closing its tab resets the connections it kept alive, between two requests, where
+        `Handler._handle` does not see it: that is no error. Anything else is one line, not a traceback."""
+        exc = sys.exc_info()[1]
+        if isinstance(exc, (ConnectionResetError, BrokenPipeError, TimeoutError)):
+            return
+        print(f"bilingo review: connection from port {client_address[1]} failed: {type(exc).__name__}: {exc}",
+              file=sys.stderr, flush=True)
+
 
 def serve(docs: list[Path], view: str | None = None, presets_file: Path | None = None, port: int = 0,
           browser: bool = True, folder: bool = False) -> int:
