@@ -74,6 +74,20 @@ def test_edit_save_reload_approve_render(browser, tmp_path):
         page.reload()
         assert page.locator("li.cue").nth(0).locator("textarea[data-lang=en]").input_value().endswith("(other)")
 
+        # a save the clip refuses (cue 1 now ends after cue 2 starts) says why, in one sentence, then is undone
+        later, earlier = (page.locator("li.cue").nth(0).locator(".row button").nth(k) for k in (4, 3))
+        nudges = 0
+        while "overlap" not in page.locator("li.cue").nth(1).inner_text() and nudges < 30:
+            later.click()
+            nudges += 1
+            page.wait_for_timeout(300)  # the linter answers 200 ms after an edit
+        page.keyboard.press("Control+s")
+        page.wait_for_selector("#message.error")
+        refused = page.locator("#message").inner_text()
+        assert refused.startswith("Not saved: cue 2 starts") and refused.lower().count("not saved") == 1, refused
+        for _ in range(nudges):
+            earlier.click()
+
         # keyboard: next and previous cue
         page.evaluate("document.activeElement && document.activeElement.blur()")  # keys act when not typing
         page.keyboard.press("j")

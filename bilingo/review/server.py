@@ -469,7 +469,7 @@ def _validate(doc: ClipDocument) -> None:
     try:
         ClipDocument.from_json(doc.to_json())
     except ValueError as exc:
-        raise HttpError(HTTPStatus.BAD_REQUEST, f"not saved: {exc}") from exc
+        raise HttpError(HTTPStatus.BAD_REQUEST, str(exc)) from exc  # the page says "Not saved: …" itself
 
 
 def _save(doc: ClipDocument, path: Path, revision: int) -> None:

@@ -561,7 +561,7 @@ async function save() {
     say(clip.notice ? `${saved} ${clip.notice[0].toUpperCase()}${clip.notice.slice(1)}.` : saved, left ? "warn" : "ok");
     return true;
   } catch (err) {
-    say(err.status === 409 ? `Not saved: ${err.message}` : `Not saved: ${err.message}`, "error");
+    say(`Not saved: ${err.message}`, "error");
     return false;
   }
 }
