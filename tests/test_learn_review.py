@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 
+import msgspec
 import pytest
 
 from bilingo.learn import keywords
@@ -71,6 +72,9 @@ def test_the_page_lists_and_edits_key_words(browser, tmp_path):
     doc_path = make_clip(tmp_path)
     doc = ClipDocument.load(doc_path)
     doc.cues = gloss.gloss(keywords.choose(doc), "en")  # as `bilingo run --key-words` leaves them (offline)
+    # … with the learner aids in its plan, as `run --key-words --pinyin --edition shadowing --repeat 2 --end-card`
+    doc.plan = msgspec.structs.replace(doc.plan, key_words=True, pinyin=True, edition="shadowing", repeat=2,
+                                       end_card=True)
     doc.save(doc_path)
     review = Review(doc_path)
     try:
@@ -80,6 +84,10 @@ def test_the_page_lists_and_edits_key_words(browser, tmp_path):
         page.goto(review.url)
         chip = page.locator("li.cue").nth(0).locator(".keywords .kw")
         chip.first.wait_for()
+        # the plan says all that Render makes: the shadowing edition is a second video per preset
+        summary = page.locator("#plan-summary").inner_text()
+        for aid in ("key words", "pinyin", "shadowing edition ×2", "end card"):
+            assert aid in summary, summary
         assert chip.first.locator("b").inner_text() == "fellow"
         assert chip.first.locator("input.kw-gloss").input_value() == "同胞"  # CC-CEDICT, the sense the cue used
         chip.first.locator("input.kw-gloss").fill("同胞们")

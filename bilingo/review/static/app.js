@@ -321,6 +321,14 @@ function showPlan(clip) {
   if (plan.speed) other.push(`speed ${plan.speed}`);
   if (plan.crf !== null && plan.crf !== undefined) other.push(`crf ${plan.crf}`);
   if (plan.background) other.push(`background ${plan.background}`);
+  // the learner aids: the shadowing edition is a second video per preset, so Render's outputs say so too
+  if (plan.key_words) other.push("key words");
+  if (plan.pinyin) other.push("pinyin");
+  if (plan.edition) {
+    const slower = plan.repeat > 1 && plan.repeat_tempo !== 1 ? ` at ${plan.repeat_tempo}×` : "";
+    other.push(`${plan.edition} edition${plan.repeat > 1 ? ` ×${plan.repeat}` : ""}${slower}`);
+  }
+  if (plan.end_card) other.push("end card");
   $("plan-summary").textContent = `Plan: ${plan.presets.join(", ")} · ${plan.style ? `style ${plan.style}` :
     "each preset's style"}${other.length ? " · " + other.join(" · ") : ""}`;
   $("plan-other").textContent = [other.length ? `Also: ${other.join(", ")} (change them with \`bilingo render\`'s flags).` : "",
