@@ -783,6 +783,18 @@ def render_keys(doc: ClipDocument, plan: Plan) -> dict[str, str]:
     return {t.preset.id: _render_key(doc, t, seconds, plan.render) for t, seconds in jobs}
 
 
+def output_keys(doc: ClipDocument, plan: Plan) -> dict[str, str]:
+    """The key every output of `plan` would be rendered with now, by the id `doc.renders` gives it (a
+    shadowing edition: "PRESET.shadowing"): an output whose recorded key differs is out of date."""
+    keys = render_keys(doc, plan)
+    if plan.render.edition:  # its frames are planned at the recording's frame rate: probed, as a render does
+        info = replace(media.probe(Path(doc.source.path)), duration_ms=doc.source.duration_ms)
+        jobs, _ = _check_durations(info, plan.targets, plan.render.trim)
+        jobs = [(t, seconds) for t, seconds in jobs if t.preset.id in keys]
+        keys |= {e.name[:-4]: e.key for e in _editions(doc, info, jobs, plan.render, keys, Reporter(quiet=True))}
+    return keys
+
+
 def _render_key(doc: ClipDocument, target: Target, seconds: float, render: RenderPlan) -> str:
     """Everything that changes an output: the audio, what is burned (times and both texts; word timings
     for karaoke; key words and glosses for the learner aids), the preset and its resolved style, the render

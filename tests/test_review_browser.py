@@ -225,11 +225,15 @@ def test_render_button_shows_progress_lists_playable_outputs_and_never_renders_t
         if os.environ.get("BILINGO_DOCS_SCREENSHOT"):
             page.screenshot(path=str(REPO / "assets" / "docs" / "review-page.png"))
         # the render saved the clip document: the page follows, so its next save is not refused as stale
+        assert page.locator("#outputs li.stale").count() == 0  # just made: it shows the clip as it is
         first = page.locator("li.cue").nth(0).locator("textarea[data-lang=en]")
         first.fill(first.input_value() + " Thank you.")
         page.keyboard.press("Control+s")
         page.wait_for_function("() => document.getElementById('message').textContent.startsWith('Saved')")
         assert ClipDocument.load(doc_path).cues[0].en.endswith("Thank you.")
+        # the video listed no longer shows the captions: the page says so (it read as current before)
+        page.wait_for_selector("#outputs li.stale")
+        assert "out of date" in page.locator("#outputs li").first.inner_text()
         assert errors == []
     finally:
         review.stop()

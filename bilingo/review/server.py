@@ -332,8 +332,10 @@ class App:
         path = self.doc_path(index)
         doc = doc or ClipDocument.load(path)
         job = self.renders.get(int(index))
-        return {"job": job.json() if job else None, "outputs": [_output_json(index, path, name, item)
-                                                               for name, item in _outputs(doc, path).items()]}
+        keys = None if job and job.active else _keys_now(doc)  # polled while rendering: the outputs are moving
+        return {"job": job.json() if job else None,
+                "outputs": [_output_json(index, path, name, item) | {"current": _current(doc, name, keys)}
+                            for name, item in _outputs(doc, path).items()]}
 
     def output_file(self, index: str, name: str) -> Path:
         """An output or its cover, by a name the clip document lists: nothing else is reachable."""
@@ -393,6 +395,23 @@ def _outputs(doc: ClipDocument, path: Path) -> dict[str, Path]:
         if plain and (path.parent / name).is_file():
             out[preset_id] = path.parent / name
     return out
+
+
+def _keys_now(doc: ClipDocument) -> dict[str, str] | None:
+    """What each output of the clip's plan would be rendered from now; None: the plan cannot tell."""
+    from ..pipeline import output_keys
+    from ..plan import resolve_plan
+
+    try:
+        return output_keys(doc, resolve_plan(doc.plan))
+    except BilingoError:
+        return None
+
+
+def _current(doc: ClipDocument, output: str, keys: dict[str, str] | None) -> bool | None:
+    """Whether a listed output shows the clip as it is now (False: made before later edits or plan
+    changes, or no longer in the plan); None when the plan cannot tell."""
+    return None if keys is None else keys.get(output) == doc.renders[output].get("key")
 
 
 def _output_json(index: str, doc_path: Path, preset_id: str, video: Path) -> dict[str, Any]:

@@ -431,7 +431,7 @@ function pollSoon() {
 function size(bytes) { return bytes >= 1 << 20 ? `${(bytes / (1 << 20)).toFixed(1)} MB` : `${Math.ceil(bytes / 1024)} KB`; }
 
 function fillOutputs(outputs, jobId) {
-  const key = JSON.stringify([jobId, outputs.map((o) => [o.file, o.bytes])]);
+  const key = JSON.stringify([jobId, outputs.map((o) => [o.file, o.bytes, o.current])]);
   if (key === S.outputsKey) return;  // unchanged: a playing video is left playing
   S.outputsKey = key;
   const q = `?token=${encodeURIComponent(token)}&v=${jobId}`;
@@ -445,6 +445,12 @@ function fillOutputs(outputs, jobId) {
     cap.className = "output-cap";
     cap.textContent = `${o.file} · ${size(o.bytes)} · ${fmt(o.duration)} · ${o.width}×${o.height}`;
     li.append(v, cap);
+    if (o.current === false) {  // the cues or the plan changed since: Render makes it again
+      li.classList.add("stale");
+      const note = document.createElement("div"); note.className = "output-stale";
+      note.textContent = "out of date: made before the latest edits or plan; Render makes it again";
+      li.append(note);
+    }
     return li;
   }));
 }
