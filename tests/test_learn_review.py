@@ -10,6 +10,8 @@ import pytest
 
 from bilingo.learn import keywords
 from bilingo.model import ClipDocument
+from bilingo.plan import resolve_plan
+from bilingo.render import colours
 
 from .review_clip import Review, clip  # noqa: F401 - clip is a fixture
 from .test_review_browser import browser  # noqa: F401 - a fixture
@@ -88,6 +90,14 @@ def test_the_page_lists_and_edits_key_words(browser, tmp_path):
         summary = page.locator("#plan-summary").inner_text()
         for aid in ("key words", "pinyin", "shadowing edition ×2", "end card"):
             assert aid in summary, summary
+        # the overlay colours the key word in its line and in the gloss line, as the render burns it
+        page.wait_for_selector("#overlay .event.gloss .kw")
+        keyword = page.evaluate("""() => [...document.querySelectorAll('#overlay .kw')].map((k) =>
+            [k.closest('.event').classList[1], k.textContent, getComputedStyle(k).color])""")
+        style = resolve_plan(ClipDocument.load(doc_path).plan).targets[0].style
+        colour = colours.parse(style.keyword)
+        assert sorted(keyword) == [["en", "fellow", f"rgb({colour.r}, {colour.g}, {colour.b})"],
+                                   ["gloss", "fellow", f"rgb({colour.r}, {colour.g}, {colour.b})"]], keyword
         assert chip.first.locator("b").inner_text() == "fellow"
         assert chip.first.locator("input.kw-gloss").input_value() == "同胞"  # CC-CEDICT, the sense the cue used
         chip.first.locator("input.kw-gloss").fill("同胞们")

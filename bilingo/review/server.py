@@ -243,7 +243,8 @@ class App:
         lines = [self.lines(c, target.preset, aids) for c in cues]
         karaoke = ([_sweeps(c, ls.get("en", []), w) for c, ls, w in zip(cues, lines, sung)] if sung is not None
                    else [None] * len(cues))
-        rows = [[_row_json(r, target.style) for r in ass.rows(target.preset, target.style, ls)] for ls in lines]
+        rows = [[_row_json(r, target.style, ls.get("keys", [])) for r in ass.rows(target.preset, target.style, ls)]
+                for ls in lines]
         return {"violations": found, "lines": lines, "rows": rows, "karaoke": karaoke}
 
     def lines(self, cue: Cue, preset: Preset, aids: ass.Aids = ass.Aids()) -> dict[str, list[str]]:
@@ -463,14 +464,17 @@ def _css_style(style: Style) -> dict[str, Any]:
         return f"rgba({c.r},{c.g},{c.b},{c.a / 255:.3f})"
 
     return {"text": css(style.text), "outline": css(style.outline), "box": css(style.box), "border": style.border,
-            "shadow_px": style.shadow_px, "bold": style.bold, "highlight": css(style.highlight)}
+            "shadow_px": style.shadow_px, "bold": style.bold, "highlight": css(style.highlight),
+            "keyword": css(style.keyword)}
 
 
-def _row_json(row: ass.Row, style: Style) -> dict[str, Any]:
+def _row_json(row: ass.Row, style: Style, keys: list[str]) -> dict[str, Any]:
     """One row as the overlay draws it: its lines, font size (libass's and the CSS em), bottom margin
-    and outline (or box padding) in the preset's pixels: a twentieth of the size unless the style says."""
+    and outline (or box padding) in the preset's pixels: a twentieth of the size unless the style says;
+    per line, the spans burned in the key-word colour (code points)."""
     return {"kind": row.kind, "lines": row.lines, "size": row.size, "em": ass_em_px(row.size),
-            "margin": row.margin, "outline": style.outline_px or max(2.0, row.size / 20)}
+            "margin": row.margin, "outline": style.outline_px or max(2.0, row.size / 20),
+            "marks": [ass.key_spans(row.kind, line, keys) for line in row.lines]}
 
 
 def _css_colour(value: str) -> str:

@@ -513,6 +513,17 @@ function drawOverlay() {
           if (playhead() >= start) { w.classList.add("spoken"); w.style.color = st.highlight; }
           inner.append(w);
         });
+      } else if (row.marks && row.marks[n] && row.marks[n].length) {
+        // key words in the style's key-word colour, where the ASS writer colours them (spans in code points)
+        const chars = [...text];
+        let at = 0;
+        for (const [a, b] of row.marks[n]) {
+          const kw = document.createElement("span");
+          kw.className = "kw"; kw.textContent = chars.slice(a, b).join(""); kw.style.color = st.keyword;
+          inner.append(chars.slice(at, a).join(""), kw);
+          at = b;
+        }
+        inner.append(chars.slice(at).join(""));
       } else inner.textContent = text;
       if (boxed) { inner.style.background = st.box; inner.style.padding = `${o}px`; inner.style.margin = `${-o}px 0`; }
       line.append(inner);
