@@ -76,7 +76,7 @@ def test_the_page_lists_and_edits_key_words(browser, tmp_path):
     doc.cues = gloss.gloss(keywords.choose(doc), "en")  # as `bilingo run --key-words` leaves them (offline)
     # … with the learner aids in its plan, as `run --key-words --pinyin --edition shadowing --repeat 2 --end-card`
     doc.plan = msgspec.structs.replace(doc.plan, key_words=True, pinyin=True, edition="shadowing", repeat=2,
-                                       end_card=True)
+                                       end_card=True, karaoke=True)
     doc.save(doc_path)
     review = Review(doc_path)
     try:
@@ -90,10 +90,12 @@ def test_the_page_lists_and_edits_key_words(browser, tmp_path):
         summary = page.locator("#plan-summary").inner_text()
         for aid in ("key words", "pinyin", "shadowing edition ×2", "end card"):
             assert aid in summary, summary
-        # the overlay colours the key word in its line and in the gloss line, as the render burns it
+        # the overlay colours the key word in its line and in the gloss line, as the render burns it (with
+        # karaoke: until it is swept; the playhead is at 0, before the first word)
         page.wait_for_selector("#overlay .event.gloss .kw")
+        page.wait_for_selector("#overlay .event.en .word")
         keyword = page.evaluate("""() => [...document.querySelectorAll('#overlay .kw')].map((k) =>
-            [k.closest('.event').classList[1], k.textContent, getComputedStyle(k).color])""")
+            [k.closest('.event').classList[1], k.textContent.trim(), getComputedStyle(k).color])""")
         style = resolve_plan(ClipDocument.load(doc_path).plan).targets[0].style
         colour = colours.parse(style.keyword)
         assert sorted(keyword) == [["en", "fellow", f"rgb({colour.r}, {colour.g}, {colour.b})"],

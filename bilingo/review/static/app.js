@@ -507,9 +507,15 @@ function drawOverlay() {
       const line = document.createElement("span"), inner = document.createElement("span");
       line.className = "line";
       if (sung && sung[n]) {
+        // a key word waits in the key-word colour until it is swept (the line is its words, one space apart)
+        const marks = (row.marks && row.marks[n]) || [];
+        let pos = 0;
         sung[n].forEach(([word, start], k) => {
           const w = document.createElement("span");
           w.className = "word"; w.textContent = (k ? " " : "") + word;
+          const end = pos + [...word].length;
+          if (marks.some(([a, b]) => a < end && pos < b)) { w.classList.add("kw"); w.style.color = st.keyword; }
+          pos = end + 1;
           if (playhead() >= start) { w.classList.add("spoken"); w.style.color = st.highlight; }
           inner.append(w);
         });
