@@ -14,7 +14,7 @@ from bilingo.plan import resolve_plan
 from bilingo.render import colours
 
 from .review_clip import Review, clip  # noqa: F401 - clip is a fixture
-from .test_review_browser import browser  # noqa: F401 - a fixture
+from .browser import browser, open_page  # noqa: F401 - browser is a fixture
 
 
 @pytest.fixture(scope="module")
@@ -80,10 +80,7 @@ def test_the_page_lists_and_edits_key_words(browser, tmp_path):
     doc.save(doc_path)
     review = Review(doc_path)
     try:
-        page = browser.new_page(viewport={"width": 1400, "height": 860})
-        errors: list[str] = []
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.goto(review.url)
+        page, errors = open_page(browser, review.url)
         chip = page.locator("li.cue").nth(0).locator(".keywords .kw")
         chip.first.wait_for()
         # the plan says all that Render makes: the shadowing edition is a second video per preset

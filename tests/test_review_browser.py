@@ -6,8 +6,6 @@ import shutil
 from pathlib import Path
 
 import numpy as np
-import playwright.sync_api as playwright
-import pytest
 
 from bilingo.plan import resolve_plan
 from bilingo import pipeline
@@ -15,23 +13,11 @@ from bilingo.model import ClipDocument
 from bilingo.review.preview import still
 
 from .conftest import MEDIA, REPO, bilingo
+from .browser import browser, open_page  # noqa: F401 - browser is a fixture
 from .mp4 import frame_at
 from .review_clip import Review, clip, make_clip, talk_video  # noqa: F401 - clip is a fixture
 
-CHROMIUM = shutil.which("chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
 EDIT = "而要问你能为你的国家做些什么"  # no caption punctuation: the overlay shows it as typed
-
-
-@pytest.fixture
-def browser():
-    if CHROMIUM is None:
-        pytest.fail("chromium is missing: apt-get install chromium (tests/run.sh installs it)")
-    with playwright.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
 
 
 def test_edit_save_reload_approve_render(browser, tmp_path):
@@ -39,10 +25,7 @@ def test_edit_save_reload_approve_render(browser, tmp_path):
     original = ClipDocument.load(doc_path)
     review = Review(doc_path)
     try:
-        page = browser.new_page(viewport={"width": 1400, "height": 860})
-        errors: list[str] = []
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.goto(review.url)
+        page, errors = open_page(browser, review.url)
         second = page.locator("li.cue").nth(1)
         zh = second.locator("textarea[data-lang=zh]")
         assert zh.input_value() == original.cues[1].zh
@@ -168,10 +151,7 @@ def test_render_button_shows_progress_lists_playable_outputs_and_never_renders_t
     doc_path = make_clip(tmp_path)
     review = Review(doc_path)
     try:
-        page = browser.new_page(viewport={"width": 1440, "height": 900})
-        errors: list[str] = []
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.goto(review.url)
+        page, errors = open_page(browser, review.url, 1440, 900)
         page.wait_for_selector("li.cue")
         assert page.locator("#render").is_disabled()  # a draft is not rendered
         page.locator("#approve").click()
@@ -252,10 +232,7 @@ def test_a_vertical_plan_fits_the_window_in_its_style_and_the_plan_changes_on_th
     doc_path = make_clip(tmp_path, talk_video(tmp_path), "--to", "linkedin-9x16", "--style", "boxed", "--karaoke")
     review = Review(doc_path)
     try:
-        page = browser.new_page(viewport={"width": 1440, "height": 900})
-        errors: list[str] = []
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.goto(review.url)
+        page, errors = open_page(browser, review.url, 1440, 900)
         page.wait_for_selector("#overlay .event")
         page.wait_for_function("() => document.getElementById('video').readyState >= 2")
         assert page.locator("#view").input_value() == "linkedin-9x16"
@@ -321,10 +298,7 @@ def test_changing_a_cues_spoken_language_translates_that_cue_again(browser, tmp_
     rewritten = "问你能为国家做什么"
     review = Review(doc_path)
     try:
-        page = browser.new_page(viewport={"width": 1400, "height": 860})
-        errors: list[str] = []
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.goto(review.url)
+        page, errors = open_page(browser, review.url)
         cues = page.locator("li.cue")
         cues.nth(0).locator("select.lang").select_option("zh")
         assert "Mandarin speech" in page.locator("#message").inner_text()

@@ -15,7 +15,7 @@ from bilingo.model import ClipDocument
 
 from .conftest import REPO, bilingo
 from .study_clip import copy_of, talk  # noqa: F401 - talk is a fixture
-from .test_review_browser import ARGS, CHROMIUM
+from .browser import ARGS, CHROMIUM
 
 TOLERANCE_S = 0.2
 WATCH = """() => { const v = document.getElementById('video'); window.__events = [];
