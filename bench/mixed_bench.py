@@ -4,8 +4,8 @@
     PYTHONPATH=. python bench/mixed_bench.py [--runs 3] [--threads 2] [--long 60]
 
 1. Cost. A ~60 s English clip (jfk and the LibriSpeech clip alternating, 1 s pauses; one clip looped
-   trips Whisper's fallback) is transcribed by bilingo's stage with languages en,zh (each Whisper window
-   detected on the encoder output it is decoded from, speech Whisper left out checked again), against
+   trips Whisper's fallback) is transcribed by bilingo's stage with languages en,zh (windows cut at pauses,
+   each detected on the encoder output it is decoded from, speech Whisper left out checked again), against
    one detection per clip: a bare `faster_whisper.WhisperModel.transcribe` with the same decoding
    settings and the language left to Whisper. Runs interleave in one process after a warm-up; the ratio
    of medians is the figure (target <= 1.15), in wall time and in CPU time (all threads; steadier when

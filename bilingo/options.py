@@ -52,6 +52,8 @@ def check(cls: type, name: str, value: Any) -> Any:
     """`value` as the field `name` of `cls` holds it, else ValueError saying what the field takes.
     A list field also takes "a,b", as `--languages en,zh` does."""
     kind, given = _kind(cls, name), value
+    if _codes(kind):  # language codes and the like: "EN,ZH" and "Zh" are what "en,zh" and "zh" mean
+        value = value.lower() if isinstance(value, str) else value
     if isinstance(kind, mi.VarTupleType) and isinstance(value, str):
         value = list(dict.fromkeys(v.strip() for v in value.split(",") if v.strip()))
     try:
@@ -59,6 +61,15 @@ def check(cls: type, name: str, value: Any) -> Any:
     except msgspec.ValidationError:
         why = _why(_ordered(kind, _types(cls)[name]), value)
         raise ValueError(f"{given!r}: {why}" if given is not value else why) from None
+
+
+def _codes(kind: mi.Type) -> bool:
+    """Whether a field holds two-letter codes (a language, or a list of them): read in any case."""
+    item = kind.item_type if isinstance(kind, mi.VarTupleType) else kind
+    if isinstance(item, mi.UnionType):  # `language: ... | None`
+        item = next((t for t in item.types if isinstance(t, mi.LiteralType)), item)
+    return isinstance(item, mi.LiteralType) and all(isinstance(v, str) and len(v) == 2 and v.islower()
+                                                    for v in item.values)
 
 
 def _ordered(kind: mi.Type, annotation: Any) -> mi.Type:

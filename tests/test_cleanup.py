@@ -134,3 +134,28 @@ def _near_count(said: str, part: str) -> int:
     words, want = said.split(), part.split()
     return sum(1 for k in range(len(words) - len(want) + 1)
                if sum(a != b for a, b in zip(words[k:k + len(want)], want)) <= 1)
+
+
+def test_whispers_windows_end_at_pauses_between_sentences(looped):
+    """faster-whisper's VAD joins the speech and cuts it every 30 s, mid-sentence: Whisper ended the window
+    early and the next one began mid-sentence, and "ask what you can do for your country" was lost.
+    bilingo's windows are under 30 s and end at a pause, the longest late in the window: here the 1 s
+    pauses between the recordings, not the half-second ones inside jfk's sentence."""
+    from bilingo.transcribe.faster import ONSET_PAD_MS, SAMPLE_RATE, _speech_clips
+    from bilingo.transcribe.languages import speech_chunks
+
+    audio = decode_audio(str(looped))
+    flat = _speech_clips(audio)
+    windows = list(zip(flat[::2], flat[1::2]))
+    assert len(windows) == 3 and all(b - a <= 30 for a, b in windows), windows
+    chunks = [(a / SAMPLE_RATE, b / SAMPLE_RATE) for a, b in speech_chunks(audio)]
+    for a, b in windows:  # every window ends where speech does (no cut inside it), and starts a little before it
+        assert any(abs(b - y) < 1e-6 for _x, y in chunks), (b, chunks)
+        assert any(0 <= x - a <= ONSET_PAD_MS / 1000 + 1e-6 for x, _y in chunks), (a, chunks)
+    ends, t = [], 0.0  # where each recording ends in the looped one (1 s pauses)
+    for _ in range(3):
+        for clip in CLIPS:
+            t += len(decode_audio(str(MEDIA / clip))) / SAMPLE_RATE
+            ends.append(t)
+            t += 1.0
+    assert all(min(abs(b - e) for e in ends) < 0.5 for a, b in windows[:-1]), (windows, ends)

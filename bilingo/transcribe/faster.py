@@ -92,9 +92,13 @@ def run(audio: np.ndarray, ref: ModelRef, opts: TranscribeOptions, progress: Pro
         # again. Only outside the unclear windows, whose every chunk is detected and decoded again already
         # (detected twice, once joined with others, a chunk got two languages and was decoded in neither)
         left = [c for c in _unheard(kept, audio) if not _within(c, ranges)]
-        found += _left_out(model, audio, kept, left)
-        if found:
-            windows = kept + _again(model, audio, found, settings, [x for w in kept for x in w.words])
+        lost = _left_out(model, audio, kept, left)
+        taken = [x for w in kept for x in w.words]
+        # an unclear window's stretches are decoded joined, as VAD joins speech in the first pass; speech
+        # left out is decoded stretch by stretch (often a repeat: joined, Whisper skips it again)
+        again = _again(model, audio, found, settings, taken, joined=True)
+        again += _again(model, audio, lost, settings, taken + [x for w in again for x in w.words], joined=False)
+        windows = kept + again
     progress(1.0)
     return _merged(windows)
 
@@ -110,6 +114,9 @@ def _decode(model, audio: np.ndarray, settings: dict, batch_size: int, detector:
         pipeline, batched = _batched(model, detector)
         segments, info = pipeline.transcribe(audio, batch_size=batch_size, **settings)
     else:
+        if settings.get("vad_filter"):
+            clips = _speech_clips(audio)
+            settings = {**settings, "vad_filter": False, "clip_timestamps": clips} if clips else settings
         segments, info = model.transcribe(audio, **settings)
     total = max(len(audio) / SAMPLE_RATE, 1e-6)
     windows: list[_Window] = []
@@ -126,6 +133,40 @@ def _decode(model, audio: np.ndarray, settings: dict, batch_size: int, detector:
         windows[-1].words += segment_words((w.word, w.start, w.end, w.probability) for w in seg.words or ())
         progress(min(seg.end / total, 1.0))
     return windows, info
+
+
+ONSET_PAD_MS = 400  # a window starts this much earlier than the VAD's (padded) speech
+LONG_PAUSE_S = 2.0  # a pause this long starts a new window (faster-whisper's VAD cuts such pauses out)
+
+
+def _speech_clips(audio: np.ndarray) -> list[float]:
+    """The clip's speech as windows for Whisper (start and end seconds, flat), each under 30 s and cut
+    at a pause, never inside speech. faster-whisper's own VAD joins all speech and cuts it every 30 s:
+    a sentence across a cut was lost (Whisper ended the window early and the next one began mid-sentence:
+    4.4 s of a 65 s talk, "ask what you can do for your country" among them). Windows cut at pauses cost
+    the same encoder passes (four for that talk) and lose nothing. A window ends at the longest pause of
+    its last third (a sentence's end more likely than a comma's: a window begun mid-sentence gets a
+    made-up "and"), and always at a pause of 2 s or more. A window begins `ONSET_PAD_MS` before its
+    first chunk: after silence Silero fires up to 560 ms into a Mandarin syllable, and its 400 ms pad
+    began the speech inside it. Only starts are widened: an 800 ms pad at the ends too made Whisper
+    hallucinate "You" in the silence after the last word."""
+    limit, pause = int(languages.WINDOW_S * SAMPLE_RATE), int(LONG_PAUSE_S * SAMPLE_RATE)
+    onset = ONSET_PAD_MS * SAMPLE_RATE // 1000
+    chunks = languages.speech_chunks(audio)
+    gaps = [b[0] - a[1] for a, b in zip(chunks, chunks[1:])] + [pause]
+    out: list[float] = []
+    i = 0
+    while i < len(chunks):
+        j = i
+        while gaps[j] < pause and chunks[j + 1][1] - chunks[i][0] <= limit:
+            j += 1
+        if gaps[j] < pause:  # cut for length: at the longest pause late in the window
+            late = [k for k in range(i, j + 1) if chunks[k][1] - chunks[i][0] >= limit * 2 // 3] or [j]
+            j = max(late, key=lambda k: (gaps[k], k))
+        start = max(chunks[i][0] - onset, int(out[-1] * SAMPLE_RATE) if out else 0)
+        out += [start / SAMPLE_RATE, chunks[j][1] / SAMPLE_RATE]
+        i = j + 1
+    return out
 
 
 def _batched(model, detector: languages.Restricted):
@@ -207,7 +248,7 @@ def _near(windows: list[_Window], s: languages.Stretch) -> str:
 
 
 def _again(model, audio: np.ndarray, found: list[languages.Stretch], settings: dict,
-           kept: list[Word]) -> list[_Window]:
+           kept: list[Word], joined: bool) -> list[_Window]:
     """Chunks detected on their own (a window that held both languages, speech Whisper left out),
     decoded again: consecutive chunks of a language joined into a stretch (never across words `kept`
     from the first pass), each language's stretches decoded in that language, and no word of a kept
@@ -222,16 +263,69 @@ def _again(model, audio: np.ndarray, found: list[languages.Stretch], settings: d
     taken = sorted((w.start, w.end) for w in kept)
     out = []
     for lang in dict.fromkeys(s.lang for s in stretches):
-        clips = [t for s in stretches if s.lang == lang for t in s.seconds]
-        # the stretches are cut already: no second VAD pass over them
-        windows, _info = _decode(model, audio, {**settings, "language": lang, "vad_filter": False,
-                                                "clip_timestamps": clips}, 0, model.model, lambda _f: None)
-        words = [w for win in windows for w in win.words]
-        for s in (s for s in stretches if s.lang == lang):
-            start, end = s.start * 1000 // SAMPLE_RATE, s.end * 1000 // SAMPLE_RATE
-            out.append(_Window(lang, s.probability, [w for w in words if start <= (w.start + w.end) // 2 < end
-                                                     and not _overlaps(taken, w)]))
+        mine = [s for s in stretches if s.lang == lang]
+        heard = _decoded(model, audio, mine, {**settings, "language": lang}, joined, taken)
+        out += [_Window(lang, s.probability, words) for s, words in zip(mine, heard)]
     return out
+
+
+GAP_S = 0.5  # the silence put between stretches decoded together in one window
+
+
+def _decoded(model, audio: np.ndarray, stretches: list[languages.Stretch], settings: dict,
+             joined: bool, taken: list[tuple[int, int]]) -> list[list[Word]]:
+    """The words of each stretch (one language), at their times in `audio`, none said in the time of
+    one `taken` already (sorted (start, end) ms). `joined`: stretches are
+    decoded together, joined with short silences into as few 30 s windows as they fit (each window
+    costs an encoder pass: an unclear 31 s window of four parts cost five passes decoded apart, three
+    joined). A stretch of a second or more that comes back with no word of its own when joined is
+    decoded again alone."""
+    gap = int(GAP_S * SAMPLE_RATE)
+    out: list[list[Word]] = []
+    for group in _fitting(stretches, gap) if joined else [[s] for s in stretches]:
+        pieces, at = [], []
+        for s in group:
+            at.append(sum(len(p) for p in pieces))
+            pieces += [audio[s.start:s.end], np.zeros(gap, dtype=audio.dtype)]
+        words = _words(model, np.concatenate(pieces), {**settings, "vad_filter": False})
+        for s, a in zip(group, at):
+            lo, hi = (a - gap // 2) * 1000 // SAMPLE_RATE, (a + s.end - s.start + gap // 2) * 1000 // SAMPLE_RATE
+            shift = s.start * 1000 // SAMPLE_RATE - a * 1000 // SAMPLE_RATE
+            mine = [_moved(w, shift, s) for w in words if lo <= (w.start + w.end) // 2 < hi]
+            if not any(not _overlaps(taken, w) for w in mine) and len(group) > 1 and s.end - s.start >= SAMPLE_RATE:
+                mine = [_moved(w, s.start * 1000 // SAMPLE_RATE, s)
+                        for w in _words(model, audio[s.start:s.end], {**settings, "vad_filter": False})]
+            out.append([w for w in mine if not _overlaps(taken, w)])
+    return out
+
+
+def _fitting(stretches: list[languages.Stretch], gap: int) -> list[list[languages.Stretch]]:
+    """Consecutive stretches grouped so that each group, joined with `gap` samples after each, fits in
+    one 30 s window (a longer stretch is a group of its own: Whisper walks through it window by window)."""
+    window = int(languages.WINDOW_S * SAMPLE_RATE)
+    groups: list[list[languages.Stretch]] = []
+    size = 0
+    for s in stretches:
+        length = s.end - s.start + gap
+        if groups and size + length <= window:
+            groups[-1].append(s)
+            size += length
+        else:
+            groups.append([s])
+            size = length
+    return groups
+
+
+def _words(model, audio: np.ndarray, settings: dict) -> list[Word]:
+    windows, _info = _decode(model, audio, settings, 0, model.model, lambda _f: None)
+    return [w for win in windows for w in win.words]
+
+
+def _moved(w: Word, shift_ms: int, s: languages.Stretch) -> Word:
+    """A word decoded from a joined window, at its time in the clip (kept inside its stretch)."""
+    lo, hi = s.start * 1000 // SAMPLE_RATE, s.end * 1000 // SAMPLE_RATE
+    start = min(max(w.start + shift_ms, lo), hi)
+    return Word(w.text, start, min(max(w.end + shift_ms, start), hi), w.probability)
 
 
 def _overlaps(taken: list[tuple[int, int]], w: Word) -> bool:
