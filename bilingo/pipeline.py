@@ -131,6 +131,9 @@ def _run(clip: Path, opts: RunOptions, report: Reporter, known: KnownKeys | None
     result = RunResult(document=opts.out_dir / f"{stem}.bilingo.json")
     old = _existing_document(result.document)
     plan = result.plan = plan_for(old, result.document, opts, report)  # a typo fails before any work
+    if plan.translate.translator == "none" and (plan.translate.memory_files or plan.translate.glossary_files):
+        report.say("note: --translator none makes source-language captions only: the --memory and --glossary "
+                   "files given are not read (leave out --translator none to translate from them)")
     info = _audio_stream(info, old, result.document, opts.audio_stream, report)
     if plan.render.background and info.has_video:
         report.say(f"note: --background is for audio-only recordings; {info.path.name} has video, so it is not used")
