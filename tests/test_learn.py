@@ -177,6 +177,8 @@ def test_a_dictionary_gloss_takes_the_sense_the_cues_translation_used():
     assert gloss.dictionary("fellow", "en") != "同胞"  # out of context CC-CEDICT's most used headword wins
     assert gloss.dictionary("fellow", "en", jfk_zh) == "同胞"
     assert gloss.dictionary("交易", "zh", "Even trading almost stalled").startswith("to trade")
+    # CC-CEDICT's "an association; a society" fitted one sense in the gloss line, article included
+    assert gloss.dictionary("协会", "zh") == "association; society"
 
 
 def test_bilingo_lint_reports_key_word_problems(tmp_path):
