@@ -60,7 +60,9 @@ def test_key_follows_every_setting_passed_to_the_engine():
 
 
 def test_the_engines_are_given_the_settings_the_key_holds():
-    """faster-whisper receives exactly decode_settings(): read back from the call the engine makes."""
+    """faster-whisper receives exactly decode_settings(): read back from the call the engine makes. The
+    VAD is bilingo's own (windows cut at pauses, from code the key hashes): faster-whisper is handed
+    those windows, with its own VAD off."""
     import faster_whisper
 
     from bilingo.transcribe import faster
@@ -74,11 +76,15 @@ def test_the_engines_are_given_the_settings_the_key_holds():
 
     opts = TranscribeOptions(model="tiny.en", beam_size=2)
     faster_whisper.WhisperModel.transcribe = spy
+    audio = media.extract_audio(MEDIA / "jfk.flac")
     try:
-        faster.run(media.extract_audio(MEDIA / "jfk.flac"), resolve("tiny.en"), opts, lambda _f: None)
+        faster.run(audio, resolve("tiny.en"), opts, lambda _f: None)
     finally:
         faster_whisper.WhisperModel.transcribe = real
-    assert seen == decode_settings(opts, multilingual=False)
+    assert seen.pop("clip_timestamps") == faster._speech_clips(audio)
+    assert seen.pop("vad_filter") is False
+    settings = decode_settings(opts, multilingual=False)
+    assert settings.pop("vad_filter") is True and seen == settings
 
 
 def test_a_change_to_the_stage_code_changes_the_key(tmp_path):
