@@ -131,6 +131,17 @@ def test_same_words_as_faster_whisper_on_every_public_clip(clip):
     assert theirs and ours == theirs
 
 
+def test_a_phrase_said_after_a_pause_is_decoded(jfk, opts):
+    """openai-whisper runs Silero with the same parameters as faster-whisper: jfk's first three phrases,
+    each after 2.5 s of silence, keep "ask" (at Silero's default threshold it was dropped whole)."""
+    from .pauses import spread
+
+    clip, _phrases = spread(jfk, 2.5, phrases=3)
+    t = transcribe(clip, replace(opts, engine="openai-whisper"))
+    americans, ask, no = norm(t.text)[-3:]
+    assert americans == "americans" and ask.startswith("ask") and no == "not", t.text  # tiny.en: "asked"
+
+
 def test_silence_gives_no_words(opts):
     progress: list[float] = []
     raw = openai_engine.run(np.zeros(3 * 16000, dtype=np.float32), resolve("tiny.en"), opts, progress.append)

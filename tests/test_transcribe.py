@@ -9,6 +9,7 @@ from bilingo import media, pipeline
 from bilingo.progress import Reporter
 from bilingo.transcribe import TranscribeOptions, transcribe
 
+from . import pauses
 from .conftest import MEDIA
 
 SENTENCE = "ask not what your country can do for you"
@@ -24,6 +25,23 @@ def test_batched_inference_gives_the_same_sentence():
     assert SENTENCE in normalised(t.text)
     assert all(a.start <= b.start for a, b in zip(t.words, t.words[1:]))
     assert all(0 <= w.start <= w.end <= t.duration_ms for w in t.words)
+
+
+def test_every_phrase_said_after_a_pause_is_decoded():
+    """jfk cut at its own pauses (200 ms or more), each phrase after 2.5 s of silence. At Silero's
+    default threshold (0.5) "ask" stays under it all through (0.44 at most) and was dropped whole
+    ("my fellow Americans! Lock! What your country…" with `base`). Each phrase's voiced part is in a
+    window Whisper decodes, and a word is decoded in each (tiny.en hears "ask" alone as "Yes"; `base`
+    gets every word: bench/vad_bench.py)."""
+    from bilingo.transcribe.faster import _speech_clips
+
+    clip, phrases = pauses.spread(media.extract_audio(MEDIA / "jfk.flac"), 2.5)
+    assert len(phrases) == 5  # And so my fellow Americans | ask | not | what your country … | ask what …
+    bounds = [round(t * 16000) for t in _speech_clips(clip)]  # start, end, start, end, … in samples
+    assert all(any(s <= a and b <= e for s, e in zip(bounds[::2], bounds[1::2])) for a, b in phrases), bounds
+    words = transcribe(clip, TranscribeOptions(model="tiny.en", threads=2)).words
+    heard = [[w.text for w in words if a - 8000 <= (w.start + w.end) * 8 < b + 8000] for a, b in phrases]
+    assert all(heard), heard  # within 0.5 s of each phrase's voiced part (ms * 8 = samples / 2)
 
 
 @pytest.mark.parametrize("name, start", [("BAC009S0764W0121", "甚至出现交易几乎"), ("aishell-BAC009S0724W0121", "广州市")])

@@ -21,6 +21,15 @@ SAMPLE_RATE = 16000
 
 Progress = Callable[[float], None]  # fraction of the audio done, 0..1
 
+# Silero VAD wherever bilingo looks for speech to decode: the first pass's windows (`languages.speech_chunks`),
+# the batched pipeline and openai-whisper (`vad_parameters`). Its speech threshold is lowered from
+# faster-whisper's 0.5: a quiet phrase said after a pause can stay under 0.5 all through and was left out
+# whole. jfk's "ask", after 1 to 4 s of silence or room hum, peaks at 0.44: over the test clips cut at their
+# pauses (24 versions, 156 phrases) 12 phrases were in no window at 0.5, all that one, 2 at 0.35, none at
+# 0.3. Pink and brown noise and a hum stay out; loud white noise gets 2-3 s of windows in 20 s (0-1.4 s
+# at 0.5), in which Whisper wrote nothing or ". . ." (at 0.5 once "I'm sorry" five times). bench/vad_bench.py.
+VAD = {"threshold": 0.3}  # its end (neg_threshold) follows it: 0.15 below
+
 
 def decode_settings(opts: TranscribeOptions, multilingual: bool = True) -> dict[str, Any]:
     """The decoding settings every engine is given: the one place they are defined. The engines, the
@@ -34,6 +43,7 @@ def decode_settings(opts: TranscribeOptions, multilingual: bool = True) -> dict[
         "temperature": (0.0, 0.2, 0.4),  # bounded fallback: noise must not cost minutes
         "hallucination_silence_threshold": 2.0,
         "vad_filter": opts.vad,
+        "vad_parameters": dict(VAD),
         # No Simplified-Chinese prompt: with it Whisper sometimes loops ("请问问问…") on the AISHELL clips,
         # depending on the sampling in temperature fallback; OpenCC makes the output Simplified instead.
     }

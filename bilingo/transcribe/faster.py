@@ -111,6 +111,8 @@ def _decode(model, audio: np.ndarray, settings: dict, batch_size: int, detector:
     if batch_size > 0:
         # the batched pipeline always cuts the audio at VAD pauses, then decodes chunks together
         settings = {k: v for k, v in settings.items() if k != "vad_filter"}
+        # given parameters, it would take VadOptions' 2 s pauses for its own default of 160 ms
+        settings["vad_parameters"] = {**settings.get("vad_parameters", {}), "min_silence_duration_ms": 160}
         pipeline, batched = _batched(model, detector)
         segments, info = pipeline.transcribe(audio, batch_size=batch_size, **settings)
     else:
@@ -147,9 +149,10 @@ def _speech_clips(audio: np.ndarray) -> list[float]:
     the same encoder passes (four for that talk) and lose nothing. A window ends at the longest pause of
     its last third (a sentence's end more likely than a comma's: a window begun mid-sentence gets a
     made-up "and"), and always at a pause of 2 s or more. A window begins `ONSET_PAD_MS` before its
-    first chunk: after silence Silero fires up to 560 ms into a Mandarin syllable, and its 400 ms pad
-    began the speech inside it. Only starts are widened: an 800 ms pad at the ends too made Whisper
-    hallucinate "You" in the silence after the last word."""
+    first chunk, a margin for a soft first sound (Silero fired 24-88 ms after the first sound of the
+    AISHELL sentences, and at 0.5 300 ms after jfk's "ask what" after 2.5 s of silence; the "560 ms"
+    once measured was the AISHELL recordings' hum). Only starts are widened: an 800 ms pad at the ends
+    too made Whisper hallucinate "You" in the silence after the last word."""
     limit, pause = int(languages.WINDOW_S * SAMPLE_RATE), int(LONG_PAUSE_S * SAMPLE_RATE)
     onset = ONSET_PAD_MS * SAMPLE_RATE // 1000
     chunks = languages.speech_chunks(audio)

@@ -95,10 +95,13 @@ def detect(model, audio: np.ndarray, allowed: Sequence[str]) -> tuple[str, float
 
 def speech_chunks(audio: np.ndarray, edges: bool = True) -> list[tuple[int, int]]:
     """Speech between pauses of `MIN_SILENCE_MS` or more, in samples, each under 30 s. With `edges`,
-    the first and last chunk reach the clip's edges when speech comes within `EDGE_S` of them."""
+    the first and last chunk reach the clip's edges when speech comes within `EDGE_S` of them. Silero
+    runs as before every decode (`transcribe.VAD`): a quiet phrase after a pause is speech here too."""
     from faster_whisper.vad import VadOptions, get_speech_timestamps
 
-    found = get_speech_timestamps(audio, VadOptions(min_silence_duration_ms=MIN_SILENCE_MS,
+    from . import VAD
+
+    found = get_speech_timestamps(audio, VadOptions(**VAD, min_silence_duration_ms=MIN_SILENCE_MS,
                                                     max_speech_duration_s=WINDOW_S - 1))
     chunks = [(c["start"], c["end"]) for c in found if c["end"] > c["start"]]
     if not chunks or not edges:

@@ -153,12 +153,12 @@ def _trim_heap() -> None:
         pass
 
 
-def _speech(audio: np.ndarray):
-    """Silero VAD as faster-whisper runs it (same defaults): the speech-only audio, and the map that
-    turns its times back into times in `audio`."""
-    from faster_whisper.vad import SpeechTimestampsMap, collect_chunks, get_speech_timestamps
+def _speech(audio: np.ndarray, vad: dict):
+    """Silero VAD as faster-whisper runs it (the same `vad_parameters`): the speech-only audio, and the
+    map that turns its times back into times in `audio`."""
+    from faster_whisper.vad import SpeechTimestampsMap, VadOptions, collect_chunks, get_speech_timestamps
 
-    chunks = get_speech_timestamps(audio)
+    chunks = get_speech_timestamps(audio, VadOptions(**vad))
     if not chunks:
         return np.zeros(0, dtype=np.float32), None
     pieces, _ = collect_chunks(audio, chunks)
@@ -213,7 +213,8 @@ def _transcribe(whisper, model, audio: np.ndarray, opts: TranscribeOptions, prog
     import torch
 
     settings = decode_settings(opts)
-    speech, ts_map = _speech(audio) if settings.pop("vad_filter") else (audio, None)
+    vad = settings.pop("vad_parameters")
+    speech, ts_map = _speech(audio, vad) if settings.pop("vad_filter") else (audio, None)
     if not model.is_multilingual:
         language, probability = "en", 1.0
     elif opts.language or len(opts.languages) == 1:
