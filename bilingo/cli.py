@@ -551,7 +551,7 @@ def cmd_status(args: argparse.Namespace) -> int:
         machine = sum(1 for c in doc.cues if "machine-translation" in c.flags)
         hard = len(hard_violations(doc.cues))
         missing = sum(1 for c in doc.cues if not c.text(doc.target_language).strip())
-        notes = [f"{len(doc.cues)} cues", *([f"{missing} untranslated"] if missing else []), f"{edited} edited",
+        notes = [_count(len(doc.cues), "cue"), *([f"{missing} untranslated"] if missing else []), f"{edited} edited",
                  f"{machine} machine-translated", f"{hard} rule{'s' if hard != 1 else ''} broken"]
         if state == "approved":
             notes.append(f"by {doc.review.by} at {doc.review.at}")
@@ -582,7 +582,7 @@ def cmd_lint(args: argparse.Namespace) -> int:
         print(f"cue {n}: {why} [key-word]")
     sys.stdout.flush()  # the summary comes after the lines, not in the middle of them
     broken = len({v.cue for _, v in found.problems} | {n for n, _ in found.key_words})
-    print(f"{len(found.doc.cues)} cues, {broken} breaking a rule, {len(found.problems)} violations "
+    print(f"{_count(len(found.doc.cues), 'cue')}, {broken} breaking a rule, {_count(len(found.problems), 'violation')} "
           f"(caption profile {found.profile}; lines checked for the sidecars and {', '.join(found.checked)})",
           file=sys.stderr)
     return 1 if found.problems or found.key_words else 0
@@ -714,6 +714,11 @@ def cmd_translate(args: argparse.Namespace) -> int:
     _next(report, ("review", path), ("approve", path), ("render", path))
     print(path)
     return 0
+
+
+def _count(n: int, noun: str) -> str:
+    """`1 cue`, `3 cues`."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 COMMANDS = {"run": cmd_run, "batch": cmd_batch, "lint": cmd_lint, "demo": cmd_demo, "doctor": cmd_doctor, "models": cmd_models, "presets": cmd_presets,

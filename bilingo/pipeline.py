@@ -131,6 +131,9 @@ def _run(clip: Path, opts: RunOptions, report: Reporter, known: KnownKeys | None
     result = RunResult(document=opts.out_dir / f"{stem}.bilingo.json")
     old = _existing_document(result.document)
     plan = result.plan = plan_for(old, result.document, opts, report)  # a typo fails before any work
+    if plan.translate.translator == "none" and (plan.translate.memory_files or plan.translate.glossary_files):
+        report.say("note: --translator none makes source-language captions only: the --memory and --glossary "
+                   "files given are not read (leave out --translator none to translate from them)")
     info = _audio_stream(info, old, result.document, opts.audio_stream, report)
     if plan.render.background and info.has_video:
         report.say(f"note: --background is for audio-only recordings; {info.path.name} has video, so it is not used")
@@ -781,6 +784,18 @@ def render_keys(doc: ClipDocument, plan: Plan) -> dict[str, str]:
     except BilingoError:  # no preset fits this recording: nothing would be rendered
         return {}
     return {t.preset.id: _render_key(doc, t, seconds, plan.render) for t, seconds in jobs}
+
+
+def output_keys(doc: ClipDocument, plan: Plan) -> dict[str, str]:
+    """The key every output of `plan` would be rendered with now, by the id `doc.renders` gives it (a
+    shadowing edition: "PRESET.shadowing"): an output whose recorded key differs is out of date."""
+    keys = render_keys(doc, plan)
+    if plan.render.edition:  # its frames are planned at the recording's frame rate: probed, as a render does
+        info = replace(media.probe(Path(doc.source.path)), duration_ms=doc.source.duration_ms)
+        jobs, _ = _check_durations(info, plan.targets, plan.render.trim)
+        jobs = [(t, seconds) for t, seconds in jobs if t.preset.id in keys]
+        keys |= {e.name[:-4]: e.key for e in _editions(doc, info, jobs, plan.render, keys, Reporter(quiet=True))}
+    return keys
 
 
 def _render_key(doc: ClipDocument, target: Target, seconds: float, render: RenderPlan) -> str:

@@ -160,6 +160,9 @@ def test_an_unreachable_translator_falls_back_to_the_dictionary(tmp_path):
     ("这很重要", "zhè hěn zhòngyào"),
     ("我们重新开始吧？", "wǒmen chóngxīn kāishǐ ba?"),
     ("还是还钱", None),
+    ("所以，我的美国同胞们，", "suǒyǐ, wǒ de Měiguó tóngbāomen,"),  # a name starts with a capital (GB/T 16159)
+    ("广州市房地产中介协会分析", "Guǎngzhōushì fángdìchǎn zhōngjiè xiéhuì fēnxī"),
+    ("我昨天在北京见到了李明", "wǒ zuótiān zài Běijīng jiàndào le Lǐmíng"),
 ])
 def test_pinyin_resolves_polyphones_by_word(text, expected):
     got = pinyin.line(text)
@@ -174,6 +177,8 @@ def test_a_dictionary_gloss_takes_the_sense_the_cues_translation_used():
     assert gloss.dictionary("fellow", "en") != "同胞"  # out of context CC-CEDICT's most used headword wins
     assert gloss.dictionary("fellow", "en", jfk_zh) == "同胞"
     assert gloss.dictionary("交易", "zh", "Even trading almost stalled").startswith("to trade")
+    # CC-CEDICT's "an association; a society" fitted one sense in the gloss line, article included
+    assert gloss.dictionary("协会", "zh") == "association; society"
 
 
 def test_bilingo_lint_reports_key_word_problems(tmp_path):

@@ -176,6 +176,12 @@ def test_a_pause_shows_the_sentences_captions(shadowed):
 def test_a_rerun_renders_nothing_and_asks_the_translator_nothing(shadowed):
     result, again, _opts, requests, doc = shadowed
     assert again.render_log == {}  # the outputs and the edition are up to date
+    # … and the review page, which asks `output_keys`, lists both as current (the edition was "out of date")
+    from bilingo.plan import resolve_plan
+
+    now = pipeline.output_keys(doc, resolve_plan(doc.plan))
+    assert set(doc.renders) == {"linkedin-16x9", "linkedin-16x9.shadowing"}
+    assert all(now[name] == made["key"] for name, made in doc.renders.items()), (now, doc.renders)
     assert requests == 1  # one batch of words glossed on the first run, none on the rerun
     fellow = [k for c in doc.cues for k in c.keywords if k.word == "fellow"]
     assert fellow and (fellow[0].gloss, fellow[0].origin) == ("同胞", "translator")

@@ -5,13 +5,16 @@ from __future__ import annotations
 import json
 import shutil
 
+import msgspec
 import pytest
 
 from bilingo.learn import keywords
 from bilingo.model import ClipDocument
+from bilingo.plan import resolve_plan
+from bilingo.render import colours
 
 from .review_clip import Review, clip  # noqa: F401 - clip is a fixture
-from .test_review_browser import browser  # noqa: F401 - a fixture
+from .browser import browser, open_page  # noqa: F401 - browser is a fixture
 
 
 @pytest.fixture(scope="module")
@@ -71,15 +74,29 @@ def test_the_page_lists_and_edits_key_words(browser, tmp_path):
     doc_path = make_clip(tmp_path)
     doc = ClipDocument.load(doc_path)
     doc.cues = gloss.gloss(keywords.choose(doc), "en")  # as `bilingo run --key-words` leaves them (offline)
+    # … with the learner aids in its plan, as `run --key-words --pinyin --edition shadowing --repeat 2 --end-card`
+    doc.plan = msgspec.structs.replace(doc.plan, key_words=True, pinyin=True, edition="shadowing", repeat=2,
+                                       end_card=True, karaoke=True)
     doc.save(doc_path)
     review = Review(doc_path)
     try:
-        page = browser.new_page(viewport={"width": 1400, "height": 860})
-        errors: list[str] = []
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.goto(review.url)
+        page, errors = open_page(browser, review.url)
         chip = page.locator("li.cue").nth(0).locator(".keywords .kw")
         chip.first.wait_for()
+        # the plan says all that Render makes: the shadowing edition is a second video per preset
+        summary = page.locator("#plan-summary").inner_text()
+        for aid in ("key words", "pinyin", "shadowing edition ×2", "end card"):
+            assert aid in summary, summary
+        # the overlay colours the key word in its line and in the gloss line, as the render burns it (with
+        # karaoke: until it is swept; the playhead is at 0, before the first word)
+        page.wait_for_selector("#overlay .event.gloss .kw")
+        page.wait_for_selector("#overlay .event.en .word")
+        keyword = page.evaluate("""() => [...document.querySelectorAll('#overlay .kw')].map((k) =>
+            [k.closest('.event').classList[1], k.textContent.trim(), getComputedStyle(k).color])""")
+        style = resolve_plan(ClipDocument.load(doc_path).plan).targets[0].style
+        colour = colours.parse(style.keyword)
+        assert sorted(keyword) == [["en", "fellow", f"rgb({colour.r}, {colour.g}, {colour.b})"],
+                                   ["gloss", "fellow", f"rgb({colour.r}, {colour.g}, {colour.b})"]], keyword
         assert chip.first.locator("b").inner_text() == "fellow"
         assert chip.first.locator("input.kw-gloss").input_value() == "同胞"  # CC-CEDICT, the sense the cue used
         chip.first.locator("input.kw-gloss").fill("同胞们")

@@ -6,8 +6,6 @@ import shutil
 from pathlib import Path
 
 import numpy as np
-import playwright.sync_api as playwright
-import pytest
 
 from bilingo.plan import resolve_plan
 from bilingo import pipeline
@@ -15,23 +13,11 @@ from bilingo.model import ClipDocument
 from bilingo.review.preview import still
 
 from .conftest import MEDIA, REPO, bilingo
+from .browser import browser, open_page  # noqa: F401 - browser is a fixture
 from .mp4 import frame_at
 from .review_clip import Review, clip, make_clip, talk_video  # noqa: F401 - clip is a fixture
 
-CHROMIUM = shutil.which("chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
 EDIT = "而要问你能为你的国家做些什么"  # no caption punctuation: the overlay shows it as typed
-
-
-@pytest.fixture
-def browser():
-    if CHROMIUM is None:
-        pytest.fail("chromium is missing: apt-get install chromium (tests/run.sh installs it)")
-    with playwright.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
 
 
 def test_edit_save_reload_approve_render(browser, tmp_path):
@@ -39,10 +25,7 @@ def test_edit_save_reload_approve_render(browser, tmp_path):
     original = ClipDocument.load(doc_path)
     review = Review(doc_path)
     try:
-        page = browser.new_page(viewport={"width": 1400, "height": 860})
-        errors: list[str] = []
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.goto(review.url)
+        page, errors = open_page(browser, review.url)
         second = page.locator("li.cue").nth(1)
         zh = second.locator("textarea[data-lang=zh]")
         assert zh.input_value() == original.cues[1].zh
@@ -73,6 +56,20 @@ def test_edit_save_reload_approve_render(browser, tmp_path):
         assert "(mine)" not in doc_path.read_text()
         page.reload()
         assert page.locator("li.cue").nth(0).locator("textarea[data-lang=en]").input_value().endswith("(other)")
+
+        # a save the clip refuses (cue 1 now ends after cue 2 starts) says why, in one sentence, then is undone
+        later, earlier = (page.locator("li.cue").nth(0).locator(".row button").nth(k) for k in (4, 3))
+        nudges = 0
+        while "overlap" not in page.locator("li.cue").nth(1).inner_text() and nudges < 30:
+            later.click()
+            nudges += 1
+            page.wait_for_timeout(300)  # the linter answers 200 ms after an edit
+        page.keyboard.press("Control+s")
+        page.wait_for_selector("#message.error")
+        refused = page.locator("#message").inner_text()
+        assert refused.startswith("Not saved: cue 2 starts") and refused.lower().count("not saved") == 1, refused
+        for _ in range(nudges):
+            earlier.click()
 
         # keyboard: next and previous cue
         page.evaluate("document.activeElement && document.activeElement.blur()")  # keys act when not typing
@@ -154,10 +151,7 @@ def test_render_button_shows_progress_lists_playable_outputs_and_never_renders_t
     doc_path = make_clip(tmp_path)
     review = Review(doc_path)
     try:
-        page = browser.new_page(viewport={"width": 1440, "height": 900})
-        errors: list[str] = []
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.goto(review.url)
+        page, errors = open_page(browser, review.url, 1440, 900)
         page.wait_for_selector("li.cue")
         assert page.locator("#render").is_disabled()  # a draft is not rendered
         page.locator("#approve").click()
@@ -211,11 +205,15 @@ def test_render_button_shows_progress_lists_playable_outputs_and_never_renders_t
         if os.environ.get("BILINGO_DOCS_SCREENSHOT"):
             page.screenshot(path=str(REPO / "assets" / "docs" / "review-page.png"))
         # the render saved the clip document: the page follows, so its next save is not refused as stale
+        assert page.locator("#outputs li.stale").count() == 0  # just made: it shows the clip as it is
         first = page.locator("li.cue").nth(0).locator("textarea[data-lang=en]")
         first.fill(first.input_value() + " Thank you.")
         page.keyboard.press("Control+s")
         page.wait_for_function("() => document.getElementById('message').textContent.startsWith('Saved')")
         assert ClipDocument.load(doc_path).cues[0].en.endswith("Thank you.")
+        # the video listed no longer shows the captions: the page says so (it read as current before)
+        page.wait_for_selector("#outputs li.stale")
+        assert "out of date" in page.locator("#outputs li").first.inner_text()
         assert errors == []
     finally:
         review.stop()
@@ -234,10 +232,7 @@ def test_a_vertical_plan_fits_the_window_in_its_style_and_the_plan_changes_on_th
     doc_path = make_clip(tmp_path, talk_video(tmp_path), "--to", "linkedin-9x16", "--style", "boxed", "--karaoke")
     review = Review(doc_path)
     try:
-        page = browser.new_page(viewport={"width": 1440, "height": 900})
-        errors: list[str] = []
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.goto(review.url)
+        page, errors = open_page(browser, review.url, 1440, 900)
         page.wait_for_selector("#overlay .event")
         page.wait_for_function("() => document.getElementById('video').readyState >= 2")
         assert page.locator("#view").input_value() == "linkedin-9x16"
@@ -270,6 +265,16 @@ def test_a_vertical_plan_fits_the_window_in_its_style_and_the_plan_changes_on_th
         # framed as the render frames a 16:9 picture in 9:16: fitted, over its blurred fill
         assert page.locator("#backdrop").is_visible()
         assert page.locator("#video").evaluate("v => getComputedStyle(v).objectFit") == "contain"
+        # the still fills its box, beside the picture or (a narrower window) below it: no black band that the
+        # video will not have (seen below a 4:5 picture)
+        for width in (1440, 1000):
+            page.set_viewport_size({"width": width, "height": 900})
+            page.wait_for_timeout(100)
+            shape = page.evaluate("() => { const i = document.getElementById('preview-img');"
+                                  " return [i.clientWidth / i.clientHeight, i.naturalWidth / i.naturalHeight]; }")
+            assert abs(shape[0] - shape[1]) < 0.02, (width, shape)
+        page.set_viewport_size({"width": 1440, "height": 900})
+        page.wait_for_timeout(300)  # the overlay is drawn anew for the window's size
         page.screenshot(path=str(tmp_path / "review-page-9x16.png"))
         if os.environ.get("BILINGO_DOCS_SCREENSHOT"):
             page.screenshot(path=str(REPO / "assets" / "docs" / "review-page-9x16.png"))
@@ -303,10 +308,7 @@ def test_changing_a_cues_spoken_language_translates_that_cue_again(browser, tmp_
     rewritten = "问你能为国家做什么"
     review = Review(doc_path)
     try:
-        page = browser.new_page(viewport={"width": 1400, "height": 860})
-        errors: list[str] = []
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.goto(review.url)
+        page, errors = open_page(browser, review.url)
         cues = page.locator("li.cue")
         cues.nth(0).locator("select.lang").select_option("zh")
         assert "Mandarin speech" in page.locator("#message").inner_text()

@@ -468,3 +468,29 @@ def test_closing_the_server_stops_its_render_and_leaves_nothing_half_made(clip, 
     new = {p.name for p in doc_path.parent.iterdir()} - set(before)
     assert not [n for n in new if n.endswith((".mp4", ".jpg")) or n.startswith(".")], new  # no video, cover, scratch
     assert ClipDocument.load(doc_path).renders == {}
+
+
+def test_a_browser_dropping_its_kept_alive_connection_prints_no_traceback(clip, tmp_path):
+    """Closing the page's tab resets the connections the browser kept alive; the terminal that runs
+    `bilingo review` must not fill with socketserver's tracebacks (seen on every close, walking the page)."""
+    import socket
+    import struct
+
+    shutil.copytree(clip.parent, tmp_path / "out")
+    review = Review(tmp_path / "out" / clip.name)
+    try:
+        for _ in range(3):
+            with socket.create_connection(("127.0.0.1", review.port), timeout=30) as s:
+                s.sendall(f"GET /api/clips/0 HTTP/1.1\r\nHost: 127.0.0.1:{review.port}\r\n"
+                          f"X-Bilingo-Token: {review.token}\r\n\r\n".encode())
+                got = b""
+                while b"\r\n\r\n" not in got:
+                    got += s.recv(1 << 16)
+                assert got.startswith(b"HTTP/1.1 200"), got[:200]
+                # the answer came, the connection is kept alive: the browser goes away with a reset
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        assert review.get_json("/api/clips/0")["cues"]  # still serving
+    finally:
+        review.stop()
+    errors = review.proc.stderr.read()
+    assert "Traceback" not in errors and "ConnectionResetError" not in errors, errors

@@ -106,3 +106,15 @@ def test_the_command_line_gate(doc_path):
     assert ok.returncode == 0 and "approved by Ann Lee" in ok.stdout
     status = bilingo("status", out).stdout
     assert status.startswith(f"approved  {out}/jfk.bilingo.json") and "by Ann Lee" in status
+
+
+def test_status_and_lint_count_one_cue_in_the_singular(doc_path):
+    """A one-sentence clip (an AISHELL recording) read "1 cues", "1 violations" in `status` and `lint`."""
+    doc = ClipDocument.load(doc_path)
+    doc.cues = doc.cues[:1]
+    doc.cues[0] = replace(doc.cues[0], end=doc.cues[0].start + 8000)  # one cue that breaks one rule (too long)
+    doc.save(doc_path)
+    status = bilingo("status", doc_path)
+    assert "(1 cue, " in status.stdout and "1 rule broken" in status.stdout, status.stdout
+    lint = bilingo("lint", doc_path)
+    assert "1 cue, 1 breaking a rule, 1 violation (" in lint.stderr, lint.stderr

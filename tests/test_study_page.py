@@ -15,7 +15,7 @@ from bilingo.model import ClipDocument
 
 from .conftest import REPO, bilingo
 from .study_clip import copy_of, talk  # noqa: F401 - talk is a fixture
-from .test_review_browser import ARGS, CHROMIUM
+from .browser import ARGS, CHROMIUM
 
 TOLERANCE_S = 0.2
 WATCH = """() => { const v = document.getElementById('video'); window.__events = [];
@@ -157,3 +157,41 @@ def test_play_a_sentence_repeat_it_hide_a_language_and_look_up_a_word(browser, t
     if os.environ.get("BILINGO_DOCS_SCREENSHOT"):
         for name in ("study-page.png", "study-page-phone.png"):
             shutil.copy(tmp_path / name, REPO / "assets" / "docs" / name)
+
+
+def _fonts_of(page, selector: str) -> list[dict]:
+    """The fonts Chromium actually drew the element's text with (DevTools' "Rendered Fonts")."""
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("DOM.enable")
+    cdp.send("CSS.enable")
+    root = cdp.send("DOM.getDocument")["root"]["nodeId"]
+    node = cdp.send("DOM.querySelector", {"nodeId": root, "selector": selector})["nodeId"]
+    return cdp.send("CSS.getPlatformFontsForNode", {"nodeId": node})["fonts"]
+
+
+def test_the_chinese_lines_are_drawn_in_the_pages_own_font_on_a_machine_without_cjk_fonts(talk, tmp_path):
+    """Opened in chromium on this machine (no CJK font installed, as on many Linux desktops), the study page
+    showed every Chinese line, gloss and the 中文 button as tofu boxes: it named fonts only phones and other
+    systems have. It now carries the shipped font, cut down to the characters it shows, under its CSP."""
+    if CHROMIUM is None:
+        pytest.fail("chromium is missing: apt-get install chromium (tests/run.sh installs it)")
+    doc_path = copy_of(talk, tmp_path)
+    assert bilingo("learn", doc_path, "--study-page").returncode == 0
+    page_path = doc_path.parent / "talk.study.html"
+    assert page_path.stat().st_size < 60_000  # the font is the page's own characters, not 8 MB
+    with playwright.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)  # fontconfig as the machine has it
+        page = b.new_page()
+        blocked: list[str] = []
+        page.on("console", lambda m: blocked.append(m.text))
+        page.goto(page_path.as_uri())  # its own Content-Security-Policy in force
+        page.wait_for_selector("li.s .zh")
+        page.evaluate("document.fonts.ready")
+        for selector in ("li.s .zh", "#lang-zh"):
+            fonts = _fonts_of(page, selector)
+            drawn = sum(f["glyphCount"] for f in fonts)
+            text = page.locator(selector).first.inner_text()
+            assert drawn >= len(text.strip()) and all(f["isCustomFont"] for f in fonts), (selector, text, fonts)
+        assert blocked == []
+        b.close()
+

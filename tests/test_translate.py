@@ -541,3 +541,14 @@ def test_cues_are_grouped_into_sentences_at_end_punctuation():
     assert [s.cues for s in groups[:2]] == [(0, 1), (2, 3)]
     assert groups[0].text == "Today we will talk about video 0, and people learn Chinese every day 0."
     assert [len(s.cues) for s in groups[2:]] == [MAX_CUES, 2]  # bounded when nothing ends a sentence
+
+
+def test_a_memory_given_with_translator_none_is_said_to_be_unused(tmp_path):
+    """`--translator none --memory FILE` made English captions only and said nothing about the memory (walking
+    `bilingo batch … --translator none --memory assets/demo/jfk.memory.json`: "3 cues without a translation")."""
+    proc = bilingo("run", MEDIA / "jfk.flac", "--out", tmp_path / "out", "--model", "tiny.en", "--translator", "none",
+                   "--memory", DEMO_MEMORY, "--review")
+    assert proc.returncode == 0, proc.stderr
+    assert "--translator none makes source-language captions only: the --memory and --glossary files given are " \
+           "not read" in proc.stderr, proc.stderr
+    assert not any(c.zh for c in ClipDocument.load(tmp_path / "out" / "jfk.bilingo.json").cues)

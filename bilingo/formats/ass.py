@@ -160,15 +160,13 @@ def build(cues: list[Cue], preset: Preset, line_lists: list[dict[str, list[str]]
 
 
 def _row_text(row: Row, cue: Cue, keys: list[str], style: Style, spoken: list[Word] | None) -> str:
-    if row.kind == "gloss":
-        return "\\N".join(_gloss_marked(line, keys, style) for line in row.lines)
-    marks = keys if row.kind in ("en", "zh") else []
-    if spoken is not None:
-        swept = karaoke(cue, row.lines, spoken, marks, style)
+    marked = "\\N".join(_marked(line, key_spans(row.kind, line, keys), style) for line in row.lines)
+    if spoken is not None and row.kind != "gloss":
+        swept = karaoke(cue, row.lines, spoken, keys if row.kind in ("en", "zh") else [], style)
         # not the words spoken (a translation, an edit): the text colour throughout, for the style's primary
         # colour is the highlight (a lone \\k would turn the line to it at the cue's start)
-        return swept or "{\\1c%s}" % _tag(style.text) + "\\N".join(_marked(line, marks, style) for line in row.lines)
-    return "\\N".join(_marked(line, marks, style) for line in row.lines)
+        return swept or "{\\1c%s}" % _tag(style.text) + marked
+    return marked
 
 
 def _spans(line: str, keys: list[str]) -> list[tuple[int, int]]:
@@ -184,24 +182,31 @@ def _spans(line: str, keys: list[str]) -> list[tuple[int, int]]:
     return sorted(found)
 
 
-def _marked(line: str, keys: list[str], style: Style) -> str:
-    """A line with its key words in the key-word colour (primary colour override, then back)."""
+def key_spans(kind: str, line: str, keys: list[str]) -> list[tuple[int, int]]:
+    """Where a row's line is drawn in the key-word colour (code-point offsets): each key word where it first
+    appears in its caption line, the word of each "word gloss" pair in the gloss line, nothing in pinyin.
+    The burned captions and the review page's overlay both ask this."""
+    if kind == "gloss":
+        spans, at = [], 0
+        for part in line.split(GLOSS_SEPARATOR):
+            word = part.partition(" ")[0]
+            if word in keys:
+                spans.append((at, at + len(word)))
+            at += len(part) + len(GLOSS_SEPARATOR)
+        return spans
+    return _spans(line, keys) if kind in ("en", "zh") else []
+
+
+GLOSS_SEPARATOR = " · "  # between the "word gloss" pairs of the gloss line
+
+
+def _marked(line: str, spans: list[tuple[int, int]], style: Style) -> str:
+    """A line with `spans` in the key-word colour (primary colour override, then back)."""
     out, at = [], 0
-    for a, b in _spans(line, keys):
+    for a, b in spans:
         out += [escape(line[at:a]), "{\\1c%s}" % _tag(style.keyword), escape(line[a:b]), "{\\1c%s}" % _tag(style.text)]
         at = b
     return "".join(out) + escape(line[at:])
-
-
-def _gloss_marked(line: str, keys: list[str], style: Style) -> str:
-    """The gloss line, each key word in the key-word colour, its gloss in the text colour."""
-    parts = line.split(" · ")
-    out = []
-    for part in parts:
-        word, sep, meaning = part.partition(" ")
-        colour = "{\\1c%s}" % _tag(style.keyword) if word in keys else ""
-        out.append(f"{colour}{escape(word)}{{\\1c{_tag(style.text)}}}{sep}{escape(meaning)}" if colour else escape(part))
-    return " · ".join(out)
 
 
 def cue_words(cue: Cue, words: list[Word]) -> list[Word]:

@@ -90,7 +90,7 @@ class ClipMedia:
 
     folder: Path
     audio: dict[str, str]
-    picture: dict[str, str]  # a clip without video: every sentence the cover, or nothing
+    picture: dict[str, str]  # a clip without video: nothing (see cut_media)
 
     def paths(self) -> list[Path]:
         return sorted({self.folder / n for n in [*self.audio.values(), *self.picture.values()]})
@@ -114,10 +114,8 @@ def cut_media(m: Material, folder: Path) -> ClipMedia:
         unique = dict(zip(at, picture.values()))
         clips.stills(m.source, list(unique), list(unique.values()), folder)
         picture = {k: v for k, v in picture.items() if (folder / v).is_file()}  # a frame ffmpeg could not give
-    elif (cover := m.cover()) is not None:
-        name = f"{base}-cover.jpg"
-        (folder / name).write_bytes(cover.read_bytes())
-        picture = {s.id: name for s in m.sentences}
+    # Without video, no picture: the only one is the rendered cover, whose burned-in captions are the first
+    # sentence's; on the front of a card they gave the answer away, beside any other sentence the wrong one.
     return ClipMedia(folder, audio, picture)
 
 

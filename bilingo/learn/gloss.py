@@ -132,6 +132,7 @@ def _english(word: str, context: str = "") -> str:
     picked: list[str] = []
     for sense in senses:
         sense = re.sub(r"\s*\([^)]*\)", "", sense).strip()
+        sense = re.sub(r"^(?:an?|the) (?=\w)", "", sense)  # "an association": the article only takes room
         if sense and sense not in picked and len("; ".join([*picked, sense])) <= MAX_GLOSS_CHARS:
             picked.append(sense)
         if len(picked) == 2:

@@ -59,14 +59,6 @@ class Material:
     def target_language(self) -> str:
         return "zh" if self.language == "en" else "en"
 
-    def cover(self) -> Path | None:
-        """A rendered cover beside the document (NAME.PRESET.jpg), for cards of a clip without video."""
-        for file in self.renders.values():
-            jpg = self.folder / Path(file).with_suffix(".jpg").name
-            if jpg.is_file():
-                return jpg
-        return None
-
 
 def from_document(doc: ClipDocument, path: Path) -> Material:
     """The study view of the clip document at `path`."""

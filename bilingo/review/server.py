@@ -243,7 +243,8 @@ class App:
         lines = [self.lines(c, target.preset, aids) for c in cues]
         karaoke = ([_sweeps(c, ls.get("en", []), w) for c, ls, w in zip(cues, lines, sung)] if sung is not None
                    else [None] * len(cues))
-        rows = [[_row_json(r, target.style) for r in ass.rows(target.preset, target.style, ls)] for ls in lines]
+        rows = [[_row_json(r, target.style, ls.get("keys", [])) for r in ass.rows(target.preset, target.style, ls)]
+                for ls in lines]
         return {"violations": found, "lines": lines, "rows": rows, "karaoke": karaoke}
 
     def lines(self, cue: Cue, preset: Preset, aids: ass.Aids = ass.Aids()) -> dict[str, list[str]]:
@@ -332,8 +333,10 @@ class App:
         path = self.doc_path(index)
         doc = doc or ClipDocument.load(path)
         job = self.renders.get(int(index))
-        return {"job": job.json() if job else None, "outputs": [_output_json(index, path, name, item)
-                                                               for name, item in _outputs(doc, path).items()]}
+        keys = None if job and job.active else _keys_now(doc)  # polled while rendering: the outputs are moving
+        return {"job": job.json() if job else None,
+                "outputs": [_output_json(index, path, name, item) | {"current": _current(doc, name, keys)}
+                            for name, item in _outputs(doc, path).items()]}
 
     def output_file(self, index: str, name: str) -> Path:
         """An output or its cover, by a name the clip document lists: nothing else is reachable."""
@@ -395,6 +398,23 @@ def _outputs(doc: ClipDocument, path: Path) -> dict[str, Path]:
     return out
 
 
+def _keys_now(doc: ClipDocument) -> dict[str, str] | None:
+    """What each output of the clip's plan would be rendered from now; None: the plan cannot tell."""
+    from ..pipeline import output_keys
+    from ..plan import resolve_plan
+
+    try:
+        return output_keys(doc, resolve_plan(doc.plan))
+    except BilingoError:
+        return None
+
+
+def _current(doc: ClipDocument, output: str, keys: dict[str, str] | None) -> bool | None:
+    """Whether a listed output shows the clip as it is now (False: made before later edits or plan
+    changes, or no longer in the plan); None when the plan cannot tell."""
+    return None if keys is None else keys.get(output) == doc.renders[output].get("key")
+
+
 def _output_json(index: str, doc_path: Path, preset_id: str, video: Path) -> dict[str, Any]:
     from ..media import probe
 
@@ -444,14 +464,17 @@ def _css_style(style: Style) -> dict[str, Any]:
         return f"rgba({c.r},{c.g},{c.b},{c.a / 255:.3f})"
 
     return {"text": css(style.text), "outline": css(style.outline), "box": css(style.box), "border": style.border,
-            "shadow_px": style.shadow_px, "bold": style.bold, "highlight": css(style.highlight)}
+            "shadow_px": style.shadow_px, "bold": style.bold, "highlight": css(style.highlight),
+            "keyword": css(style.keyword)}
 
 
-def _row_json(row: ass.Row, style: Style) -> dict[str, Any]:
+def _row_json(row: ass.Row, style: Style, keys: list[str]) -> dict[str, Any]:
     """One row as the overlay draws it: its lines, font size (libass's and the CSS em), bottom margin
-    and outline (or box padding) in the preset's pixels: a twentieth of the size unless the style says."""
+    and outline (or box padding) in the preset's pixels: a twentieth of the size unless the style says;
+    per line, the spans burned in the key-word colour (code points)."""
     return {"kind": row.kind, "lines": row.lines, "size": row.size, "em": ass_em_px(row.size),
-            "margin": row.margin, "outline": style.outline_px or max(2.0, row.size / 20)}
+            "margin": row.margin, "outline": style.outline_px or max(2.0, row.size / 20),
+            "marks": [ass.key_spans(row.kind, line, keys) for line in row.lines]}
 
 
 def _css_colour(value: str) -> str:
@@ -469,7 +492,7 @@ def _validate(doc: ClipDocument) -> None:
     try:
         ClipDocument.from_json(doc.to_json())
     except ValueError as exc:
-        raise HttpError(HTTPStatus.BAD_REQUEST, f"not saved: {exc}") from exc
+        raise HttpError(HTTPStatus.BAD_REQUEST, str(exc)) from exc  # the page says "Not saved: …" itself
 
 
 def _save(doc: ClipDocument, path: Path, revision: int) -> None:
@@ -747,6 +770,15 @@ class ReviewServer(ThreadingHTTPServer):
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.server_address[1]}/?token={self.app.token}"
+
+    def handle_error(self, request, client_address) -> None:
+        """A browser closing its tab resets the connections it kept alive, between two requests, where
+        `Handler._handle` does not see it: that is no error. Anything else is one line, not a traceback."""
+        exc = sys.exc_info()[1]
+        if isinstance(exc, (ConnectionResetError, BrokenPipeError, TimeoutError)):
+            return
+        print(f"bilingo review: connection from port {client_address[1]} failed: {type(exc).__name__}: {exc}",
+              file=sys.stderr, flush=True)
 
 
 def serve(docs: list[Path], view: str | None = None, presets_file: Path | None = None, port: int = 0,

@@ -321,6 +321,14 @@ function showPlan(clip) {
   if (plan.speed) other.push(`speed ${plan.speed}`);
   if (plan.crf !== null && plan.crf !== undefined) other.push(`crf ${plan.crf}`);
   if (plan.background) other.push(`background ${plan.background}`);
+  // the learner aids: the shadowing edition is a second video per preset, so Render's outputs say so too
+  if (plan.key_words) other.push("key words");
+  if (plan.pinyin) other.push("pinyin");
+  if (plan.edition) {
+    const slower = plan.repeat > 1 && plan.repeat_tempo !== 1 ? ` at ${plan.repeat_tempo}×` : "";
+    other.push(`${plan.edition} edition${plan.repeat > 1 ? ` ×${plan.repeat}` : ""}${slower}`);
+  }
+  if (plan.end_card) other.push("end card");
   $("plan-summary").textContent = `Plan: ${plan.presets.join(", ")} · ${plan.style ? `style ${plan.style}` :
     "each preset's style"}${other.length ? " · " + other.join(" · ") : ""}`;
   $("plan-other").textContent = [other.length ? `Also: ${other.join(", ")} (change them with \`bilingo render\`'s flags).` : "",
@@ -423,7 +431,7 @@ function pollSoon() {
 function size(bytes) { return bytes >= 1 << 20 ? `${(bytes / (1 << 20)).toFixed(1)} MB` : `${Math.ceil(bytes / 1024)} KB`; }
 
 function fillOutputs(outputs, jobId) {
-  const key = JSON.stringify([jobId, outputs.map((o) => [o.file, o.bytes])]);
+  const key = JSON.stringify([jobId, outputs.map((o) => [o.file, o.bytes, o.current])]);
   if (key === S.outputsKey) return;  // unchanged: a playing video is left playing
   S.outputsKey = key;
   const q = `?token=${encodeURIComponent(token)}&v=${jobId}`;
@@ -437,6 +445,12 @@ function fillOutputs(outputs, jobId) {
     cap.className = "output-cap";
     cap.textContent = `${o.file} · ${size(o.bytes)} · ${fmt(o.duration)} · ${o.width}×${o.height}`;
     li.append(v, cap);
+    if (o.current === false) {  // the cues or the plan changed since: Render makes it again
+      li.classList.add("stale");
+      const note = document.createElement("div"); note.className = "output-stale";
+      note.textContent = "out of date: made before the latest edits or plan; Render makes it again";
+      li.append(note);
+    }
     return li;
   }));
 }
@@ -493,12 +507,29 @@ function drawOverlay() {
       const line = document.createElement("span"), inner = document.createElement("span");
       line.className = "line";
       if (sung && sung[n]) {
+        // a key word waits in the key-word colour until it is swept (the line is its words, one space apart)
+        const marks = (row.marks && row.marks[n]) || [];
+        let pos = 0;
         sung[n].forEach(([word, start], k) => {
           const w = document.createElement("span");
           w.className = "word"; w.textContent = (k ? " " : "") + word;
+          const end = pos + [...word].length;
+          if (marks.some(([a, b]) => a < end && pos < b)) { w.classList.add("kw"); w.style.color = st.keyword; }
+          pos = end + 1;
           if (playhead() >= start) { w.classList.add("spoken"); w.style.color = st.highlight; }
           inner.append(w);
         });
+      } else if (row.marks && row.marks[n] && row.marks[n].length) {
+        // key words in the style's key-word colour, where the ASS writer colours them (spans in code points)
+        const chars = [...text];
+        let at = 0;
+        for (const [a, b] of row.marks[n]) {
+          const kw = document.createElement("span");
+          kw.className = "kw"; kw.textContent = chars.slice(a, b).join(""); kw.style.color = st.keyword;
+          inner.append(chars.slice(at, a).join(""), kw);
+          at = b;
+        }
+        inner.append(chars.slice(at).join(""));
       } else inner.textContent = text;
       if (boxed) { inner.style.background = st.box; inner.style.padding = `${o}px`; inner.style.margin = `${-o}px 0`; }
       line.append(inner);
@@ -561,7 +592,7 @@ async function save() {
     say(clip.notice ? `${saved} ${clip.notice[0].toUpperCase()}${clip.notice.slice(1)}.` : saved, left ? "warn" : "ok");
     return true;
   } catch (err) {
-    say(err.status === 409 ? `Not saved: ${err.message}` : `Not saved: ${err.message}`, "error");
+    say(`Not saved: ${err.message}`, "error");
     return false;
   }
 }
