@@ -21,7 +21,7 @@ from .cache import content_hash, stage_key
 from .errors import BilingoError, ExitCode, TranslatorUnavailable, hint
 from .fsutil import atomic_write_text, check_writable, staging_dir, sweep_leftovers
 from .media import output_stem  # noqa: F401 (public here too)
-from .model import (ClipDocument, Source, StaleDocument, Transcript, assign_ids, attach_words, document_lock,
+from .model import (ClipDocument, Cue, Source, StaleDocument, Transcript, assign_ids, attach_words, document_lock,
                     other_language)
 from .plan import (Plan, RenderPlan, Target, TranslatePlan, changed, describe, from_document_settings,
                    presets_file_note, resolve_plan)
@@ -908,11 +908,10 @@ def _render(info: media.MediaInfo, doc: ClipDocument, doc_path: Path, jobs, plan
         if video.TOFU in log:
             report.say(f"warning: some characters have no glyph in the caption font ({ids})")
         outputs = [_verified(o, work, render, report) for o in outputs]
-        first = doc.cues[0] if doc.cues else None
         whole = [o for o in outputs if not o.suffix]
         if whole:
-            video.covers(whole, [min((first.start + first.end) / 2000 if first else 0.5, o.seconds / 2)
-                                 for o in whole], work)
+            at = _cover_at(doc.cues[0] if doc.cues else None, karaoke)
+            video.covers(whole, [min(at, max(o.seconds - 0.2, 0.0)) for o in whole], work)  # a frame there
         with document_lock(doc_path):
             doc.check_current(doc_path)  # refused before anything is moved: the folder stays as it was
             for o in outputs:
@@ -943,6 +942,14 @@ def _card_seconds(doc: ClipDocument, preset: presets.Preset, seconds: float, ren
         report.say(f"note: {preset.id}: no end card, the clip already fills the {preset.max_duration_s:g} s it allows")
         return 0.0
     return length
+
+
+def _cover_at(first: Cue | None, karaoke: bool) -> float:
+    """When each preset's cover is taken (s): the middle of the first cue; with karaoke, its last moment,
+    once every word is swept (mid-cue, half the English line was in the highlight colour)."""
+    if first is None:
+        return 0.5
+    return (max(first.start, first.end - 40) if karaoke else (first.start + first.end) / 2) / 1000
 
 
 def _captions_file(doc: ClipDocument, target: Target, seconds: float, karaoke: bool, work: Path,

@@ -297,6 +297,23 @@ def test_karaoke_highlights_the_english_speech_only(mixed_run):
         assert (yellow > 200) if lang == "en" else (yellow < 20), (lang, yellow)
 
 
+def test_the_cover_of_a_karaoke_video_shows_its_first_line_sung_whole(mixed_run):
+    """Each preset's cover is a still of the first cue; with karaoke it is taken once every word is sung,
+    so the English line is all in the highlight colour (taken mid-cue, half of it was)."""
+    import av
+
+    out, _bounds, _server = mixed_run
+    with av.open(str(out / "lesson.linkedin.jpg")) as c:
+        frame = next(c.decode(video=0)).to_ndarray(format="rgb24")
+    r, g, b = (frame[..., i].astype(int) for i in range(3))
+    white, yellow = (r > 200) & (g > 200) & (b > 200), (r > 200) & (g > 160) & (b < 90)
+    rows = (white | yellow).sum(axis=1)
+    inked = [y for y in range(len(rows)) if rows[y] > 3]
+    bottom = [y for y in inked if y > inked[-1] - 40]  # the lowest text line: the English one
+    assert yellow[bottom].sum() > 200 and white[bottom].sum() < 0.05 * yellow[bottom].sum(), (
+        int(yellow[bottom].sum()), int(white[bottom].sum()))
+
+
 # --- review: a cue's language, changed by a person ------------------------------------------------
 
 def test_review_changes_a_cues_language_and_only_that_cue_is_translated_again(clip, tmp_path, monkeypatch):

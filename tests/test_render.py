@@ -117,7 +117,7 @@ def test_an_edited_english_line_is_shown_without_karaoke():
     cue = Cue(start=0, end=1000, en="hello there")
     assert ass.karaoke(cue, ["hello world"], [Word("hello", 0, 400), Word("there", 400, 900)]) is None
     text = ass.karaoke(cue, ["hello there"], [Word("hello", 100, 400), Word("there", 400, 900)])
-    assert text == "{\\k10}{\\kf30}hello {\\kf60}there"
+    assert text == "{\\k10}{\\kf30}hello {\\kf50}there{\\k10}"  # swept as spoken, held to the cue's end
 
 
 def test_wechat_oa_stays_under_10_mb_where_the_default_crf_would_not(tmp_path):

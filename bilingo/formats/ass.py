@@ -225,8 +225,10 @@ def karaoke(cue: Cue, lines: list[str], words: list[Word], keys: list[str] = (),
     """The cue's English lines with a \\kf sweep per word, or None when the shown words are not the
     spoken ones (edited or translated English): then the line is shown without highlighting.
 
-    Each word's sweep lasts from its start to the next word's start (the last to the cue's end);
-    boundaries are rounded to centiseconds once, so the durations sum exactly to the cue's length.
+    Each word's sweep lasts from its start to the next word's start, the last word's to its end (a cue
+    shown on after it is said keeps the line swept: the last word once crawled to the cue's end, and a
+    cover taken near the end showed it half done); boundaries are rounded to centiseconds once, so the
+    durations (a plain \\k before the first word and after the last) sum exactly to the cue's length.
     A key word (`keys`) waits in the key-word colour instead of the text colour until it is spoken."""
     tokens = [line.split() for line in lines]
     flat = [t for line in tokens for t in line]
@@ -234,7 +236,7 @@ def karaoke(cue: Cue, lines: list[str], words: list[Word], keys: list[str] = (),
         return None
     cs = lambda ms: round((min(max(ms, cue.start), cue.end) - cue.start) / 10)  # noqa: E731
     lead = cs(words[0].start)
-    bounds = [lead] + [cs(w.start) for w in words[1:]] + [cs(cue.end)]
+    bounds = [lead] + [cs(w.start) for w in words[1:]] + [cs(words[-1].end), cs(cue.end)]
     for n in range(1, len(bounds)):
         bounds[n] = max(bounds[n], bounds[n - 1])  # never backwards
     marked = {_bare(key) for key in keys}
@@ -248,7 +250,8 @@ def karaoke(cue: Cue, lines: list[str], words: list[Word], keys: list[str] = (),
                 colour = "\\2c" + _tag(style.keyword if _bare(token) in marked else style.text)
             parts.append(f"{{\\kf{bounds[k + 1] - bounds[k]}{colour}}}{escape(token)}" + (" " if j < len(line) - 1 else ""))
             k += 1
-    return "".join(parts)
+    rest = bounds[-1] - bounds[-2]
+    return "".join(parts) + (f"{{\\k{rest}}}" if rest else "")
 
 
 def _bare(text: str) -> str:

@@ -438,7 +438,7 @@ def _sweeps(cue: Cue, lines: list[str], words: list[Word]) -> list[list[tuple[st
     if text is None:
         return None
     steps = [(kind, int(cs) * 10) for kind, cs in re.findall(r"\{\\k(f?)(\d+)\}", text)]
-    at = cue.start + sum(ms for kind, ms in steps if not kind)  # the lead before the first word
+    at = cue.start + next((ms for kind, ms in steps[:1] if not kind), 0)  # the lead before the first word
     durations = iter(ms for kind, ms in steps if kind)
     out = []
     for line in lines:
