@@ -27,6 +27,16 @@ def private_cache(tmp_path_factory):
     yield cache
 
 
+@pytest.fixture(scope="module", autouse=True)
+def module_memory(tmp_path_factory):
+    """Fixtures that outlive a test (a module's or the session's finished run) are made before the test's
+    own memory is set: they get one of their module, not the session's shared one, which earlier modules
+    had filled (the shadowing fixture then met a longer Chinese line for jfk's first cue, in one order)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("BILINGO_MEMORY", str(tmp_path_factory.mktemp("memory") / "memory.sqlite3"))
+        yield
+
+
 @pytest.fixture(autouse=True)
 def private_memory(tmp_path, monkeypatch):
     """Each test its own translation memory: one test's machine translations never answer another's."""
