@@ -57,6 +57,15 @@ def done(tmp_path_factory):
 KILLS = ["kill -9", "two SIGTERMs"]
 
 
+def ctrl_c_reaches() -> None:
+    """A child's `preexec_fn`: Ctrl-C at its default, as in a terminal. A child inherits an ignored
+    SIGINT (a process started in the background ignores it, and so does anything it starts), and Python
+    then never raises KeyboardInterrupt: the tests that press Ctrl-C failed in a suite run that way."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def kill_as(proc: subprocess.Popen, how: str) -> None:
     """Stop a child the way a user or the system might: SIGKILL, or two SIGTERMs 20 ms apart."""
     import signal

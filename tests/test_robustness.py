@@ -14,7 +14,7 @@ import pytest
 from bilingo.errors import ExitCode
 from bilingo.media import find_ffmpeg
 
-from .conftest import MEDIA, assert_clean_failure, bilingo
+from .conftest import MEDIA, assert_clean_failure, bilingo, ctrl_c_reaches
 from .mp4 import cut_off_hour, describe
 
 FAST = ("--model", "tiny.en", "--translator", "none")
@@ -170,7 +170,7 @@ def test_a_signal_during_render_leaves_nothing_behind(tmp_path, sig):
     ffmpeg("-stream_loop", "1", "-i", str(MEDIA / "jfk.flac"), str(clip))
     out = tmp_path / "out"
     child = subprocess.Popen([sys.executable, "-m", "bilingo", "run", str(clip), "--out", str(out), *FAST],
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=ctrl_c_reaches)
     assert wait_for(lambda: _rendering(out) or child.poll() is not None, 120) and child.poll() is None, \
         "the render never started"
     child.send_signal(sig)

@@ -19,7 +19,7 @@ from bilingo.translate.config import Limits
 from bilingo.translate.memory import TranslationMemory
 from bilingo.translate.providers import PlainTranslator
 
-from .conftest import bilingo
+from .conftest import bilingo, ctrl_c_reaches
 from .translate_servers import ChatServer, LibreServer, to_chinese
 
 FAST = Limits(timeout=5, retries=0, concurrency=2, backoff=0.05)
@@ -136,7 +136,7 @@ def test_a_signal_stops_every_request_and_retry_against_a_server_that_never_answ
     with server:
         proc = subprocess.Popen([sys.executable, "-m", "bilingo", "translate", str(path), "--translator", "libre",
                                  "--translator-url", server.url], stderr=subprocess.PIPE, text=True,
-                                env={**os.environ, "BILINGO_TRANSLATE_TIMEOUT": "20"})
+                                env={**os.environ, "BILINGO_TRANSLATE_TIMEOUT": "20"}, preexec_fn=ctrl_c_reaches)
         deadline = time.monotonic() + 60
         while server.hits < 4 and time.monotonic() < deadline and proc.poll() is None:
             time.sleep(0.05)
@@ -189,7 +189,8 @@ def test_a_signal_ends_a_retry_after_wait_at_once(tmp_path):
     _document(path)
     with LibreServer(script=["429-after-50"]) as server:
         proc = subprocess.Popen([sys.executable, "-m", "bilingo", "translate", str(path), "--translator", "libre",
-                                 "--translator-url", server.url], stderr=subprocess.PIPE, text=True)
+                                 "--translator-url", server.url], stderr=subprocess.PIPE, text=True,
+                                preexec_fn=ctrl_c_reaches)
         deadline = time.monotonic() + 60
         while server.hits < 1 and time.monotonic() < deadline and proc.poll() is None:
             time.sleep(0.05)
