@@ -98,7 +98,10 @@ def run(audio: np.ndarray, ref: ModelRef, opts: TranscribeOptions, progress: Pro
         # left out is decoded stretch by stretch (often a repeat: joined, Whisper skips it again)
         again = _again(model, audio, found, settings, taken, joined=True)
         again += _again(model, audio, lost, settings, taken + [x for w in again for x in w.words], joined=False)
-        windows = kept + again
+        windows = [w for w in kept + again if w.words]
+        if not windows:  # every window unclear, and no speech found in them again (noise Whisper wrote words for)
+            progress(1.0)
+            return RawResult(*languages.detect(model, audio, opts.languages), [])
     progress(1.0)
     return _merged(windows)
 
